@@ -1,0 +1,174 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BodyMode } from '../options.ts';
+import { BodyReader, tooLarge } from './body-reader.ts';
+import { classifyError } from './classify-error.ts';
+
+/** What one HTTP exchange ended with: a complete response, or a classified error. */
+interface AttemptOutcome {
+  readonly status?: number;
+  readonly headers?: IncomingHttpHeaders;
+  readonly bytes: number;
+  readonly sha256?: string;
+  readonly body?: Buffer;
+  readonly error?: BatchfetchError;
+  /** True once response headers arrived; a reset before that may be a stale pooled socket. */
+  readonly responseStarted: boolean;
+}
+
+interface AttemptSettings {
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly bodyMode: string;
+  readonly decompress: boolean;
+  /** Statuses whose body is drained and dropped whatever the mode (redirects being followed). */
+  readonly discardBodyOf: (status: number) => boolean;
+}
+
+/**
+ * One exchange through undici's low-level `dispatch` API: no stream objects per response, chunks
+ * are counted, capped and hashed as they arrive. Every path ends in exactly one `resolve`; the
+ * attempt deadline covers the exchange from the moment the request is written to a socket
+ * (undici's headers/body timeouts alone let a 1-byte drip run for ever).
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  readonly #settings: AttemptSettings;
+  readonly #resolve: (outcome: AttemptOutcome) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #settled = false;
+  #cancelReason: BatchfetchError | undefined;
+  #status: number | undefined;
+  #headers: IncomingHttpHeaders | undefined;
+  #reader: BodyReader | undefined;
+
+  constructor(settings: AttemptSettings, resolve: (outcome: AttemptOutcome) => void) {
+    this.#settings = settings;
+    this.#resolve = resolve;
+  }
+
+  /** Ends the attempt now with `reason`; the exchange is aborted as soon as undici lets us. */
+  cancel(reason: BatchfetchError): void {
+    if (this.#settled) return;
+    this.#cancelReason = reason;
+    this.#controller?.abort(reason);
+    this.#fail(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#cancelReason) {
+      controller.abort(this.#cancelReason);
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.cancel(new BatchfetchError(ErrorCode.TIMEOUT, `attempt exceeded ${this.#settings.timeoutMs} ms`));
+    }, this.#settings.timeoutMs);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (this.#settled) return;
+    const settings = this.#settings;
+    this.#status = statusCode;
+    this.#headers = headers;
+    const declared = Number(headers['content-length']);
+    if (declared > settings.maxBodyBytes) {
+      this.cancel(tooLarge(settings.maxBodyBytes));
+      return;
+    }
+    const mode = settings.discardBodyOf(statusCode) ? BodyMode.DISCARD : settings.bodyMode;
+    const encoding = settings.decompress ? headerText(headers['content-encoding']) : undefined;
+    this.#reader = new BodyReader(mode, settings.maxBodyBytes, encoding, {
+      onError: (error) => this.cancel(classifyError(error)),
+      onDrain: () => controller.resume(),
+    });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    if (!this.#reader!.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    const reader = this.#reader!;
+    reader.end(() => {
+      if (this.#settled) return;
+      this.#settle({
+        status: this.#status!,
+        headers: this.#headers!,
+        bytes: reader.bytes,
+        sha256: reader.sha256,
+        body: reader.body,
+        responseStarted: true,
+      });
+    });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#fail(this.#cancelReason ?? classifyError(error));
+  }
+
+  #fail(error: BatchfetchError): void {
+    this.#reader?.destroy();
+    this.#settle({ error, bytes: this.#reader?.bytes ?? 0, responseStarted: this.#status !== undefined });
+  }
+
+  #settle(outcome: AttemptOutcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#resolve(outcome);
+  }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * Runs one exchange. `signal` cancels it (run deadline): the promise settles at once with
+ * `ABORTED`, and undici aborts the request when it reaches a socket.
+ */
+function runAttempt(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  settings: AttemptSettings,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome> {
+  return new Promise((resolve) => {
+    let onAbort: (() => void) | undefined;
+    const handler = new AttemptHandler(settings, (outcome) => {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    });
+    if (signal) {
+      if (signal.aborted) {
+        handler.cancel(abortedError(signal));
+        return;
+      }
+      onAbort = () => handler.cancel(abortedError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      dispatcher.dispatch(options, handler);
+    } catch (error) {
+      // Invalid header values and the like are thrown synchronously by dispatch().
+      handler.cancel(classifyError(error));
+    }
+  });
+}
+
+function abortedError(signal: AbortSignal): BatchfetchError {
+  const reason: unknown = signal.reason;
+  const detail = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new BatchfetchError(ErrorCode.ABORTED, `run aborted before the URL finished${detail}`);
+}
+
+export { runAttempt, abortedError };
+export type { AttemptOutcome, AttemptSettings };

@@ -1,0 +1,111 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BodyMode } from '../options.ts';
+
+function tooLarge(maxBytes: number): BatchfetchError {
+  return new BatchfetchError(ErrorCode.BODY_TOO_LARGE, `response body exceeds ${maxBytes} bytes`);
+}
+
+function createDecoder(contentEncoding: string | undefined): Transform | undefined {
+  switch (contentEncoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
+interface BodyReaderEvents {
+  /** The body grew past the cap, or the compressed stream was invalid. */
+  readonly onError: (error: unknown) => void;
+  /** The decoder's buffer drained: wire reading may resume. */
+  readonly onDrain: () => void;
+}
+
+/**
+ * Counts, caps, hashes or keeps one response body as undici hands it over, chunk by chunk.
+ * The cap applies to decoded bytes: a 200 KB gzip bomb is stopped at `maxBytes` of output, not
+ * after inflating to 200 MB (shared/FACTS.md).
+ */
+class BodyReader {
+  bytes = 0;
+  readonly #maxBytes: number;
+  readonly #hash: Hash | undefined;
+  readonly #chunks: Buffer[] | undefined;
+  readonly #decoder: Transform | undefined;
+  readonly #events: BodyReaderEvents;
+  #failed = false;
+
+  constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents) {
+    this.#maxBytes = maxBytes;
+    this.#events = events;
+    this.#hash = mode === BodyMode.DISCARD ? undefined : createHash('sha256');
+    this.#chunks = mode === BodyMode.KEEP ? [] : undefined;
+    this.#decoder = createDecoder(contentEncoding);
+    if (this.#decoder) {
+      this.#decoder.on('data', (chunk: Buffer) => this.#accept(chunk));
+      this.#decoder.on('error', (error: Error) => this.#fail(error));
+      this.#decoder.on('drain', events.onDrain);
+    }
+  }
+
+  /** Feeds one wire chunk; returns false when the caller should pause the socket. */
+  write(chunk: Buffer): boolean {
+    if (this.#failed) return true;
+    if (this.#decoder) return this.#decoder.write(chunk);
+    this.#accept(chunk);
+    return true;
+  }
+
+  /** Calls `done` once every decoded byte has been accepted (or never, after a failure). */
+  end(done: () => void): void {
+    if (this.#failed) return;
+    if (!this.#decoder) {
+      done();
+      return;
+    }
+    this.#decoder.once('end', () => {
+      if (!this.#failed) done();
+    });
+    this.#decoder.end();
+  }
+
+  destroy(): void {
+    this.#failed = true;
+    this.#decoder?.destroy();
+  }
+
+  get sha256(): string | undefined {
+    return this.#hash?.digest('hex');
+  }
+
+  get body(): Buffer | undefined {
+    return this.#chunks && Buffer.concat(this.#chunks);
+  }
+
+  #accept(chunk: Buffer): void {
+    if (this.#failed) return;
+    this.bytes += chunk.length;
+    if (this.bytes > this.#maxBytes) {
+      this.#fail(tooLarge(this.#maxBytes));
+      return;
+    }
+    this.#hash?.update(chunk);
+    this.#chunks?.push(chunk);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.destroy();
+    this.#events.onError(error);
+  }
+}
+
+export { BodyReader, tooLarge };

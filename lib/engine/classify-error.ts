@@ -1,0 +1,64 @@
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+
+type Classification = readonly [code: ErrorCode, message: string];
+
+// Messages are our own: node and undici messages may carry internal addresses and ports.
+const BY_CODE: Readonly<Record<string, Classification>> = {
+  UND_ERR_CONNECT_TIMEOUT: [ErrorCode.CONNECT_FAILED, 'connect timed out'],
+  ETIMEDOUT: [ErrorCode.CONNECT_FAILED, 'connect timed out'],
+  ECONNREFUSED: [ErrorCode.CONNECT_FAILED, 'connection refused'],
+  EHOSTUNREACH: [ErrorCode.CONNECT_FAILED, 'host unreachable'],
+  ENETUNREACH: [ErrorCode.CONNECT_FAILED, 'network unreachable'],
+  EADDRNOTAVAIL: [ErrorCode.CONNECT_FAILED, 'address not available'],
+  UND_ERR_HEADERS_TIMEOUT: [ErrorCode.TIMEOUT, 'response headers timed out'],
+  UND_ERR_BODY_TIMEOUT: [ErrorCode.TIMEOUT, 'response body stalled'],
+  UND_ERR_SOCKET: [ErrorCode.CONNECTION_RESET, 'connection closed by peer'],
+  UND_ERR_CLOSED: [ErrorCode.CONNECTION_RESET, 'connection closed'],
+  ECONNRESET: [ErrorCode.CONNECTION_RESET, 'connection reset by peer'],
+  EPIPE: [ErrorCode.CONNECTION_RESET, 'connection closed while sending'],
+  ECONNABORTED: [ErrorCode.CONNECTION_RESET, 'connection aborted'],
+  ENOTFOUND: [ErrorCode.DNS_FAILURE, 'host name did not resolve'],
+  EAI_AGAIN: [ErrorCode.DNS_FAILURE, 'DNS lookup failed temporarily'],
+  UND_ERR_HEADERS_OVERFLOW: [ErrorCode.PROTOCOL_ERROR, 'response headers too large'],
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: [ErrorCode.PROTOCOL_ERROR, 'response body length does not match content-length'],
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: [ErrorCode.BODY_TOO_LARGE, 'response body too large'],
+  UND_ERR_INVALID_ARG: [ErrorCode.INVALID_REQUEST, 'invalid request'],
+  UND_ERR_NOT_SUPPORTED: [ErrorCode.INVALID_REQUEST, 'request not supported'],
+  UND_ERR_ABORTED: [ErrorCode.ABORTED, 'request aborted'],
+  UND_ERR_DESTROYED: [ErrorCode.ABORTED, 'connection pool closed'],
+  Z_DATA_ERROR: [ErrorCode.PROTOCOL_ERROR, 'invalid compressed body'],
+  Z_BUF_ERROR: [ErrorCode.PROTOCOL_ERROR, 'truncated compressed body'],
+  ERR_BROTLI_DECOMPRESSION_FAILED: [ErrorCode.PROTOCOL_ERROR, 'invalid compressed body'],
+};
+
+function isTlsCode(code: string): boolean {
+  return code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')
+    || code.startsWith('UNABLE_TO_') || code.includes('SELF_SIGNED');
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Maps any error thrown by undici, node:net, node:tls, node:dns or zlib onto the stable codes of
+ * `ErrorCode`. `AggregateError`s (several addresses tried) take the first classifiable inner error.
+ */
+function classifyError(error: unknown): BatchfetchError {
+  if (error instanceof BatchfetchError) return error;
+  if (error instanceof AggregateError && codeOf(error) === undefined) {
+    const inner = error.errors.find((e) => codeOf(e) !== undefined);
+    if (inner) return classifyError(inner);
+  }
+  const code = codeOf(error) ?? 'UNKNOWN';
+  const known = BY_CODE[code];
+  if (known) return new BatchfetchError(known[0], `${known[1]} (${code})`, { cause: error });
+  if (code.startsWith('HPE_')) {
+    return new BatchfetchError(ErrorCode.PROTOCOL_ERROR, `malformed HTTP response (${code})`, { cause: error });
+  }
+  if (isTlsCode(code)) return new BatchfetchError(ErrorCode.TLS_ERROR, `TLS failed (${code})`, { cause: error });
+  return new BatchfetchError(ErrorCode.INTERNAL, `unexpected error (${code})`, { cause: error });
+}
+
+export { classifyError };

@@ -1,0 +1,178 @@
+import { Agent } from 'undici';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DnsCache } from '../net/dns-cache.ts';
+import { createDestinationPolicy } from '../net/destination-policy.ts';
+import { createSafeConnector } from '../net/safe-connector.ts';
+import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
+import { RunStats } from '../stats/run-stats.ts';
+import type { AttemptSettings } from './attempt.ts';
+import type { FetchRequest, FetchResult } from './fetch-types.ts';
+import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
+import { Semaphore } from './semaphore.ts';
+
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    // aborted: the caller checks the signal
+  }
+}
+
+/**
+ * One fetch engine per run or Lambda cold start: one keep-alive connection pool (undici Agent),
+ * one DNS cache, one global concurrency limit shared by every caller, and run statistics.
+ *
+ * @example
+ * const engine = createFetchEngine({ concurrency: 64, allowNetworks: ['127.0.0.0/8'] });
+ * for await (const result of engine.fetchAll(['http://127.0.0.1:8080/'].map((url) => ({ url })))) {
+ *   console.log(result.status, result.latencyMs);
+ * }
+ * await engine.close();
+ */
+class FetchEngine {
+  readonly options: ResolvedEngineOptions;
+  readonly stats = new RunStats();
+  readonly #agent: Agent;
+  readonly #limit: Semaphore;
+  readonly #attemptSettings: AttemptSettings;
+  readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
+  readonly #defaultContext: FetchContext;
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(options: FetchEngineOptions = {}) {
+    this.options = resolveEngineOptions(options, abortableSleep);
+    const resolved = this.options;
+    const policy = createDestinationPolicy({ allowNetworks: resolved.allowNetworks });
+    this.#agent = new Agent({
+      connect: createSafeConnector({
+        policy,
+        dns: new DnsCache({ ttlMs: resolved.dnsTtlMs, timeoutMs: resolved.connectTimeoutMs }),
+        connectTimeoutMs: resolved.connectTimeoutMs,
+      }),
+      connections: resolved.perOrigin,
+      // Pipelining lets one hostile response poison the next on a shared socket (undici SECURITY.md).
+      pipelining: 1,
+      allowH2: false,
+      keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      headersTimeout: resolved.headersTimeoutMs,
+      bodyTimeout: resolved.bodyIdleTimeoutMs,
+    });
+    this.#limit = new Semaphore(resolved.concurrency);
+    this.#attemptSettings = {
+      timeoutMs: resolved.timeoutMs,
+      maxBodyBytes: resolved.maxBodyBytes,
+      bodyMode: resolved.bodyMode,
+      decompress: resolved.decompress,
+      discardBodyOf: (status) => REDIRECT_STATUSES.has(status) && resolved.maxRedirects > 0,
+    };
+    this.#defaultContext = this.#makeContext(resolved.signal);
+  }
+
+  /** Requests currently holding a concurrency permit. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Fetches one URL to its final result, waiting for a concurrency permit first. Never throws:
+   * failures are results with an error code. `signal` (with the engine's own) aborts it.
+   */
+  async fetch(request: FetchRequest, signal?: AbortSignal): Promise<FetchResult> {
+    const wait = this.#limit.acquire();
+    if (wait) await wait;
+    this.#inFlight += 1;
+    try {
+      const result = await fetchUrl(request, this.#context(signal));
+      this.stats.record(result);
+      return result;
+    } finally {
+      this.#inFlight -= 1;
+      this.#limit.release();
+      if (this.#inFlight === 0) this.#idle?.();
+    }
+  }
+
+  /**
+   * Fetches a stream of requests with at most `concurrency` in flight, yielding results as they
+   * complete (not in input order). Input is pulled only when a permit is free, so a million
+   * URLs never sit in memory. Stopping the iteration early waits for the fetches in flight.
+   */
+  async *fetchAll(requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>, signal?: AbortSignal): AsyncGenerator<FetchResult> {
+    const done: FetchResult[] = [];
+    let wake: (() => void) | undefined;
+    let pending = 0;
+    const settle = (result: FetchResult) => {
+      done.push(result);
+      pending -= 1;
+      wake?.();
+    };
+    const waitForResult = () => new Promise<void>((resolve) => { wake = resolve; });
+    const source = Symbol.asyncIterator in requests
+      ? requests[Symbol.asyncIterator]()
+      : (requests as Iterable<FetchRequest>)[Symbol.iterator]();
+    let exhausted = false;
+    try {
+      while (!exhausted || pending > 0) {
+        while (!exhausted && pending < this.options.concurrency) {
+          const next = await source.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          pending += 1;
+          void this.fetch(next.value, signal).then(settle);
+        }
+        if (done.length === 0 && pending > 0) await waitForResult();
+        wake = undefined;
+        while (done.length > 0) yield done.shift()!;
+      }
+    } finally {
+      while (pending > 0) {
+        await waitForResult();
+        done.length = 0;
+      }
+    }
+  }
+
+  /** Resolves once nothing is in flight. */
+  async drain(): Promise<void> {
+    while (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => { this.#idle = resolve; });
+    }
+  }
+
+  /** Waits for work in flight, then closes every pooled connection. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#agent.close();
+  }
+
+  /** Closes every connection at once; requests in flight end with an error result. */
+  async destroy(): Promise<void> {
+    await this.#agent.destroy();
+  }
+
+  /** One context per caller signal (an invocation's deadline), not one per URL. */
+  #context(signal: AbortSignal | undefined): FetchContext {
+    if (!signal) return this.#defaultContext;
+    let context = this.#contexts.get(signal);
+    if (!context) {
+      const runSignal = this.options.signal;
+      context = this.#makeContext(runSignal ? AbortSignal.any([signal, runSignal]) : signal);
+      this.#contexts.set(signal, context);
+    }
+    return context;
+  }
+
+  #makeContext(signal: AbortSignal | undefined): FetchContext {
+    return { dispatcher: this.#agent, options: this.options, attemptSettings: this.#attemptSettings, signal };
+  }
+}
+
+function createFetchEngine(options?: FetchEngineOptions): FetchEngine {
+  return new FetchEngine(options);
+}
+
+export { createFetchEngine, FetchEngine };

@@ -1,0 +1,191 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import type { ResolvedEngineOptions } from '../options.ts';
+import { abortedError, runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
+import type { FetchRequest, FetchResult } from './fetch-types.ts';
+import { parseMethod, parseTarget, resolveRedirect } from './request-target.ts';
+import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Credentials never follow a redirect to another origin. */
+const CROSS_ORIGIN_STRIPPED = ['authorization', 'cookie', 'proxy-authorization'];
+
+interface FetchContext {
+  readonly dispatcher: Dispatcher;
+  readonly options: ResolvedEngineOptions;
+  readonly attemptSettings: AttemptSettings;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Mutable state of one URL across its attempts and redirect hops. */
+interface UrlState {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  attempts: number;
+  retriesUsed: number;
+  redirects: number;
+  staleRetryUsed: boolean;
+}
+
+function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Record<string, string> | BatchfetchError {
+  const headers: Record<string, string> = { 'user-agent': options.userAgent };
+  if (options.decompress) headers['accept-encoding'] = 'gzip, deflate, br';
+  if (request.headers === undefined) return headers;
+  if (typeof request.headers !== 'object' || request.headers === null || Array.isArray(request.headers)) {
+    return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'headers must be an object of strings');
+  }
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value !== 'string') {
+      return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'header values must be strings');
+    }
+    headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+function startState(request: FetchRequest, options: ResolvedEngineOptions): UrlState | BatchfetchError {
+  const url = parseTarget(request.url);
+  if (url instanceof BatchfetchError) return url;
+  const method = parseMethod(request.method);
+  if (method instanceof BatchfetchError) return method;
+  const headers = buildHeaders(request, options);
+  if (headers instanceof BatchfetchError) return headers;
+  if (request.body !== undefined && typeof request.body !== 'string') {
+    return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'body must be a string');
+  }
+  return {
+    url, method, headers, body: request.body,
+    attempts: request.priorAttempts ?? 0, retriesUsed: 0, redirects: 0, staleRetryUsed: false,
+  };
+}
+
+/** Moves the state to the redirect target; returns an error when the hop is not allowed. */
+function followRedirect(state: UrlState, status: number, location: string, maxRedirects: number): BatchfetchError | undefined {
+  if (state.redirects >= maxRedirects) {
+    return new BatchfetchError(ErrorCode.TOO_MANY_REDIRECTS, `more than ${maxRedirects} redirects`);
+  }
+  const next = resolveRedirect(location, state.url);
+  if (next instanceof BatchfetchError) return next;
+  // 303 always, and 301/302 after a POST, continue as GET without a body (what browsers do).
+  if (status === 303 ? state.method !== 'HEAD' : (status === 301 || status === 302) && state.method === 'POST') {
+    state.method = 'GET';
+    state.body = undefined;
+    delete state.headers['content-type'];
+    delete state.headers['content-length'];
+  }
+  if (next.origin !== state.url.origin) {
+    for (const name of CROSS_ORIGIN_STRIPPED) delete state.headers[name];
+  }
+  state.url = next;
+  state.redirects += 1;
+  return undefined;
+}
+
+function headerValue(headers: IncomingHttpHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Fetches one URL to its final result: attempts, retries with backoff and jitter, `Retry-After`,
+ * the one immediate retry of a stale pooled socket, and redirects. Never throws.
+ */
+async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<FetchResult> {
+  const { options, signal } = context;
+  const started = performance.now();
+  const result = (fields: Partial<FetchResult> & Pick<FetchResult, 'error'>, state?: UrlState): FetchResult => ({
+    url: request.url,
+    ...(request.id === undefined ? {} : { id: request.id }),
+    ok: false,
+    status: null,
+    attempts: state?.attempts ?? request.priorAttempts ?? 0,
+    redirects: state?.redirects ?? 0,
+    ...(state && state.redirects > 0 ? { finalUrl: state.url.href } : {}),
+    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+    bytes: 0,
+    ...fields,
+  });
+
+  const state = startState(request, options);
+  if (state instanceof BatchfetchError) return result({ error: state.toResultError() });
+  const maxAttempts = (request.priorAttempts ?? 0) + options.retries + 1;
+  const idempotent = isIdempotent(state.method);
+
+  for (;;) {
+    if (signal?.aborted) return result({ error: abortedError(signal).toResultError() }, state);
+    const outcome: AttemptOutcome = await runAttempt(context.dispatcher, {
+      origin: state.url.origin,
+      path: state.url.pathname + state.url.search,
+      method: state.method as Dispatcher.HttpMethod,
+      headers: state.headers,
+      body: state.body ?? null,
+    }, context.attemptSettings, signal);
+    state.attempts += 1;
+
+    let retryAfterMs: number | undefined;
+    if (outcome.error) {
+      const error = outcome.error;
+      if (idempotent && error.code === ErrorCode.CONNECTION_RESET && !outcome.responseStarted && !state.staleRetryUsed) {
+        // A pooled keep-alive socket may have died while idle (a frozen Lambda, a server's idle
+        // timeout): retry once at once, without spending a retry (nodejs/undici#3133).
+        state.staleRetryUsed = true;
+        continue;
+      }
+      if (!(idempotent && isRetryableError(error) && state.attempts < maxAttempts)) {
+        return result({ error: error.toResultError(), bytes: outcome.bytes }, state);
+      }
+    } else {
+      const status = outcome.status!;
+      const location = headerValue(outcome.headers, 'location');
+      if (REDIRECT_STATUSES.has(status) && location !== undefined && options.maxRedirects > 0) {
+        const refused = followRedirect(state, status, location, options.maxRedirects);
+        if (refused) return result({ status, error: refused.toResultError() }, state);
+        continue;
+      }
+      const retryable = idempotent && isRetryableStatus(status) && state.attempts < maxAttempts;
+      retryAfterMs = retryable ? parseRetryAfter(outcome.headers!['retry-after'], Date.now()) : undefined;
+      if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {
+        return finalResponse(outcome, state, result, retryAfterMs);
+      }
+    }
+
+    const delay = Math.max(
+      backoffDelay(state.retriesUsed, options.retryBaseDelayMs, options.retryMaxDelayMs, options.random),
+      retryAfterMs ?? 0,
+    );
+    state.retriesUsed += 1;
+    if (delay > 0) await options.sleep(delay, signal);
+  }
+}
+
+function finalResponse(
+  outcome: AttemptOutcome,
+  state: UrlState,
+  result: (fields: Partial<FetchResult> & Pick<FetchResult, 'error'>, state?: UrlState) => FetchResult,
+  retryAfterMs: number | undefined,
+): FetchResult {
+  const status = outcome.status!;
+  const ok = status >= 200 && status < 300;
+  const contentType = headerValue(outcome.headers, 'content-type');
+  const error = ok ? null : {
+    code: ErrorCode.HTTP_STATUS,
+    message: retryAfterMs === undefined
+      ? `HTTP status ${status}`
+      : `HTTP status ${status}; Retry-After of ${Math.ceil(retryAfterMs / 1000)} s exceeds the cap`,
+  };
+  return result({
+    ok,
+    status,
+    bytes: outcome.bytes,
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(outcome.sha256 === undefined ? {} : { sha256: outcome.sha256 }),
+    ...(outcome.body === undefined ? {} : { body: outcome.body.toString('base64') }),
+    error,
+  }, state);
+}
+
+export { fetchUrl, REDIRECT_STATUSES };
+export type { FetchContext };

@@ -1,0 +1,76 @@
+/**
+ * The stable error codes of a fetch result. Decisions (retry, metrics, exit codes) check these
+ * codes, never message text. Documented in the README's "Error codes" table.
+ */
+export const ErrorCode = {
+  /** Unparsable URL or non-http(s) scheme (in the input or in a redirect's `Location`). */
+  INVALID_URL: 'INVALID_URL',
+  /** The request around a valid URL is malformed: bad method, header name/value or body. */
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  /** The destination address is not allowed by the destination policy (SSRF defence). */
+  BLOCKED_DESTINATION: 'BLOCKED_DESTINATION',
+  /** The host name did not resolve. */
+  DNS_FAILURE: 'DNS_FAILURE',
+  /** The TCP connection could not be established (refused, unreachable, connect timeout). */
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  /** Headers, body or the whole attempt took longer than allowed. */
+  TIMEOUT: 'TIMEOUT',
+  /** The peer reset or closed the connection before the response was complete. */
+  CONNECTION_RESET: 'CONNECTION_RESET',
+  /** TLS handshake or certificate verification failed. */
+  TLS_ERROR: 'TLS_ERROR',
+  /** More redirects than `maxRedirects`. */
+  TOO_MANY_REDIRECTS: 'TOO_MANY_REDIRECTS',
+  /** The decoded body is larger than `maxBodyBytes`. */
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  /** The response was not valid HTTP (bad framing, bad headers, bad encoding). */
+  PROTOCOL_ERROR: 'PROTOCOL_ERROR',
+  /** The final response had a non-2xx status. */
+  HTTP_STATUS: 'HTTP_STATUS',
+  /** The run (or invocation) deadline passed or it was cancelled before the URL finished. */
+  ABORTED: 'ABORTED',
+  /** Anything not classified above; a bug report is welcome when this appears. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Error carried in a result record. Plain data so it serialises as `{ code, message }`. */
+interface ResultError {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** Base class of errors raised by batchfetch itself. */
+class BatchfetchError extends Error {
+  readonly code: ErrorCode;
+  /** Overrides the retry policy's decision by code (e.g. a temporary DNS failure is retryable). */
+  readonly retryable: boolean | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BatchfetchError';
+    this.code = code;
+    this.retryable = options?.retryable;
+  }
+
+  toResultError(): ResultError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/**
+ * A bad option value. Thrown eagerly by option validation; the message names the option, the
+ * expected range and the value received.
+ */
+class InvalidOptionError extends TypeError {
+  readonly code = 'INVALID_OPTION';
+
+  constructor(option: string, expected: string, received: unknown) {
+    super(`Expected \`${option}\` to be ${expected}, got \`${String(received)}\` (${typeof received})`);
+    this.name = 'InvalidOptionError';
+  }
+}
+
+export { BatchfetchError, InvalidOptionError };
+export type { ResultError };

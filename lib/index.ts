@@ -1,0 +1,11 @@
+export { ErrorCode, BatchfetchError, InvalidOptionError } from './errors.ts';
+export type { ResultError } from './errors.ts';
+export { BodyMode } from './options.ts';
+export type { FetchEngineOptions } from './options.ts';
+export { createFetchEngine, FetchEngine } from './engine/fetch-engine.ts';
+export type { FetchRequest, FetchResult } from './engine/fetch-types.ts';
+export { createDestinationPolicy } from './net/destination-policy.ts';
+export type { DestinationPolicy, DestinationVerdict } from './net/destination-policy.ts';
+export { LatencyHistogram } from './stats/latency-histogram.ts';
+export { RunStats } from './stats/run-stats.ts';
+export type { RunSummary } from './stats/run-stats.ts';

@@ -1,0 +1,122 @@
+import { InvalidOptionError } from './errors.ts';
+
+/** What happens to a response body once it is counted against `maxBodyBytes`. */
+const BodyMode = {
+  /** Read and drop (the connection stays reusable). */
+  DISCARD: 'discard',
+  /** Read and return the sha256 of the decoded body. */
+  HASH: 'hash',
+  /** Return the decoded body (base64) and its sha256. */
+  KEEP: 'keep',
+} as const;
+type BodyMode = (typeof BodyMode)[keyof typeof BodyMode];
+
+/** Options of a fetch engine. Every field is optional; `resolveEngineOptions` fills defaults. */
+interface FetchEngineOptions {
+  /** Requests in flight at most, across all origins. @default 64 */
+  readonly concurrency?: number;
+  /** Connections per origin at most (HTTP/1.1, keep-alive, pipelining off). @default 16 */
+  readonly perOrigin?: number;
+  /** Deadline of one attempt from the moment it is written to a socket, in ms. @default 30_000 */
+  readonly timeoutMs?: number;
+  /** TCP (+TLS) connect timeout, DNS included, in ms. @default 10_000 */
+  readonly connectTimeoutMs?: number;
+  /** Time allowed for the response headers, in ms. @default timeoutMs */
+  readonly headersTimeoutMs?: number;
+  /** Longest pause between two body chunks, in ms. @default timeoutMs */
+  readonly bodyIdleTimeoutMs?: number;
+  /** Retries after the first attempt (network errors, 408, 429, 5xx; idempotent methods). @default 2 */
+  readonly retries?: number;
+  /** Base of the exponential backoff, in ms. @default 200 */
+  readonly retryBaseDelayMs?: number;
+  /** Cap of one backoff delay, in ms. @default 10_000 */
+  readonly retryMaxDelayMs?: number;
+  /** Longest `Retry-After` honoured, in ms; a longer one ends the URL with its status. @default 30_000 */
+  readonly maxRetryAfterMs?: number;
+  /** Redirects followed at most, each hop re-checked. @default 5 */
+  readonly maxRedirects?: number;
+  /** Cap on decoded body bytes per response. @default 10 MiB */
+  readonly maxBodyBytes?: number;
+  /** @default 'discard' */
+  readonly bodyMode?: BodyMode;
+  /** Ask for and decode gzip/deflate/br bodies. @default true */
+  readonly decompress?: boolean;
+  /** CIDRs that open otherwise blocked ranges, e.g. `127.0.0.0/8` for local tests. @default [] */
+  readonly allowNetworks?: readonly string[];
+  /** How long resolved addresses are reused, in ms. @default 30_000 */
+  readonly dnsTtlMs?: number;
+  /** Idle keep-alive sockets are closed after this, in ms. @default 4_000 */
+  readonly keepAliveTimeoutMs?: number;
+  /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
+  readonly userAgent?: string;
+  /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
+  readonly signal?: AbortSignal;
+  /** Injected for deterministic tests of backoff. @default Math.random */
+  readonly random?: () => number;
+  /** Injected for deterministic tests of backoff. @default a timer-based sleep */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal'>> & { readonly signal: AbortSignal | undefined };
+
+const BODY_MODES: readonly string[] = Object.values(BodyMode);
+
+function integerIn(option: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+/** Fills defaults and validates every option at once, before anything is started. */
+function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedEngineOptions['sleep']): ResolvedEngineOptions {
+  const timeoutMs = options.timeoutMs ?? 30_000; // 30 s
+  const resolved: ResolvedEngineOptions = {
+    concurrency: options.concurrency ?? 64,
+    perOrigin: options.perOrigin ?? 16,
+    timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000, // 10 s
+    headersTimeoutMs: options.headersTimeoutMs ?? timeoutMs,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? timeoutMs,
+    retries: options.retries ?? 2,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 200,
+    retryMaxDelayMs: options.retryMaxDelayMs ?? 10_000, // 10 s
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 30_000, // 30 s
+    maxRedirects: options.maxRedirects ?? 5,
+    maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024, // 10 MiB
+    bodyMode: options.bodyMode ?? BodyMode.DISCARD,
+    decompress: options.decompress ?? true,
+    allowNetworks: options.allowNetworks ?? [],
+    dnsTtlMs: options.dnsTtlMs ?? 30_000, // 30 s
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000, // 4 s
+    userAgent: options.userAgent ?? 'batchfetch/0.1',
+    signal: options.signal,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? sleep,
+  };
+  // Lambda allows 1,024 file descriptors per environment: stay well below (shared/FACTS.md).
+  integerIn('concurrency', resolved.concurrency, 1, 4_096);
+  integerIn('perOrigin', resolved.perOrigin, 1, 4_096);
+  integerIn('timeoutMs', resolved.timeoutMs, 1, 900_000);
+  integerIn('connectTimeoutMs', resolved.connectTimeoutMs, 1, 900_000);
+  integerIn('headersTimeoutMs', resolved.headersTimeoutMs, 1, 900_000);
+  integerIn('bodyIdleTimeoutMs', resolved.bodyIdleTimeoutMs, 1, 900_000);
+  integerIn('retries', resolved.retries, 0, 10);
+  integerIn('retryBaseDelayMs', resolved.retryBaseDelayMs, 0, 60_000);
+  integerIn('retryMaxDelayMs', resolved.retryMaxDelayMs, 0, 600_000);
+  integerIn('maxRetryAfterMs', resolved.maxRetryAfterMs, 0, 600_000);
+  integerIn('maxRedirects', resolved.maxRedirects, 0, 20);
+  integerIn('maxBodyBytes', resolved.maxBodyBytes, 0, 1024 * 1024 * 1024);
+  integerIn('dnsTtlMs', resolved.dnsTtlMs, 0, 86_400_000);
+  integerIn('keepAliveTimeoutMs', resolved.keepAliveTimeoutMs, 1, 600_000);
+  if (!BODY_MODES.includes(resolved.bodyMode)) {
+    throw new InvalidOptionError('bodyMode', `one of ${BODY_MODES.join(', ')}`, resolved.bodyMode);
+  }
+  if (!Array.isArray(resolved.allowNetworks)) {
+    throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);
+  }
+  return resolved;
+}
+
+export { BodyMode, resolveEngineOptions };
+export type { FetchEngineOptions, ResolvedEngineOptions };

@@ -1,0 +1,64 @@
+import type { FetchResult } from '../engine/fetch-types.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
+
+interface RunSummary {
+  readonly urls: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** Outcomes by error code (`OK` for success). */
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly retries: number;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+  readonly urlsPerSecond: number;
+  readonly errorRate: number;
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+}
+
+/** Counts and latency distribution of every final result recorded in a run. */
+class RunStats {
+  readonly latency = new LatencyHistogram();
+  readonly outcomes = new Map<string, number>();
+  urls = 0;
+  ok = 0;
+  retries = 0;
+  bytes = 0;
+  readonly #startedAt = performance.now();
+
+  record(result: FetchResult): void {
+    this.urls += 1;
+    if (result.ok) this.ok += 1;
+    // Every attempt beyond a URL's first is a retry (redirect hops are not attempts' retries).
+    this.retries += Math.max(0, result.attempts - 1);
+    this.bytes += result.bytes;
+    const outcome = result.error?.code ?? 'OK';
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+    if (result.attempts > 0) this.latency.record(result.latencyMs);
+  }
+
+  summary(now = performance.now()): RunSummary {
+    const elapsedMs = now - this.#startedAt;
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return {
+      urls: this.urls,
+      ok: this.ok,
+      failed: this.urls - this.ok,
+      outcomes: Object.fromEntries([...this.outcomes].sort(([a], [b]) => a.localeCompare(b))),
+      retries: this.retries,
+      bytes: this.bytes,
+      elapsedMs: Math.round(elapsedMs),
+      urlsPerSecond: elapsedMs > 0 ? Math.round((this.urls / elapsedMs) * 1000 * 10) / 10 : 0,
+      errorRate: this.urls > 0 ? Math.round(((this.urls - this.ok) / this.urls) * 10_000) / 10_000 : 0,
+      latencyMs: {
+        p50: round(this.latency.percentile(0.5)),
+        p90: round(this.latency.percentile(0.9)),
+        p99: round(this.latency.percentile(0.99)),
+        max: round(this.latency.max),
+        mean: round(this.latency.mean),
+      },
+    };
+  }
+}
+
+export { RunStats };
+export type { RunSummary };
