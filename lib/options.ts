@@ -1,4 +1,5 @@
 import { InvalidOptionError } from './errors.ts';
+import type { Resolver } from './net/dns-cache.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
@@ -45,6 +46,11 @@ interface FetchEngineOptions {
   readonly allowNetworks?: readonly string[];
   /** How long resolved addresses are reused, in ms. @default 30_000 */
   readonly dnsTtlMs?: number;
+  /**
+   * Resolves a host name to addresses. @default the OS resolver (`dns.lookup`); replace it to use
+   * your own DNS, or in tests.
+   */
+  readonly dnsResolve?: Resolver;
   /** Idle keep-alive sockets are closed after this, in ms. @default 4_000 */
   readonly keepAliveTimeoutMs?: number;
   /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
@@ -57,7 +63,10 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal'>> & { readonly signal: AbortSignal | undefined };
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve'>> & {
+  readonly signal: AbortSignal | undefined;
+  readonly dnsResolve: Resolver | undefined;
+};
 
 const BODY_MODES: readonly string[] = Object.values(BodyMode);
 
@@ -91,6 +100,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000, // 4 s
     userAgent: options.userAgent ?? 'batchfetch/0.1',
     signal: options.signal,
+    dnsResolve: options.dnsResolve,
     random: options.random ?? Math.random,
     sleep: options.sleep ?? sleep,
   };

@@ -54,7 +54,7 @@ function classifyError(error: unknown): BatchfetchError {
   const code = codeOf(error) ?? 'UNKNOWN';
   const known = BY_CODE[code];
   if (known) return new BatchfetchError(known[0], `${known[1]} (${code})`, { cause: error });
-  if (code.startsWith('HPE_')) {
+  if (code.startsWith('HPE_') || (error as Error | null)?.name === 'HTTPParserError') {
     return new BatchfetchError(ErrorCode.PROTOCOL_ERROR, `malformed HTTP response (${code})`, { cause: error });
   }
   if (isTlsCode(code)) return new BatchfetchError(ErrorCode.TLS_ERROR, `TLS failed (${code})`, { cause: error });

@@ -48,7 +48,11 @@ class FetchEngine {
     this.#agent = new Agent({
       connect: createSafeConnector({
         policy,
-        dns: new DnsCache({ ttlMs: resolved.dnsTtlMs, timeoutMs: resolved.connectTimeoutMs }),
+        dns: new DnsCache({
+          ttlMs: resolved.dnsTtlMs,
+          timeoutMs: resolved.connectTimeoutMs,
+          ...(resolved.dnsResolve ? { resolve: resolved.dnsResolve } : {}),
+        }),
         connectTimeoutMs: resolved.connectTimeoutMs,
       }),
       connections: resolved.perOrigin,

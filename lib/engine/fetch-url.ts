@@ -111,7 +111,9 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
 
   const state = startState(request, options);
   if (state instanceof BatchfetchError) return result({ error: state.toResultError() });
-  const maxAttempts = (request.priorAttempts ?? 0) + options.retries + 1;
+  const maxAttempts = options.retries + 1;
+  // The free stale-socket retry does not count against the budget.
+  const budgetLeft = () => state.attempts - (state.staleRetryUsed ? 1 : 0) < maxAttempts;
   const idempotent = isIdempotent(state.method);
 
   for (;;) {
@@ -134,7 +136,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
         state.staleRetryUsed = true;
         continue;
       }
-      if (!(idempotent && isRetryableError(error) && state.attempts < maxAttempts)) {
+      if (!(idempotent && isRetryableError(error) && budgetLeft())) {
         return result({ error: error.toResultError(), bytes: outcome.bytes }, state);
       }
     } else {
@@ -145,7 +147,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
         if (refused) return result({ status, error: refused.toResultError() }, state);
         continue;
       }
-      const retryable = idempotent && isRetryableStatus(status) && state.attempts < maxAttempts;
+      const retryable = idempotent && isRetryableStatus(status) && budgetLeft();
       retryAfterMs = retryable ? parseRetryAfter(outcome.headers!['retry-after'], Date.now()) : undefined;
       if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {
         return finalResponse(outcome, state, result, retryAfterMs);
