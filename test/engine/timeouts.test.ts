@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { ErrorCode } from '../../lib/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { closeEngines, localEngine, recordingSleep } from '../support/engines.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
@@ -67,7 +68,7 @@ describe('timeouts and cancellation', () => {
     const engine = localEngine({ signal: run.signal, timeoutMs: 60_000 });
 
     const inFlight = engine.fetch({ url: server.url('/hang') });
-    while (server.hitsOf('/hang') === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => server.hitsOf('/hang') > 0);
     run.abort();
     const aborted = await inFlight;
     const after = await engine.fetch({ url: server.url('/ok') });
@@ -84,7 +85,7 @@ describe('timeouts and cancellation', () => {
     const engine = localEngine({ retries: 5, retryBaseDelayMs: 60_000, random: () => 0.99 });
 
     const pending = engine.fetch({ url: server.url('/down') }, call.signal);
-    while (server.hitsOf('/down') === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => server.hitsOf('/down') > 0);
     call.abort();
     const result = await pending;
 
