@@ -1,0 +1,39 @@
+import { InvalidOptionError } from '../lib/index.ts';
+import { runCommand, RUN_USAGE } from './commands/run.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
+
+Usage:
+  batchfetch run FILE [options]   fetch every URL in FILE (- for stdin) through an embedded queue
+  batchfetch help [COMMAND]       show help
+
+${RUN_USAGE}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError || error instanceof InvalidOptionError) {
+    process.stderr.write(`batchfetch: ${error.message}\nRun 'batchfetch --help' for usage.\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`batchfetch: the run could not complete: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

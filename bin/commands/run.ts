@@ -1,0 +1,190 @@
+import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createFetchEngine, RunStats, type FetchResult } from '../../lib/index.ts';
+import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
+import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
+import { readLines } from '../../lib/input/read-lines.ts';
+import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
+import { JsonLinesSink, type ResultSink } from '../../lib/sinks/result-sink.ts';
+import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
+import { ProgressLine } from '../local/progress.ts';
+import { formatSummary, processFigures } from '../local/summary.ts';
+import { integerFlag, UsageError } from '../usage-error.ts';
+
+const RUN_USAGE = `batchfetch run FILE [options]
+  FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
+  blank lines and lines starting with # are skipped; - reads stdin.
+  Writes one JSON result per URL: {"url","ok","status","attempts","latencyMs","bytes","error"}.
+
+  --concurrency N        requests in flight at most (default 64)
+  --per-origin N         connections per origin at most (default 16)
+  --timeout MS           deadline of one attempt (default 30000)
+  --connect-timeout MS   TCP/TLS connect timeout (default 10000)
+  --retries N            retries after the first attempt (default 2)
+  --max-bytes N          decoded body bytes per response at most (default 10485760)
+  --max-redirects N      redirects followed at most (default 5)
+  --body MODE            discard | hash | keep (default discard)
+  --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
+  --out FILE             where results go (default - = stdout)
+  --deadline MS          stop after MS: unfinished URLs end as ABORTED
+  --message-urls N       URLs per queue message (default 100)
+  --pollers N            concurrent queue consumers (default 2)
+  --summary-json FILE    also write the run summary as JSON
+  --quiet                no progress line and no summary
+`;
+
+const FLAGS = {
+  concurrency: { type: 'string' },
+  'per-origin': { type: 'string' },
+  timeout: { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  retries: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  'max-redirects': { type: 'string' },
+  body: { type: 'string' },
+  'allow-network': { type: 'string', multiple: true },
+  out: { type: 'string' },
+  deadline: { type: 'string' },
+  'message-urls': { type: 'string' },
+  pollers: { type: 'string' },
+  'summary-json': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseRunArgs(args: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true as const };
+  if (positionals.length !== 1) throw new UsageError('run expects exactly one FILE (use - for stdin)');
+  const body = values.body ?? 'discard';
+  if (!['discard', 'hash', 'keep'].includes(body)) throw new UsageError(`--body expects discard, hash or keep, got '${body}'`);
+  return {
+    help: false as const,
+    input: positionals[0]!,
+    out: values.out ?? '-',
+    quiet: values.quiet ?? false,
+    summaryJson: values['summary-json'],
+    deadlineMs: integerFlag('deadline', values.deadline, 1, 7 * 24 * 3_600_000),
+    messageUrls: integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 100,
+    pollers: integerFlag('pollers', values.pollers, 1, 64) ?? 2,
+    engine: {
+      concurrency: integerFlag('concurrency', values.concurrency, 1, 4096),
+      perOrigin: integerFlag('per-origin', values['per-origin'], 1, 4096),
+      timeoutMs: integerFlag('timeout', values.timeout, 1, 900_000),
+      connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], 1, 900_000),
+      retries: integerFlag('retries', values.retries, 0, 10),
+      maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], 0, 1024 ** 3),
+      maxRedirects: integerFlag('max-redirects', values['max-redirects'], 0, 20),
+      bodyMode: body as 'discard' | 'hash' | 'keep',
+      allowNetworks: values['allow-network'] ?? [],
+    },
+  };
+}
+
+/** Counts every record on its way to the real sink, for the summary. */
+function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
+  return {
+    async write(results: readonly FetchResult[]) {
+      for (const result of results) stats.record(result);
+      await inner.write(results);
+    },
+  };
+}
+
+async function openInput(path: string): Promise<Readable> {
+  if (path === '-') return process.stdin;
+  const stream = createReadStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return stream;
+}
+
+async function openOutput(path: string): Promise<Writable> {
+  if (path === '-') return process.stdout;
+  const stream = createWriteStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return stream;
+}
+
+async function closeOutput(stream: Writable): Promise<void> {
+  if (stream === process.stdout) {
+    await new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()));
+    return;
+  }
+  stream.end();
+  await once(stream, 'finish');
+}
+
+/** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
+async function runCommand(args: string[]): Promise<number> {
+  const options = parseRunArgs(args);
+  if (options.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  const run = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    run.abort(new Error('interrupted'));
+  };
+  const deadline = options.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), options.deadlineMs);
+  const engine = createFetchEngine({ ...options.engine, signal: run.signal });
+  const input = await openInput(options.input);
+  const output = await openOutput(options.out);
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
+  const stats = new RunStats();
+  const sink = countingSink(new JsonLinesSink(output), stats);
+  const progress = new ProgressLine(stats, !options.quiet && Boolean(process.stderr.isTTY));
+  const sqs = await startEmbeddedSqs();
+  try {
+    const { queueUrl, queueArn } = await sqs.createQueue(`batchfetch-local-${process.pid}`, { VisibilityTimeout: '900' });
+    const logger = { warn: (message: string, fields: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'WARN', message, ...fields })}\n`) };
+    await runQueuePipeline({
+      client: sqs.client,
+      queueUrl,
+      queueArn,
+      lines: (async function* parsed() {
+        for await (const line of readLines(input)) yield parseRequestLine(line);
+      })(),
+      handler: (event) => processSqsBatch(event, { engine, sink, signal: run.signal, abortedIsFinal: true, logger }),
+      sink,
+      split: { maxUrls: options.messageUrls },
+      pollers: options.pollers,
+      signal: run.signal,
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    clearTimeout(deadline);
+    progress.stop();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await engine.close();
+    await sqs.stop();
+    await closeOutput(output);
+  }
+
+  const summary = stats.summary();
+  const figures = processFigures();
+  if (!options.quiet) process.stderr.write(formatSummary(summary, figures));
+  if (options.summaryJson) writeFileSync(options.summaryJson, `${JSON.stringify({ ...summary, ...figures }, null, 2)}\n`);
+  return interrupted ? 130 : 0;
+}
+
+export { runCommand, RUN_USAGE };

@@ -1,0 +1,42 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+
+interface EmbeddedSqs {
+  readonly client: SQSClient;
+  readonly endpoint: string;
+  createQueue(name: string, attributes?: Record<string, string>): Promise<{ queueUrl: string; queueArn: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real SQS-protocol server (fauxqs) started in this process on 127.0.0.1, and an SDK client
+ * for it: the local run makes the same @aws-sdk/client-sqs calls a deployment makes.
+ */
+async function startEmbeddedSqs(port = 0): Promise<EmbeddedSqs> {
+  const server = await startFauxqs({ port, host: '127.0.0.1', logger: false });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    // fauxqs accepts any credentials; these keep the SDK from searching for real ones.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    client,
+    endpoint,
+    async createQueue(name, attributes = {}) {
+      const created = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      // Queue URLs name a *.localhost host; the client always talks to `endpoint` itself.
+      const queueUrl = created.QueueUrl!;
+      const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      return { queueUrl, queueArn: Attributes?.QueueArn ?? `arn:aws:sqs:us-east-1:000000000000:${name}` };
+    },
+    async stop() {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+export { startEmbeddedSqs };
+export type { EmbeddedSqs };

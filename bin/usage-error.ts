@@ -1,0 +1,15 @@
+/** A command-line mistake: printed with the usage hint, exit code 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses a flag value as an integer within [min, max], naming the flag in the error. */
+function integerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export { integerFlag, UsageError };

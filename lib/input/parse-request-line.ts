@@ -1,0 +1,62 @@
+import * as v from 'valibot';
+import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
+import { parseTarget } from '../engine/request-target.ts';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { FetchRequestSchema, MAX_URL_LENGTH } from '../schemas/fetch-request.ts';
+import { invalidResult } from './invalid-result.ts';
+import type { Line } from './read-lines.ts';
+
+type ParsedLine =
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'request'; readonly request: FetchRequest }
+  | { readonly kind: 'invalid'; readonly result: FetchResult };
+
+/** How much of a bad line is echoed back in its result's `url`. */
+const ECHO_LIMIT = 2048;
+
+/**
+ * Reads one input line: a bare URL, or a JSON object `{ url, method?, headers?, body?, id? }`.
+ * Blank lines and lines starting with `#` are skipped. Anything else that cannot be fetched
+ * becomes an INVALID_URL / INVALID_REQUEST result, so a bad line never stops a run.
+ */
+function parseRequestLine(line: Line): ParsedLine {
+  const text = line.text.trim();
+  if (text === '' || text.startsWith('#')) return { kind: 'skip' };
+  const echo = text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text;
+  if (line.truncated) {
+    return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} is longer than the input line limit`);
+  }
+  if (!text.startsWith('{')) {
+    if (text.length > MAX_URL_LENGTH) return invalid(echo, ErrorCode.INVALID_URL, `url is longer than ${MAX_URL_LENGTH} characters`);
+    return checked({ url: text });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} is neither a URL nor valid JSON`);
+  }
+  const parsed = v.safeParse(FetchRequestSchema, json);
+  if (!parsed.success) {
+    const url = typeof (json as { url?: unknown }).url === 'string' ? (json as { url: string }).url : echo;
+    const issue = parsed.issues[0];
+    const field = issue.path?.map((item) => String(item.key)).join('.') ?? 'line';
+    const code = field === 'url' || field === 'line' ? ErrorCode.INVALID_URL : ErrorCode.INVALID_REQUEST;
+    return invalid(url, code, `${field}: ${issue.message}`);
+  }
+  const { attempts, ...request } = parsed.output;
+  return checked(attempts === undefined ? request : { ...request, priorAttempts: attempts });
+}
+
+function checked(request: FetchRequest): ParsedLine {
+  const target = parseTarget(request.url);
+  if (target instanceof BatchfetchError) return { kind: 'invalid', result: invalidResult(request, target) };
+  return { kind: 'request', request };
+}
+
+function invalid(url: string, code: ErrorCode, message: string): ParsedLine {
+  return { kind: 'invalid', result: invalidResult({ url }, new BatchfetchError(code, message)) };
+}
+
+export { parseRequestLine };
+export type { ParsedLine };

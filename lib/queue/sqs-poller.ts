@@ -1,0 +1,93 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toSqsEvent } from './sqs-event.ts';
+
+type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+interface PollerOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: BatchHandler;
+  /** Messages per ReceiveMessage (1..10), as the event source's batch size. @default 10 */
+  readonly batchSize?: number;
+  /** Long-poll wait per ReceiveMessage, in seconds. @default 1 */
+  readonly waitTimeSeconds?: number;
+  /** Failed messages are made visible again at once instead of after the visibility timeout. @default false */
+  readonly releaseFailed?: boolean;
+  /** Stops the loop (a receive in progress is cancelled). */
+  readonly signal: AbortSignal;
+  /** Called after each batch with how many messages were acknowledged and how many failed. */
+  readonly onBatch?: (acknowledged: number, failed: number, messages: readonly Message[]) => void;
+}
+
+/** ReceiveMessage errors in a row before the poller gives up: the queue is gone, not busy. */
+const MAX_CONSECUTIVE_ERRORS = 5;
+
+/**
+ * What Lambda's SQS event source does, outside Lambda: long-poll, hand the batch to the handler as
+ * an SQS event, delete what it acknowledged, and leave failures to come back.
+ */
+async function pollQueue(options: PollerOptions): Promise<void> {
+  const { client, queueUrl, signal } = options;
+  let errors = 0;
+  while (!signal.aborted) {
+    let messages: Message[];
+    try {
+      const output = await client.send(new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: options.batchSize ?? 10,
+        WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
+      }), { abortSignal: signal });
+      messages = output.Messages ?? [];
+      errors = 0;
+    } catch (error) {
+      if (signal.aborted) return;
+      errors += 1;
+      if (errors >= MAX_CONSECUTIVE_ERRORS) throw error;
+      await sleep(100 * 2 ** errors);
+      continue;
+    }
+    if (messages.length === 0) continue;
+
+    const response = await options.handler(toSqsEvent(messages, options.queueArn));
+    const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    const acknowledged = messages.filter((message) => !failedIds.has(message.MessageId!));
+    const failed = messages.filter((message) => failedIds.has(message.MessageId!));
+    await deleteMessages(client, queueUrl, acknowledged);
+    if (options.releaseFailed && failed.length > 0) await releaseMessages(client, queueUrl, failed);
+    options.onBatch?.(acknowledged.length, failed.length, messages);
+  }
+}
+
+async function deleteMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const entries = messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle! }));
+    const output = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    if (output.Failed && output.Failed.length > 0) {
+      // Not fatal: an undeleted message is delivered again, and results are idempotent per URL.
+      const retry = entries.filter((entry) => output.Failed!.some((f) => f.Id === entry.Id));
+      await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: retry }));
+    }
+  }
+}
+
+async function releaseMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    await client.send(new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+    }));
+  }
+}
+
+export { pollQueue };
+export type { BatchHandler, PollerOptions };

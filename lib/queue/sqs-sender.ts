@@ -1,0 +1,85 @@
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
+
+/** SendMessageBatch: at most 10 entries and 1 MiB in all (shared/FACTS.md). */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_SEND_ATTEMPTS = 5;
+
+interface SenderOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  /** SendMessageBatch calls in flight at most. @default 4 */
+  readonly concurrency?: number;
+}
+
+/**
+ * Buffers message bodies into SendMessageBatch calls (10 entries, 1 MiB), keeps a few calls in
+ * flight, and retries entries SQS reports as failed with backoff. `add` applies backpressure:
+ * it resolves once the body is buffered or sent. `flush` resolves when everything was accepted
+ * by SQS, and rejects if entries still failed after 5 attempts (nothing is dropped silently).
+ */
+class SqsSender {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+  readonly #concurrency: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  #batch: string[] = [];
+  #batchBytes = 0;
+  #failure: unknown;
+  sent = 0;
+
+  constructor(options: SenderOptions) {
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+    this.#concurrency = options.concurrency ?? 4;
+  }
+
+  async add(body: string): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const bytes = Buffer.byteLength(body);
+    if (this.#batch.length >= MAX_BATCH_ENTRIES || this.#batchBytes + bytes > SQS_MAX_MESSAGE_BYTES) await this.#dispatch();
+    this.#batch.push(body);
+    this.#batchBytes += bytes;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#batch.length > 0) await this.#dispatch();
+    await Promise.all(this.#inFlight);
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #dispatch(): Promise<void> {
+    while (this.#inFlight.size >= this.#concurrency) await Promise.race(this.#inFlight);
+    const bodies = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const call = this.#send(bodies).catch((error: unknown) => { this.#failure ??= error; });
+    this.#inFlight.add(call);
+    void call.finally(() => this.#inFlight.delete(call));
+  }
+
+  async #send(bodies: string[]): Promise<void> {
+    let pending = bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let failedIds: Set<string>;
+      try {
+        const output = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }));
+        failedIds = new Set((output.Failed ?? []).filter((f) => !f.SenderFault).map((f) => f.Id!));
+        const senderFault = (output.Failed ?? []).find((f) => f.SenderFault);
+        if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
+      } catch (error) {
+        if (attempt >= MAX_SEND_ATTEMPTS || (error as Error).message?.startsWith('SQS refused')) throw error;
+        failedIds = new Set(pending.map((entry) => entry.Id));
+      }
+      this.sent += pending.length - failedIds.size;
+      pending = pending.filter((entry) => failedIds.has(entry.Id));
+      if (pending.length > 0) {
+        if (attempt >= MAX_SEND_ATTEMPTS) throw new Error(`${pending.length} messages could not be sent after ${attempt} attempts`);
+        await sleep(Math.floor(Math.random() * 100 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+export { SqsSender };

@@ -1,0 +1,24 @@
+import * as v from 'valibot';
+
+/** Longest URL accepted, in characters (browsers and CDNs stop near 8 KiB too). */
+const MAX_URL_LENGTH = 8192;
+
+/**
+ * One request as it travels in input lines and queue messages. Field types are checked here;
+ * URL syntax, method and header contents are checked by the engine, which reports them as result
+ * records (`INVALID_URL`, `INVALID_REQUEST`) instead of failing the whole message.
+ */
+const FetchRequestSchema = v.object({
+  url: v.pipe(v.string(), v.maxLength(MAX_URL_LENGTH, `url is longer than ${MAX_URL_LENGTH} characters`)),
+  method: v.optional(v.string()),
+  headers: v.optional(v.record(v.string(), v.string())),
+  body: v.optional(v.string()),
+  id: v.optional(v.string()),
+  /** Attempts already made (continuations and redeliveries carry it). */
+  attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
+});
+
+type FetchRequestInput = v.InferOutput<typeof FetchRequestSchema>;
+
+export { FetchRequestSchema, MAX_URL_LENGTH };
+export type { FetchRequestInput };

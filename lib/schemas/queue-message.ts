@@ -1,0 +1,75 @@
+import * as v from 'valibot';
+import type { FetchRequest } from '../engine/fetch-types.ts';
+import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
+
+/** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
+const MAX_URLS_PER_MESSAGE = 10_000;
+
+const MessageOptionsSchema = v.optional(v.strictObject({
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(900_000))),
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10))),
+  maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024 * 1024 * 1024))),
+}));
+
+const UrlList = v.pipe(
+  v.array(v.pipe(v.string(), v.maxLength(8192))),
+  v.minLength(1, 'urls must not be empty'),
+  v.maxLength(MAX_URLS_PER_MESSAGE, `at most ${MAX_URLS_PER_MESSAGE} URLs per message`),
+);
+const RequestList = v.pipe(
+  v.array(FetchRequestSchema),
+  v.minLength(1, 'requests must not be empty'),
+  v.maxLength(MAX_URLS_PER_MESSAGE, `at most ${MAX_URLS_PER_MESSAGE} requests per message`),
+);
+
+/**
+ * The body of one SQS message: `{"urls": [...]}` or `{"requests": [{url, method, headers, body,
+ * id, attempts}]}`, with optional bounded per-message `options`. Documented in the README.
+ */
+const QueueMessageSchema = v.union([
+  v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
+  v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
+]);
+
+type QueueMessage = v.InferOutput<typeof QueueMessageSchema>;
+type MessageOptions = NonNullable<QueueMessage['options']>;
+
+interface ParsedMessage {
+  readonly requests: FetchRequest[];
+  readonly options: MessageOptions;
+  /** How many continuation hops led to this message (0 for an original). */
+  readonly hop: number;
+}
+
+/** Parses and validates a message body; returns a reason instead of throwing. */
+function parseQueueMessage(body: string): ParsedMessage | { readonly error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { error: 'message body is not valid JSON' };
+  }
+  const parsed = v.safeParse(QueueMessageSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const path = issue.path?.map((item) => String(item.key)).join('.');
+    return { error: `message body is not a batchfetch message${path ? ` (${path})` : ''}: ${issue.message}` };
+  }
+  const message = parsed.output;
+  const requests = 'urls' in message
+    ? message.urls.map((url) => ({ url }))
+    : message.requests.map(fromWire);
+  return { requests, options: message.options ?? {}, hop: message.hop ?? 0 };
+}
+
+function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {
+  return attempts === undefined ? rest : { ...rest, priorAttempts: attempts };
+}
+
+/** The wire form of a request (`priorAttempts` travels as `attempts`). */
+function toWire({ priorAttempts, ...rest }: FetchRequest): FetchRequestInput {
+  return priorAttempts ? { ...rest, attempts: priorAttempts } : rest;
+}
+
+export { MAX_URLS_PER_MESSAGE, parseQueueMessage, QueueMessageSchema, toWire };
+export type { MessageOptions, ParsedMessage, QueueMessage };

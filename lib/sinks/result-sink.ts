@@ -1,0 +1,32 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { FetchResult } from '../engine/fetch-types.ts';
+
+/**
+ * Where final result records go. `write` resolves only once the records are durably handed over
+ * (flushed to the stream, stored in S3, ...): a message is acknowledged after that, never before.
+ */
+interface ResultSink {
+  write(results: readonly FetchResult[]): Promise<void>;
+}
+
+/** One JSON object per line, written with backpressure (a slow disk slows the run, never loses). */
+class JsonLinesSink implements ResultSink {
+  readonly #stream: Writable;
+  written = 0;
+
+  constructor(stream: Writable) {
+    this.#stream = stream;
+  }
+
+  async write(results: readonly FetchResult[]): Promise<void> {
+    if (results.length === 0) return;
+    let text = '';
+    for (const result of results) text += `${JSON.stringify(result)}\n`;
+    this.written += results.length;
+    if (!this.#stream.write(text)) await once(this.#stream, 'drain');
+  }
+}
+
+export { JsonLinesSink };
+export type { ResultSink };
