@@ -26,10 +26,11 @@ const RequestList = v.pipe(
  * The body of one SQS message: `{"urls": [...]}` or `{"requests": [{url, method, headers, body,
  * id, attempts}]}`, with optional bounded per-message `options`. Documented in the README.
  */
-const QueueMessageSchema = v.union([
-  v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
-  v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))) }),
-]);
+const Hop = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)));
+const UrlsMessageSchema = v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: Hop });
+const RequestsMessageSchema = v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: Hop });
+// Chosen by key rather than v.union, whose errors would not say which field is wrong.
+const QueueMessageSchema = v.union([UrlsMessageSchema, RequestsMessageSchema]);
 
 type QueueMessage = v.InferOutput<typeof QueueMessageSchema>;
 type MessageOptions = NonNullable<QueueMessage['options']>;
@@ -49,7 +50,10 @@ function parseQueueMessage(body: string): ParsedMessage | { readonly error: stri
   } catch {
     return { error: 'message body is not valid JSON' };
   }
-  const parsed = v.safeParse(QueueMessageSchema, json);
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || ('urls' in json) === ('requests' in json)) {
+    return { error: 'message body is not a batchfetch message: it needs exactly one of `urls` or `requests`' };
+  }
+  const parsed = v.safeParse('urls' in json ? UrlsMessageSchema : RequestsMessageSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = issue.path?.map((item) => String(item.key)).join('.');

@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jsonLines, runCli } from '../support/run-cli.ts';
+import { routes, TestServer } from '../support/test-server.ts';
+
+describe('batchfetch run (the local run, in a child process)', () => {
+  let server: TestServer;
+  let dir: string;
+
+  beforeEach(async () => {
+    server = await TestServer.start({ '/ok': routes.text('hello'), '/hang': routes.hang() });
+    dir = mkdtempSync(join(tmpdir(), 'batchfetch-cli-'));
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  test('writes one JSON record per URL line, bad lines included, and a summary; exit 0', async () => {
+    const input = join(dir, 'urls.txt');
+    const out = join(dir, 'results.jsonl');
+    const urls = Array.from({ length: 300 }, (_, i) => server.url(`/ok?n=${i}`));
+    writeFileSync(input, [...urls, '', '# comment', 'not a url', '{"url":"' + server.url('/missing') + '","id":"m"}', 'http://10.0.0.1/'].join('\n'));
+
+    const run = await runCli(['run', input, '--allow-network', '127.0.0.0/8', '--out', out, '--concurrency', '8', '--message-urls', '40']);
+
+    expect(run.code).toBe(0);
+    const records = jsonLines(readFileSync(out, 'utf8'));
+    expect(records).toHaveLength(303);
+    expect(new Set(records.map((r) => r.url)).size).toBe(303);
+    for (const record of records) {
+      expect(Object.keys(record)).toEqual(expect.arrayContaining(['url', 'ok', 'status', 'attempts', 'latencyMs', 'bytes', 'error']));
+    }
+    expect(records.filter((r) => r.ok)).toHaveLength(300);
+    expect(records.find((r) => r.id === 'm')).toMatchObject({ ok: false, status: 404, error: { code: 'HTTP_STATUS' } });
+    expect(records.find((r) => r.url === 'not a url')).toMatchObject({ error: { code: 'INVALID_URL' } });
+    expect(records.find((r) => r.url === 'http://10.0.0.1/')).toMatchObject({ error: { code: 'BLOCKED_DESTINATION' } });
+    expect(run.stderr).toMatch(/batchfetch: 303 URLs in .* URLs\/s/);
+    expect(run.stderr).toMatch(/latency ms: p50 [\d.]+, p90 [\d.]+, p99 [\d.]+/);
+    expect(run.stderr).toContain('outcomes: BLOCKED_DESTINATION 1, HTTP_STATUS 1, INVALID_URL 1, OK 300');
+  });
+
+  test('reads stdin with - and writes results to stdout', async () => {
+    const run = await runCli(['run', '-', '--allow-network', '127.0.0.1/32', '--quiet'], { stdin: `${server.url('/ok')}\n${server.url('/ok')}\n` });
+
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)).toMatchObject([{ ok: true, bytes: 5 }, { ok: true, bytes: 5 }]);
+    expect(run.stderr).toBe('');
+  });
+
+  test('without an allow-list, loopback targets are blocked', async () => {
+    const run = await runCli(['run', '-', '--quiet'], { stdin: `${server.url('/ok')}\n` });
+
+    expect(jsonLines(run.stdout)).toMatchObject([{ ok: false, error: { code: 'BLOCKED_DESTINATION' } }]);
+    expect(server.connections).toBe(0);
+  });
+
+  test('--deadline ends unfinished URLs as ABORTED, each with its record; exit 0', async () => {
+    const input = join(dir, 'slow.txt');
+    writeFileSync(input, Array.from({ length: 20 }, (_, i) => server.url(`/hang?i=${i}`)).join('\n'));
+
+    const run = await runCli(['run', input, '--allow-network', '127.0.0.0/8', '--deadline', '500', '--quiet', '--concurrency', '4', '--message-urls', '5']);
+
+    expect(run.code).toBe(0);
+    const records = jsonLines(run.stdout);
+    expect(records).toHaveLength(20);
+    expect(records.every((r) => (r.error as { code: string }).code === 'ABORTED')).toBe(true);
+  });
+
+  test('--summary-json writes the summary with process figures', async () => {
+    const summary = join(dir, 'summary.json');
+
+    await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--quiet', '--summary-json', summary], { stdin: `${server.url('/ok')}\n` });
+
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ urls: 1, ok: 1, outcomes: { OK: 1 }, cpuMs: expect.any(Number), peakRssMb: expect.any(Number) });
+  });
+
+  test.each([
+    [['run'], 'run expects exactly one FILE (use - for stdin)'],
+    [['run', '-', '--concurrency', 'lots'], "--concurrency expects an integer from 1 to 4096, got 'lots'"],
+    [['run', '-', '--body', 'print'], "--body expects discard, hash or keep, got 'print'"],
+    [['run', '-', '--allow-network', 'everything'], 'Expected `allowNetworks` to be a list of CIDRs'],
+    [['run', '/no/such/file'], 'cannot read /no/such/file: ENOENT'],
+    [['fly'], "unknown command 'fly'"],
+  ])('%j is a usage error: exit 2 with a clear message', async (args, message) => {
+    const run = await runCli(args);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  test('--help answers', async () => {
+    const run = await runCli(['--help']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('batchfetch run FILE [options]');
+  });
+});

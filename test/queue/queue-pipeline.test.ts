@@ -1,0 +1,103 @@
+import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
+import { parseRequestLine, type ParsedLine } from '../../lib/input/parse-request-line.ts';
+import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
+import { ErrorCode } from '../../lib/index.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
+import { closeEngines, localEngine } from '../support/engines.ts';
+import { MemorySink } from '../support/memory-sink.ts';
+import { routes, TestServer } from '../support/test-server.ts';
+
+async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine> {
+  let number = 0;
+  for (const text of texts) yield parseRequestLine({ number: ++number, text, truncated: false });
+}
+
+describe('queue pipeline through a real SQS-protocol server', () => {
+  let server: TestServer;
+  let sqs: EmbeddedSqs;
+
+  beforeAll(async () => {
+    sqs = await startEmbeddedSqs();
+  });
+
+  afterAll(async () => {
+    await sqs.stop();
+  });
+
+  beforeEach(async () => {
+    server = await TestServer.start({ '/ok': routes.text('ok') });
+  });
+
+  afterEach(async () => {
+    await closeEngines();
+    await server.close();
+  });
+
+  test('every input URL ends with exactly one record, with messages kept within the window', async () => {
+    const queue = await sqs.createQueue(`pipeline-${Date.now()}`);
+    const engine = localEngine({ concurrency: 16 });
+    const sink = new MemorySink();
+    const lines = [
+      ...Array.from({ length: 1500 }, (_, i) => server.url(`/ok?i=${i}`)),
+      'not a url', '', '# skipped', '{"url": 5}',
+    ];
+    let maxOutstanding = 0;
+
+    const progress = await runQueuePipeline({
+      client: sqs.client,
+      ...queue,
+      lines: linesOf(lines),
+      handler: (event) => processSqsBatch(event, { engine, sink }),
+      sink,
+      split: { maxUrls: 25 },
+      maxUnacknowledged: 8,
+      onProgress: (p) => { maxOutstanding = Math.max(maxOutstanding, p.messagesSent - p.messagesAcknowledged); },
+    });
+
+    const urls = sink.results.map((r) => r.url);
+    expect(urls).toHaveLength(1502);
+    expect(new Set(urls).size).toBe(1502);
+    expect(sink.results.filter((r) => r.ok)).toHaveLength(1500);
+    expect(sink.results.filter((r) => r.error?.code === ErrorCode.INVALID_URL)).toHaveLength(2);
+    expect(progress).toMatchObject({ enqueuedUrls: 1500, directRecords: 2, messagesSent: 60, messagesAcknowledged: 60, inputDone: true });
+    expect(maxOutstanding).toBeLessThanOrEqual(8 + 10);
+  });
+
+  test('a failed message is delivered again and then succeeds', async () => {
+    const queue = await sqs.createQueue(`redeliver-${Date.now()}`);
+    const engine = localEngine();
+    const sink = new MemorySink();
+    let calls = 0;
+
+    await runQueuePipeline({
+      client: sqs.client,
+      ...queue,
+      lines: linesOf([server.url('/ok')]),
+      handler: async (event) => {
+        calls += 1;
+        if (calls === 1) return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+        return processSqsBatch(event, { engine, sink });
+      },
+      sink,
+    });
+
+    expect(calls).toBe(2);
+    expect(sink.results).toHaveLength(1);
+  });
+
+  test('a message that keeps failing stops the run with an error instead of looping', async () => {
+    const queue = await sqs.createQueue(`poison-${Date.now()}`);
+    const sink = new MemorySink();
+
+    const run = runQueuePipeline({
+      client: sqs.client,
+      ...queue,
+      lines: linesOf([server.url('/ok')]),
+      handler: async (event) => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) }),
+      sink,
+      maxReceives: 3,
+    });
+
+    await expect(run).rejects.toThrow(/failed 3 times/);
+  });
+});
