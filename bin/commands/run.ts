@@ -29,7 +29,7 @@ const RUN_USAGE = `batchfetch run FILE [options]
   --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
   --out FILE             where results go (default - = stdout)
   --deadline MS          stop after MS: unfinished URLs end as ABORTED
-  --message-urls N       URLs per queue message (default 100)
+  --message-urls N       URLs per queue message (default 500)
   --pollers N            concurrent queue consumers (default 2)
   --summary-json FILE    also write the run summary as JSON
   --quiet                no progress line and no summary
@@ -73,7 +73,7 @@ function parseRunArgs(args: string[]) {
     quiet: values.quiet ?? false,
     summaryJson: values['summary-json'],
     deadlineMs: integerFlag('deadline', values.deadline, 1, 7 * 24 * 3_600_000),
-    messageUrls: integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 100,
+    messageUrls: integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 500,
     pollers: integerFlag('pollers', values.pollers, 1, 64) ?? 2,
     engine: {
       concurrency: integerFlag('concurrency', values.concurrency, 1, 4096),

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import { BodyMode } from '../options.ts';
 import { BodyReader, tooLarge } from './body-reader.ts';
+import type { CancelScope } from './cancel-scope.ts';
 import { classifyError } from './classify-error.ts';
 
 /** What one HTTP exchange ended with: a complete response, or a classified error. */
@@ -132,29 +133,25 @@ function headerText(value: string | string[] | undefined): string | undefined {
 }
 
 /**
- * Runs one exchange. `signal` cancels it (run deadline): the promise settles at once with
+ * Runs one exchange. When `scope` is cancelled (run deadline) the promise settles at once with
  * `ABORTED`, and undici aborts the request when it reaches a socket.
  */
 function runAttempt(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   settings: AttemptSettings,
-  signal: AbortSignal | undefined,
+  scope: CancelScope,
 ): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    let onAbort: (() => void) | undefined;
     const handler = new AttemptHandler(settings, (outcome) => {
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      scope.delete(handler);
       resolve(outcome);
     });
-    if (signal) {
-      if (signal.aborted) {
-        handler.cancel(abortedError(signal));
-        return;
-      }
-      onAbort = () => handler.cancel(abortedError(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
+    if (scope.aborted) {
+      handler.cancel(scope.reason());
+      return;
     }
+    scope.add(handler);
     try {
       dispatcher.dispatch(options, handler);
     } catch (error) {
@@ -164,11 +161,5 @@ function runAttempt(
   });
 }
 
-function abortedError(signal: AbortSignal): BatchfetchError {
-  const reason: unknown = signal.reason;
-  const detail = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
-  return new BatchfetchError(ErrorCode.ABORTED, `run aborted before the URL finished${detail}`);
-}
-
-export { runAttempt, abortedError };
+export { runAttempt };
 export type { AttemptOutcome, AttemptSettings };

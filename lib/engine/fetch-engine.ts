@@ -6,6 +6,7 @@ import { createSafeConnector } from '../net/safe-connector.ts';
 import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
 import { RunStats } from '../stats/run-stats.ts';
 import type { AttemptSettings } from './attempt.ts';
+import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
 import { Semaphore } from './semaphore.ts';
@@ -160,7 +161,7 @@ class FetchEngine {
 
   /** One context per caller signal (an invocation's deadline), not one per URL. */
   #context(signal: AbortSignal | undefined): FetchContext {
-    if (!signal) return this.#defaultContext;
+    if (!signal || signal === this.options.signal) return this.#defaultContext;
     let context = this.#contexts.get(signal);
     if (!context) {
       const runSignal = this.options.signal;
@@ -171,7 +172,7 @@ class FetchEngine {
   }
 
   #makeContext(signal: AbortSignal | undefined): FetchContext {
-    return { dispatcher: this.#agent, options: this.options, attemptSettings: this.#attemptSettings, signal };
+    return { dispatcher: this.#agent, options: this.options, attemptSettings: this.#attemptSettings, scope: new CancelScope(signal) };
   }
 }
 

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { ResolvedEngineOptions } from '../options.ts';
-import { abortedError, runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
+import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
+import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { parseMethod, parseTarget, resolveRedirect } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
@@ -15,7 +16,7 @@ interface FetchContext {
   readonly dispatcher: Dispatcher;
   readonly options: ResolvedEngineOptions;
   readonly attemptSettings: AttemptSettings;
-  readonly signal: AbortSignal | undefined;
+  readonly scope: CancelScope;
 }
 
 /** Mutable state of one URL across its attempts and redirect hops. */
@@ -94,20 +95,10 @@ function headerValue(headers: IncomingHttpHeaders | undefined, name: string): st
  * the one immediate retry of a stale pooled socket, and redirects. Never throws.
  */
 async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<FetchResult> {
-  const { options, signal } = context;
+  const { options, scope } = context;
   const started = performance.now();
-  const result = (fields: Partial<FetchResult> & Pick<FetchResult, 'error'>, state?: UrlState): FetchResult => ({
-    url: request.url,
-    ...(request.id === undefined ? {} : { id: request.id }),
-    ok: false,
-    status: null,
-    attempts: state?.attempts ?? request.priorAttempts ?? 0,
-    redirects: state?.redirects ?? 0,
-    ...(state && state.redirects > 0 ? { finalUrl: state.url.href } : {}),
-    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-    bytes: 0,
-    ...fields,
-  });
+  const result = (fields: ResultFields, state?: UrlState): FetchResult =>
+    buildResult(request, state, performance.now() - started, fields);
 
   const state = startState(request, options);
   if (state instanceof BatchfetchError) return result({ error: state.toResultError() });
@@ -117,14 +108,14 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
   const idempotent = isIdempotent(state.method);
 
   for (;;) {
-    if (signal?.aborted) return result({ error: abortedError(signal).toResultError() }, state);
+    if (scope.aborted) return result({ error: scope.reason().toResultError() }, state);
     const outcome: AttemptOutcome = await runAttempt(context.dispatcher, {
       origin: state.url.origin,
       path: state.url.pathname + state.url.search,
       method: state.method as Dispatcher.HttpMethod,
       headers: state.headers,
       body: state.body ?? null,
-    }, context.attemptSettings, signal);
+    }, context.attemptSettings, scope);
     state.attempts += 1;
 
     let retryAfterMs: number | undefined;
@@ -159,14 +150,36 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       retryAfterMs ?? 0,
     );
     state.retriesUsed += 1;
-    if (delay > 0) await options.sleep(delay, signal);
+    if (delay > 0) await options.sleep(delay, scope.signal);
   }
+}
+
+type ResultFields = Partial<FetchResult> & Pick<FetchResult, 'error'>;
+
+/** The result record: fields in a fixed order, optional ones only when present. */
+function buildResult(request: FetchRequest, state: UrlState | undefined, elapsedMs: number, fields: ResultFields): FetchResult {
+  const record: FetchResult = {
+    url: request.url,
+    ok: fields.ok ?? false,
+    status: fields.status ?? null,
+    attempts: state?.attempts ?? request.priorAttempts ?? 0,
+    redirects: state?.redirects ?? 0,
+    latencyMs: Math.round(elapsedMs * 1000) / 1000,
+    bytes: fields.bytes ?? 0,
+    error: fields.error,
+  };
+  if (request.id !== undefined) record.id = request.id;
+  if (state && state.redirects > 0) record.finalUrl = state.url.href;
+  if (fields.contentType !== undefined) record.contentType = fields.contentType;
+  if (fields.sha256 !== undefined) record.sha256 = fields.sha256;
+  if (fields.body !== undefined) record.body = fields.body;
+  return record;
 }
 
 function finalResponse(
   outcome: AttemptOutcome,
   state: UrlState,
-  result: (fields: Partial<FetchResult> & Pick<FetchResult, 'error'>, state?: UrlState) => FetchResult,
+  result: (fields: ResultFields, state?: UrlState) => FetchResult,
   retryAfterMs: number | undefined,
 ): FetchResult {
   const status = outcome.status!;
@@ -182,9 +195,9 @@ function finalResponse(
     ok,
     status,
     bytes: outcome.bytes,
-    ...(contentType === undefined ? {} : { contentType }),
-    ...(outcome.sha256 === undefined ? {} : { sha256: outcome.sha256 }),
-    ...(outcome.body === undefined ? {} : { body: outcome.body.toString('base64') }),
+    contentType,
+    sha256: outcome.sha256,
+    body: outcome.body?.toString('base64'),
     error,
   }, state);
 }
