@@ -1,0 +1,207 @@
+// `npm run bench`: batchfetch against its baselines on a loopback nginx, in one run, as ratios.
+// Each client is a separate process pinned to CPU 1 (nginx has CPU 0). CPU per request is the
+// marginal cost: (cpu at N requests - cpu at a small run) / (N - small), so each client's fixed
+// start-up cost (Node + SDK + embedded queue, or Python) is reported apart and not smeared in.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNginx } from './nginx.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const N = Number(process.env.BENCH_REQUESTS ?? 50_000);
+const SMALL = Number(process.env.BENCH_SMALL ?? 2_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
+const PYTHON = '/usr/bin/python3';
+const TASKSET = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', cpus().length > 1 ? '1' : '0'] : [];
+
+interface Sample {
+  client: string;
+  requests: number;
+  ok: number;
+  wallMs: number;
+  cpuMs: number;
+  peakRssMb: number;
+  p50: number;
+  p99: number;
+}
+
+interface Client {
+  readonly name: string;
+  run(base: string, n: number, dir: string): Promise<Sample>;
+}
+
+async function spawnJson(command: string[]): Promise<{ stdout: string; wallMs: number }> {
+  const started = performance.now();
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
+  const [code] = await once(child, 'close') as [number | null];
+  if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}`);
+  return { stdout, wallMs: performance.now() - started };
+}
+
+function nodeClient(name: string, script: string): Client {
+  return {
+    name,
+    async run(base, n) {
+      const { stdout } = await spawnJson([...TASKSET, process.execPath, join(ROOT, 'bench/clients', script), base, String(n), String(CONCURRENCY)]);
+      return JSON.parse(stdout.trim().split('\n').pop()!) as Sample;
+    },
+  };
+}
+
+async function writeUrlFile(path: string, base: string, n: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < n; i++) {
+    if (!out.write(`${base}/1k?i=${i}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** The full local run: `batchfetch run FILE`, results written to a file, through the embedded queue. */
+const localRun: Client = {
+  name: 'batchfetch run (full local run)',
+  async run(base, n, dir) {
+    const input = join(dir, `urls-${n}.txt`);
+    if (!existsSync(input)) await writeUrlFile(input, base, n);
+    const out = join(dir, 'results.jsonl');
+    const summaryPath = join(dir, 'summary.json');
+    const { wallMs } = await spawnJson([...TASKSET, process.execPath, join(ROOT, 'bin/batchfetch.js'), 'run', input,
+      '--allow-network', '127.0.0.0/8', '--concurrency', String(CONCURRENCY), '--per-origin', String(CONCURRENCY),
+      '--out', out, '--quiet', '--summary-json', summaryPath]);
+    const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
+    if (lines !== n) throw new Error(`local run wrote ${lines} records for ${n} URLs`);
+    return { client: this.name, requests: n, ok: summary.ok, wallMs, cpuMs: summary.cpuMs, peakRssMb: summary.peakRssMb, p50: summary.latencyMs.p50, p99: summary.latencyMs.p99 };
+  },
+};
+
+const aiohttp: Client = {
+  name: 'aiohttp (Python reference)',
+  async run(base, n) {
+    const { stdout } = await spawnJson([...TASKSET, PYTHON, join(ROOT, 'bench/clients/aiohttp_client.py'), base, String(n), String(CONCURRENCY)]);
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Sample;
+  },
+};
+
+function ensureAiohttp(): boolean {
+  if (spawnSync(PYTHON, ['-c', 'import aiohttp']).status === 0) return true;
+  process.stderr.write('bench: installing Debian package python3-aiohttp\n');
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  spawnSync('apt-get', ['install', '-y', '-qq', 'python3-aiohttp'], { stdio: 'inherit' });
+  return spawnSync(PYTHON, ['-c', 'import aiohttp']).status === 0;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+interface Row {
+  name: string;
+  rps: number;
+  cpuUsPerReq: number;
+  totalCpuUsPerReq: number;
+  startupCpuMs: number;
+  p50: number;
+  p99: number;
+  peakRssMb: number;
+}
+
+async function main(): Promise<void> {
+  const clients: Client[] = [
+    nodeClient('batchfetch engine (lib)', 'engine.ts'),
+    localRun,
+    nodeClient('undici request() (baseline)', 'undici-request.ts'),
+    nodeClient('Node fetch()', 'node-fetch.ts'),
+  ];
+  if (ensureAiohttp()) clients.push(aiohttp);
+  else process.stderr.write('bench: python3-aiohttp unavailable; the Python reference is skipped\n');
+
+  const nginx = await startNginx();
+  const dir = mkdtempSync(join(tmpdir(), 'batchfetch-bench-'));
+  const samples = new Map<string, Array<{ big: Sample; small: Sample }>>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round so no client always runs first or last.
+      const order = clients.map((_, i) => clients[(i + round) % clients.length]!);
+      for (const client of order) {
+        const small = await client.run(nginx.base, SMALL, dir);
+        const big = await client.run(nginx.base, N, dir);
+        if (big.ok !== N) throw new Error(`${client.name}: ${big.ok} of ${N} requests succeeded`);
+        process.stderr.write(`bench: round ${round + 1} ${client.name}: ${Math.round((N / big.wallMs) * 1000)} req/s, cpu ${big.cpuMs.toFixed(0)} ms\n`);
+        samples.set(client.name, [...(samples.get(client.name) ?? []), { big, small }]);
+      }
+    }
+    const rows: Row[] = clients.map((client) => {
+      const runs = samples.get(client.name)!;
+      return {
+        name: client.name,
+        rps: median(runs.map((r) => (N / r.big.wallMs) * 1000)),
+        cpuUsPerReq: median(runs.map((r) => ((r.big.cpuMs - r.small.cpuMs) * 1000) / (N - SMALL))),
+        totalCpuUsPerReq: median(runs.map((r) => (r.big.cpuMs * 1000) / N)),
+        // Fixed cost: the small run's CPU less its requests at the marginal rate.
+        startupCpuMs: median(runs.map((r) => r.small.cpuMs - ((r.big.cpuMs - r.small.cpuMs) / (N - SMALL)) * SMALL)),
+        p50: median(runs.map((r) => r.big.p50)),
+        p99: median(runs.map((r) => r.big.p99)),
+        peakRssMb: Math.max(...runs.map((r) => r.big.peakRssMb)),
+      };
+    });
+
+    let million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined;
+    if (MILLION > 0) {
+      const sample = await localRun.run(nginx.base, MILLION, dir);
+      million = {
+        wallS: sample.wallMs / 1000,
+        cpuUsPerUrl: (sample.cpuMs * 1000) / MILLION,
+        peakRssMb: sample.peakRssMb,
+        records: MILLION, // localRun.run checked that exactly one record per URL was written
+        urlsPerS: (MILLION / sample.wallMs) * 1000,
+      };
+    }
+    report(rows, million);
+  } finally {
+    nginx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined): void {
+  const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
+  const undici = byName('undici');
+  const local = byName('batchfetch run');
+  const engine = byName('batchfetch engine');
+  const python = byName('aiohttp');
+  const f = (n: number, digits = 1) => n.toFixed(digits);
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ` +
+      `${N.toLocaleString('en')} requests per client at concurrency ${CONCURRENCY}, loopback nginx 1 KiB bodies, median of ${ROUNDS} rounds.`,
+    '',
+    '| client | req/s | CPU µs/req (marginal) | CPU µs/req (incl. start-up) | start-up CPU ms | p50 ms | p99 ms | peak RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${f(r.cpuUsPerReq)} | ${f(r.totalCpuUsPerReq)} | ${Math.round(r.startupCpuMs)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.peakRssMb} |`),
+    '',
+  ];
+  if (undici && local) lines.push(`- full local run / undici request() CPU per URL: **${f(local.cpuUsPerReq / undici.cpuUsPerReq, 2)}×** (target ≤ 1.3×)`);
+  if (undici && engine) lines.push(`- engine / undici request() CPU per URL: **${f(engine.cpuUsPerReq / undici.cpuUsPerReq, 2)}×**`);
+  if (python && local) lines.push(`- aiohttp / full local run CPU per URL: **${f(python.cpuUsPerReq / local.cpuUsPerReq, 2)}×** less CPU for batchfetch (target ≥ 6×)`);
+  if (python && engine) lines.push(`- aiohttp / engine CPU per URL: **${f(python.cpuUsPerReq / engine.cpuUsPerReq, 2)}×**`);
+  if (million) {
+    lines.push(`- ${million.records.toLocaleString('en')}-URL local run: ${f(million.wallS)} s wall (${Math.round(million.urlsPerS)} URLs/s), ` +
+      `${f(million.cpuUsPerUrl)} µs CPU per URL, peak RSS ${million.peakRssMb} MB (target < 256 MB), one record per URL written`);
+  }
+  const text = `${lines.join('\n')}\n`;
+  process.stdout.write(text);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/latest.md'), text);
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, million }, null, 2)}\n`);
+}
+
+await main();
