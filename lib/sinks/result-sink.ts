@@ -13,6 +13,8 @@ interface ResultSink {
 /** One JSON object per line, written with backpressure (a slow disk slows the run, never loses). */
 class JsonLinesSink implements ResultSink {
   readonly #stream: Writable;
+  /** One shared wait for 'drain', however many records are being written concurrently. */
+  #drained: Promise<unknown> | undefined;
   written = 0;
 
   constructor(stream: Writable) {
@@ -24,7 +26,10 @@ class JsonLinesSink implements ResultSink {
     let text = '';
     for (const result of results) text += `${JSON.stringify(result)}\n`;
     this.written += results.length;
-    if (!this.#stream.write(text)) await once(this.#stream, 'drain');
+    if (!this.#stream.write(text)) {
+      this.#drained ??= once(this.#stream, 'drain').finally(() => { this.#drained = undefined; });
+    }
+    if (this.#drained) await this.#drained;
   }
 }
 
