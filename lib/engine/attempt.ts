@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import { BodyMode } from '../options.ts';
 import { BodyReader, tooLarge } from './body-reader.ts';
-import type { CancelScope } from './cancel-scope.ts';
+import type { Cancellable, CancelScope } from './cancel-scope.ts';
 import { classifyError } from './classify-error.ts';
 
 /** What one HTTP exchange ended with: a complete response, or a classified error. */
@@ -33,7 +33,9 @@ interface AttemptSettings {
  * attempt deadline covers the exchange from the moment the request is written to a socket
  * (undici's headers/body timeouts alone let a 1-byte drip run for ever).
  */
-class AttemptHandler implements Dispatcher.DispatchHandler {
+class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
+  previousActive: Cancellable | undefined;
+  nextActive: Cancellable | undefined;
   readonly #settings: AttemptSettings;
   readonly #resolve: (outcome: AttemptOutcome) => void;
   #controller: Dispatcher.DispatchController | undefined;

@@ -1,24 +1,33 @@
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 
+/** An attempt that can be cut off; the scope links active ones through these two fields. */
 interface Cancellable {
   cancel(reason: BatchfetchError): void;
+  previousActive: Cancellable | undefined;
+  nextActive: Cancellable | undefined;
 }
 
 /**
  * Cancellation for every attempt started under one signal (a run, an invocation's deadline).
  * One 'abort' listener per scope, not one per attempt: adding and removing an event listener for
  * each of a million requests showed up as several percent of CPU in the bench profile.
+ * Active attempts form an intrusive doubly linked list: a `Set` with one add and one delete per
+ * request made V8's scavenger keep ~30 MB of dead attempts alive (the bench saw 20 ms scavenges,
+ * 9 full GCs per 100k requests and +100 MB peak RSS; with the list: 1 ms, 1 and none).
  */
 class CancelScope {
   readonly signal: AbortSignal | undefined;
-  readonly #active = new Set<Cancellable>();
+  #head: Cancellable | undefined;
 
   constructor(signal: AbortSignal | undefined) {
     this.signal = signal;
     signal?.addEventListener('abort', () => {
       const reason = abortedError(signal);
-      for (const attempt of this.#active) attempt.cancel(reason);
-      this.#active.clear();
+      while (this.#head) {
+        const attempt = this.#head;
+        this.delete(attempt);
+        attempt.cancel(reason);
+      }
     }, { once: true });
   }
 
@@ -32,11 +41,19 @@ class CancelScope {
   }
 
   add(attempt: Cancellable): void {
-    this.#active.add(attempt);
+    attempt.previousActive = undefined;
+    attempt.nextActive = this.#head;
+    if (this.#head) this.#head.previousActive = attempt;
+    this.#head = attempt;
   }
 
+  /** Unlinks `attempt`; must be called exactly once per `add` (attempts call it when they settle). */
   delete(attempt: Cancellable): void {
-    this.#active.delete(attempt);
+    if (attempt.previousActive) attempt.previousActive.nextActive = attempt.nextActive;
+    else if (this.#head === attempt) this.#head = attempt.nextActive;
+    if (attempt.nextActive) attempt.nextActive.previousActive = attempt.previousActive;
+    attempt.previousActive = undefined;
+    attempt.nextActive = undefined;
   }
 }
 
@@ -47,3 +64,4 @@ function abortedError(signal: AbortSignal): BatchfetchError {
 }
 
 export { CancelScope };
+export type { Cancellable };
