@@ -72,7 +72,8 @@ const localRun: Client = {
     if (!existsSync(input)) await writeUrlFile(input, base, n);
     const out = join(dir, 'results.jsonl');
     const summaryPath = join(dir, 'summary.json');
-    const { wallMs } = await spawnJson([...TASKSET, process.execPath, join(ROOT, 'bin/batchfetch.js'), 'run', input,
+    // Executed through its shebang, as `npx batchfetch` runs it (npm puts the pinned Node first on PATH).
+    const { wallMs } = await spawnJson([...TASKSET, join(ROOT, 'bin/batchfetch.js'), 'run', input,
       '--allow-network', '127.0.0.0/8', '--concurrency', String(CONCURRENCY), '--per-origin', String(CONCURRENCY),
       '--out', out, '--quiet', '--summary-json', summaryPath]);
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     nodeClient('batchfetch engine (lib)', 'engine.ts'),
     localRun,
     nodeClient('undici request() (baseline)', 'undici-request.ts'),
+    nodeClient('undici dispatch() (floor)', 'undici-dispatch.ts'),
     nodeClient('Node fetch()', 'node-fetch.ts'),
   ];
   if (ensureAiohttp()) clients.push(aiohttp);

@@ -5,7 +5,7 @@ import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
-import { parseMethod, parseTarget, resolveRedirect } from './request-target.ts';
+import { parseMethod, parseTarget, resolveRedirect, type Target } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -21,9 +21,10 @@ interface FetchContext {
 
 /** Mutable state of one URL across its attempts and redirect hops. */
 interface UrlState {
-  url: URL;
+  url: Target;
   method: string;
-  headers: Record<string, string>;
+  /** Shared and frozen until a redirect needs to change it (copy on write). */
+  headers: Readonly<Record<string, string>>;
   body: string | undefined;
   attempts: number;
   retriesUsed: number;
@@ -31,13 +32,28 @@ interface UrlState {
   staleRetryUsed: boolean;
 }
 
-function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Record<string, string> | BatchfetchError {
-  const headers: Record<string, string> = { 'user-agent': options.userAgent };
-  if (options.decompress) headers['accept-encoding'] = 'gzip, deflate, br';
-  if (request.headers === undefined) return headers;
+const defaultHeadersCache = new WeakMap<ResolvedEngineOptions, Readonly<Record<string, string>>>();
+
+/** The headers every request sends unless it overrides them; one frozen object per engine. */
+function defaultHeaders(options: ResolvedEngineOptions): Readonly<Record<string, string>> {
+  let headers = defaultHeadersCache.get(options);
+  if (!headers) {
+    headers = Object.freeze({
+      'user-agent': options.userAgent,
+      ...(options.decompress ? { 'accept-encoding': 'gzip, deflate, br' } : {}),
+    });
+    defaultHeadersCache.set(options, headers);
+  }
+  return headers;
+}
+
+function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Readonly<Record<string, string>> | BatchfetchError {
+  const defaults = defaultHeaders(options);
+  if (request.headers === undefined) return defaults;
   if (typeof request.headers !== 'object' || request.headers === null || Array.isArray(request.headers)) {
     return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'headers must be an object of strings');
   }
+  const headers: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value !== 'string') {
       return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'header values must be strings');
@@ -71,15 +87,17 @@ function followRedirect(state: UrlState, status: number, location: string, maxRe
   const next = resolveRedirect(location, state.url);
   if (next instanceof BatchfetchError) return next;
   // 303 always, and 301/302 after a POST, continue as GET without a body (what browsers do).
+  const headers = { ...state.headers };
   if (status === 303 ? state.method !== 'HEAD' : (status === 301 || status === 302) && state.method === 'POST') {
     state.method = 'GET';
     state.body = undefined;
-    delete state.headers['content-type'];
-    delete state.headers['content-length'];
+    delete headers['content-type'];
+    delete headers['content-length'];
   }
   if (next.origin !== state.url.origin) {
-    for (const name of CROSS_ORIGIN_STRIPPED) delete state.headers[name];
+    for (const name of CROSS_ORIGIN_STRIPPED) delete headers[name];
   }
+  state.headers = headers;
   state.url = next;
   state.redirects += 1;
   return undefined;
@@ -111,7 +129,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
     if (scope.aborted) return result({ error: scope.reason().toResultError() }, state);
     const outcome: AttemptOutcome = await runAttempt(context.dispatcher, {
       origin: state.url.origin,
-      path: state.url.pathname + state.url.search,
+      path: state.url.path,
       method: state.method as Dispatcher.HttpMethod,
       headers: state.headers,
       body: state.body ?? null,

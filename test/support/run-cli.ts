@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
@@ -12,7 +13,9 @@ interface CliRun {
 /** Runs the real CLI in a child process, as a user would; killed after `timeoutMs`. */
 function runCli(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Executed through its shebang, as npx does, with the pinned Node first on PATH.
+    const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+    const child = spawn(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: path } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
