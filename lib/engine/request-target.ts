@@ -24,7 +24,21 @@ const CANONICAL = /^(https?):\/\/([a-z0-9.-]+)(?::([1-9]\d{0,4}))?(\/[A-Za-z0-9\
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const DECIMAL_OCTET = /^(?:0|[1-9]\d{0,2})$/;
 
+/** Verdicts of `isCanonicalHost` by host: batches repeat hosts, and the check showed in profiles. */
+const hostVerdicts = new Map<string, boolean>();
+const MAX_HOST_VERDICTS = 4096;
+
 function canonicalHost(host: string): boolean {
+  let verdict = hostVerdicts.get(host);
+  if (verdict === undefined) {
+    verdict = isCanonicalHost(host);
+    if (hostVerdicts.size >= MAX_HOST_VERDICTS) hostVerdicts.clear();
+    hostVerdicts.set(host, verdict);
+  }
+  return verdict;
+}
+
+function isCanonicalHost(host: string): boolean {
   const labels = host.split('.');
   const last = labels[labels.length - 1]!;
   if (/^\d+$/.test(last) || /^0x/.test(last)) {

@@ -44,25 +44,30 @@ async function* splitIntoMessages(
   const envelopeBytes = Buffer.byteLength(JSON.stringify({ requests: [], ...extra }));
 
   let batch: FetchRequest[] = [];
+  /** Each request as JSON in the `requests` form. */
   let items: string[] = [];
+  /** Each URL as a JSON string, for the compact `urls` form while every request is bare. */
+  let urlItems: string[] = [];
   let bytes = envelopeBytes;
   let allBare = true;
+  const extraJson = Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1, -1)}` : '';
 
   const flush = (): SplitItem => {
-    const body = allBare
-      ? JSON.stringify({ urls: batch.map((request) => request.url), ...extra })
-      : `{"requests":[${items.join(',')}]${Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1, -1)}` : ''}}`;
+    const body = allBare ? `{"urls":[${urlItems.join(',')}]${extraJson}}` : `{"requests":[${items.join(',')}]${extraJson}}`;
     const message: SplitItem = { kind: 'message', body, requests: batch };
     batch = [];
     items = [];
+    urlItems = [];
     bytes = envelopeBytes;
     allBare = true;
     return message;
   };
 
   for await (const request of requests) {
-    const wire = toWire(request);
-    const item = JSON.stringify(wire);
+    const bare = request.method === undefined && request.headers === undefined && request.body === undefined
+      && request.id === undefined && !request.priorAttempts;
+    const urlJson = JSON.stringify(request.url);
+    const item = bare ? `{"url":${urlJson}}` : JSON.stringify(toWire(request));
     const itemBytes = Buffer.byteLength(item) + 1;
     if (envelopeBytes + itemBytes > maxBytes) {
       yield { kind: 'oversized', request };
@@ -71,8 +76,9 @@ async function* splitIntoMessages(
     if (batch.length > 0 && (batch.length >= maxUrls || bytes + itemBytes > maxBytes)) yield flush();
     batch.push(request);
     items.push(item);
+    urlItems.push(urlJson);
     bytes += itemBytes;
-    allBare &&= Object.keys(wire).length === 1;
+    allBare &&= bare;
   }
   if (batch.length > 0) yield flush();
 }
