@@ -1,6 +1,7 @@
 // `npm run bench`: batchfetch against its baselines on a loopback nginx, in one run, as ratios.
 // Each client is a separate process pinned to CPU 1 (nginx has CPU 0). CPU per request is the
-// marginal cost: (cpu at N requests - cpu at a small run) / (N - small), so each client's fixed
+// marginal cost: (cpu at N requests - cpu at SMALL requests) / (N - SMALL): steady state, so each
+// client's JIT warm-up and fixed
 // start-up cost (Node + SDK + embedded queue, or Python) is reported apart and not smeared in.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startNginx } from './nginx.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const N = Number(process.env.BENCH_REQUESTS ?? 50_000);
-const SMALL = Number(process.env.BENCH_SMALL ?? 2_000);
+const N = Number(process.env.BENCH_REQUESTS ?? 100_000);
+const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
