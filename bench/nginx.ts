@@ -60,6 +60,15 @@ http {
 }
 `);
   const child = spawn(binary, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'inherit' });
+  // nginx must not outlive the bench, however the bench ends.
+  const stopChild = () => child.kill('SIGTERM');
+  process.once('exit', stopChild);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopChild();
+      process.exit(130);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
@@ -72,7 +81,8 @@ http {
   return {
     base,
     stop() {
-      child.kill('SIGTERM');
+      process.off('exit', stopChild);
+      stopChild();
       rmSync(dir, { recursive: true, force: true });
     },
   };

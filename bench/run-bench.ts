@@ -1,8 +1,8 @@
 // `npm run bench`: batchfetch against its baselines on a loopback nginx, in one run, as ratios.
 // Each client is a separate process pinned to CPU 1 (nginx has CPU 0). CPU per request is the
-// marginal cost: (cpu at N requests - cpu at SMALL requests) / (N - SMALL): steady state, so each
-// client's JIT warm-up and fixed
-// start-up cost (Node + SDK + embedded queue, or Python) is reported apart and not smeared in.
+// marginal cost, (cpu at N requests - cpu at SMALL requests) / (N - SMALL): the steady state, with
+// each client's JIT warm-up and fixed start-up cost (Node + SDK + embedded queue, or Python)
+// reported apart instead of smeared in.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
