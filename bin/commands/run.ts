@@ -99,27 +99,21 @@ function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
   };
 }
 
-async function openInput(path: string): Promise<Readable> {
-  if (path === '-') return process.stdin;
-  const stream = createReadStream(path);
+/** Opens a file stream, or explains as a usage error why it cannot be opened. */
+async function opened<T extends Readable | Writable>(stream: T, path: string, verb: 'read' | 'write'): Promise<T> {
   try {
     await once(stream, 'open');
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot ${verb} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return stream;
 }
 
-async function openOutput(path: string): Promise<Writable> {
-  if (path === '-') return process.stdout;
-  const stream = createWriteStream(path);
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return stream;
-}
+const openInput = (path: string): Promise<Readable> =>
+  (path === '-' ? Promise.resolve(process.stdin) : opened(createReadStream(path), path, 'read'));
+
+const openOutput = (path: string): Promise<Writable> =>
+  (path === '-' ? Promise.resolve(process.stdout) : opened(createWriteStream(path), path, 'write'));
 
 async function closeOutput(stream: Writable): Promise<void> {
   if (stream === process.stdout) {
