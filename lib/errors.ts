@@ -29,6 +29,8 @@ export const ErrorCode = {
   HTTP_STATUS: 'HTTP_STATUS',
   /** The run (or invocation) deadline passed or it was cancelled before the URL finished. */
   ABORTED: 'ABORTED',
+  /** The URL used up its attempts across invocations (continuations and redeliveries). */
+  ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
   /** Anything not classified above; a bug report is welcome when this appears. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -12,6 +12,14 @@ interface FetchRequest {
   readonly id?: string;
   /** Attempts already spent on this URL in earlier invocations (continuations, redeliveries). */
   readonly priorAttempts?: number;
+  /** Per-request limits (from a queue message's `options`); they can only tighten the engine's. */
+  readonly limits?: RequestLimits;
+}
+
+interface RequestLimits {
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly maxBodyBytes?: number;
 }
 
 /** The one final record per URL. */
@@ -40,4 +48,4 @@ interface FetchResult {
   error: ResultError | null;
 }
 
-export type { FetchRequest, FetchResult };
+export type { FetchRequest, FetchResult, RequestLimits };

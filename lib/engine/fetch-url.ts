@@ -120,7 +120,15 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
 
   const state = startState(request, options);
   if (state instanceof BatchfetchError) return result({ error: state.toResultError() });
-  const maxAttempts = options.retries + 1;
+  const limits = request.limits;
+  const maxAttempts = Math.min(options.retries, limits?.retries ?? Number.POSITIVE_INFINITY) + 1;
+  const attemptSettings = limits?.timeoutMs === undefined && limits?.maxBodyBytes === undefined
+    ? context.attemptSettings
+    : {
+      ...context.attemptSettings,
+      timeoutMs: Math.min(context.attemptSettings.timeoutMs, limits.timeoutMs ?? Number.POSITIVE_INFINITY),
+      maxBodyBytes: Math.min(context.attemptSettings.maxBodyBytes, limits.maxBodyBytes ?? Number.POSITIVE_INFINITY),
+    };
   // The free stale-socket retry does not count against the budget.
   const budgetLeft = () => state.attempts - (state.staleRetryUsed ? 1 : 0) < maxAttempts;
   const idempotent = isIdempotent(state.method);
@@ -133,7 +141,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       method: state.method as Dispatcher.HttpMethod,
       headers: state.headers,
       body: state.body ?? null,
-    }, context.attemptSettings, scope);
+    }, attemptSettings, scope);
     state.attempts += 1;
 
     let retryAfterMs: number | undefined;

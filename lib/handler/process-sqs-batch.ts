@@ -1,9 +1,11 @@
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
-import { ErrorCode } from '../errors.ts';
-import { parseQueueMessage } from '../schemas/queue-message.ts';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { invalidResult } from '../input/invalid-result.ts';
+import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
 import type { ResultSink } from '../sinks/result-sink.ts';
+import { planContinuation, type Continuation } from './continuation.ts';
 
 interface BatchLogger {
   warn(message: string, fields: Record<string, unknown>): void;
@@ -12,56 +14,121 @@ interface BatchLogger {
 interface BatchDependencies {
   readonly engine: FetchEngine;
   readonly sink: ResultSink;
-  /** The invocation's deadline: aborts fetches in flight. */
+  /** The invocation's deadline: no fetch starts after it, fetches in flight are aborted. */
   readonly signal?: AbortSignal;
   /**
    * When true, URLs cut off by `signal` get final `ABORTED` records and their message is
-   * acknowledged (the local run's Ctrl-C or `--deadline`). When false (Lambda), such a message
-   * is reported as failed and nothing of it is written, so SQS delivers it again.
+   * acknowledged (the local run's Ctrl-C or `--deadline`). When false (Lambda), see `continuation`.
    * @default false
    */
   readonly abortedIsFinal?: boolean;
+  /**
+   * Where unfinished URLs go when the deadline cuts a record short: their finished URLs are
+   * written, the rest is sent as a new message (attempt counts carried) and the record is
+   * acknowledged. Without it (or past `maxHops`) the record fails as a whole and nothing of it
+   * is written, so SQS delivers it again.
+   */
+  readonly continuation?: Continuation;
+  /** Attempts per URL across all invocations; a URL past it ends as ATTEMPTS_EXHAUSTED. @default engine retries + 1 */
+  readonly maxAttemptsPerUrl?: number;
   readonly logger?: BatchLogger;
+  /** Receives what happened in this batch, for metrics. */
+  readonly onReport?: (report: BatchReport) => void;
 }
 
-type RecordOutcome = { readonly ok: true; readonly results: FetchResult[] } | { readonly ok: false; readonly reason: string };
+interface BatchReport {
+  /** Every final result written by this batch. */
+  readonly results: FetchResult[];
+  /** URLs handed on in continuation messages. */
+  continuedUrls: number;
+  /** URLs whose message had been delivered before (ApproximateReceiveCount > 1). */
+  redeliveredUrls: number;
+  /** Records reported as failed. */
+  failedRecords: number;
+}
+
+interface PlannedRecord {
+  readonly record: SQSRecord;
+  readonly message: ParsedMessage | { readonly error: string };
+  /** Requests to fetch now, with attempts carried over from earlier deliveries. */
+  readonly requests: FetchRequest[];
+}
 
 /**
- * The SQS consumer's core, shared by the Lambda handler, the local run and the worker: fetches
- * every URL of every record through one engine, writes each record's results to the sink, and
- * acknowledges a record only once all its URLs have a final result written.
- * Failed records are returned as `batchItemFailures` (partial batch response); it never throws
- * after partial work, and identifiers always come from the event.
+ * The SQS consumer's core, shared by the Lambda handler, the local run and the worker. Fetches
+ * every URL of every record through one engine, and acknowledges a record only once each of its
+ * URLs has a final result written (or, after a deadline, is handed on in a continuation message).
+ * Failed records are returned as `batchItemFailures`; it never throws after partial work, and
+ * identifiers always come from the event.
  */
 async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promise<SQSBatchResponse> {
   const failures: SQSBatchItemFailure[] = [];
-  const records = event.Records.map((record) => ({ record, message: parseQueueMessage(record.body) }));
-  const work = records.flatMap(({ message }) => ('error' in message ? [] : message.requests));
-  const results = await fetchBounded(work, deps);
-  let offset = 0;
-  const outcomes = records.map(({ record, message }) => {
-    if ('error' in message) return { record, outcome: { ok: false, reason: message.error } as RecordOutcome };
-    const own = results.slice(offset, offset + message.requests.length);
-    offset += message.requests.length;
-    return { record, outcome: checkRecord(own, deps) };
-  });
-  await Promise.all(outcomes.map(async ({ record, outcome }) => {
-    if (outcome.ok) {
-      try {
-        await deps.sink.write(outcome.results);
-        return;
-      } catch (error) {
-        deps.logger?.warn('results could not be written; the message will be delivered again', {
-          messageId: record.messageId,
-          error: (error as Error).message,
-        });
-      }
-    } else {
-      deps.logger?.warn('message not processed; it will be delivered again', { messageId: record.messageId, reason: outcome.reason });
+  const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0 };
+  const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
+  const planned = event.Records.map((record) => plan(record, report));
+  const fresh = planned.flatMap((p) => p.requests.filter((r) => (r.priorAttempts ?? 0) < maxAttempts));
+  const fetched = new Map<FetchRequest, FetchResult>();
+  const results = await fetchBounded(fresh, deps);
+  fresh.forEach((request, i) => fetched.set(request, results[i]!));
+
+  await Promise.all(planned.map(async ({ record, message, requests }) => {
+    const fail = (reason: string, fields: Record<string, unknown> = {}) => {
+      deps.logger?.warn('message not acknowledged; SQS will deliver it again', { messageId: record.messageId, reason, ...fields });
+      failures.push({ itemIdentifier: record.messageId });
+      report.failedRecords += 1;
+    };
+    if ('error' in message) {
+      fail(message.error);
+      return;
     }
-    failures.push({ itemIdentifier: record.messageId });
+    const own = requests.map((request) => fetched.get(request) ?? exhausted(request));
+    const cutOff = own.filter((result) => result.error?.code === ErrorCode.ABORTED);
+    let done = own;
+    let handOn: FetchRequest[] = [];
+    if (cutOff.length > 0 && !deps.abortedIsFinal) {
+      if (!deps.continuation || message.hop >= deps.continuation.maxHops) {
+        fail(`${cutOff.length} of ${own.length} URLs were cut off by the deadline`, { hop: message.hop });
+        return;
+      }
+      done = own.filter((result) => result.error?.code !== ErrorCode.ABORTED);
+      handOn = requests.filter((_, i) => own[i]!.error?.code === ErrorCode.ABORTED)
+        .map((request, i) => ({ ...request, priorAttempts: cutOff[i]!.attempts }));
+    }
+    try {
+      await deps.sink.write(done, { messageId: record.messageId });
+      report.results.push(...done);
+    } catch (error) {
+      fail('results could not be written', { error: (error as Error).message });
+      return;
+    }
+    if (handOn.length === 0) return;
+    try {
+      await planContinuation(deps.continuation!, handOn, message);
+      report.continuedUrls += handOn.length;
+    } catch (error) {
+      fail('continuation could not be sent; finished URLs of this message may be fetched again', { error: (error as Error).message });
+    }
   }));
+  deps.onReport?.(report);
   return { batchItemFailures: failures };
+}
+
+/** Parses a record and carries its delivery count into each request's attempts. */
+function plan(record: SQSRecord, report: BatchReport): PlannedRecord {
+  const message = parseQueueMessage(record.body);
+  if ('error' in message) return { record, message, requests: [] };
+  // Each earlier delivery may have spent an attempt on every URL of the message.
+  const earlier = Math.max(0, Number(record.attributes?.ApproximateReceiveCount ?? 1) - 1);
+  if (earlier > 0) report.redeliveredUrls += message.requests.length;
+  const requests = earlier === 0
+    ? message.requests
+    : message.requests.map((r) => ({ ...r, priorAttempts: Math.max(r.priorAttempts ?? 0, earlier) }));
+  return { record, message, requests };
+}
+
+function exhausted(request: FetchRequest): FetchResult {
+  return invalidResult(request, new BatchfetchError(ErrorCode.ATTEMPTS_EXHAUSTED,
+    `no attempts left after ${request.priorAttempts ?? 0} in earlier invocations`));
 }
 
 /**
@@ -82,13 +149,5 @@ async function fetchBounded(requests: readonly FetchRequest[], deps: BatchDepend
   return results;
 }
 
-function checkRecord(results: FetchResult[], deps: BatchDependencies): RecordOutcome {
-  const cutOff = results.filter((result) => result.error?.code === ErrorCode.ABORTED).length;
-  if (cutOff > 0 && !deps.abortedIsFinal) {
-    return { ok: false, reason: `${cutOff} of ${results.length} URLs were cut off by the deadline` };
-  }
-  return { ok: true, results };
-}
-
 export { processSqsBatch };
-export type { BatchDependencies, BatchLogger };
+export type { BatchDependencies, BatchLogger, BatchReport };

@@ -60,10 +60,12 @@ function parseQueueMessage(body: string): ParsedMessage | { readonly error: stri
     return { error: `message body is not a batchfetch message${path ? ` (${path})` : ''}: ${issue.message}` };
   }
   const message = parsed.output;
+  const options = message.options ?? {};
+  const limits = Object.keys(options).length > 0 ? options : undefined;
   const requests = 'urls' in message
-    ? message.urls.map((url) => ({ url }))
-    : message.requests.map(fromWire);
-  return { requests, options: message.options ?? {}, hop: message.hop ?? 0 };
+    ? message.urls.map((url): FetchRequest => (limits ? { url, limits } : { url }))
+    : message.requests.map((wire) => (limits ? { ...fromWire(wire), limits } : fromWire(wire)));
+  return { requests, options, hop: message.hop ?? 0 };
 }
 
 function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {
@@ -71,7 +73,7 @@ function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {
 }
 
 /** The wire form of a request (`priorAttempts` travels as `attempts`). */
-function toWire({ priorAttempts, ...rest }: FetchRequest): FetchRequestInput {
+function toWire({ priorAttempts, limits: _limits, ...rest }: FetchRequest): FetchRequestInput {
   return priorAttempts ? { ...rest, attempts: priorAttempts } : rest;
 }
 

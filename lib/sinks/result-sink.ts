@@ -7,7 +7,12 @@ import type { FetchResult } from '../engine/fetch-types.ts';
  * (flushed to the stream, stored in S3, ...): a message is acknowledged after that, never before.
  */
 interface ResultSink {
-  write(results: readonly FetchResult[]): Promise<void>;
+  write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void>;
+}
+
+/** Where a group of results came from: sinks that store per message (S3) key on it. */
+interface ResultOrigin {
+  readonly messageId: string;
 }
 
 /** One JSON object per line, written with backpressure (a slow disk slows the run, never loses). */
@@ -34,4 +39,4 @@ class JsonLinesSink implements ResultSink {
 }
 
 export { JsonLinesSink };
-export type { ResultSink };
+export type { ResultOrigin, ResultSink };

@@ -50,7 +50,7 @@ describe('processSqsBatch', () => {
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
     expect(sink.results).toHaveLength(1);
-    expect(warnings).toStrictEqual([{ message: 'message not processed; it will be delivered again', messageId: bad.messageId, reason: 'message body is not valid JSON' }]);
+    expect(warnings).toStrictEqual([{ message: 'message not acknowledged; SQS will deliver it again', messageId: bad.messageId, reason: 'message body is not valid JSON' }]);
   });
 
   test('a record cut off by the deadline fails as a whole and writes nothing (it is delivered again)', async () => {
@@ -86,6 +86,99 @@ describe('processSqsBatch', () => {
     const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, logger });
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
-    expect(warnings[0]).toMatchObject({ messageId: record.messageId, error: 'disk full' });
+    expect(warnings[0]).toMatchObject({ messageId: record.messageId, reason: 'results could not be written', error: 'disk full' });
+  });
+});
+
+describe('processSqsBatch across invocations', () => {
+  let server: TestServer;
+
+  beforeEach(async () => {
+    server = await TestServer.start({ '/ok': routes.text('ok'), '/hang': routes.hang(), '/down': routes.failThenSucceed(100, 503) });
+  });
+
+  afterEach(async () => {
+    await closeEngines();
+    await server.close();
+  });
+
+  const collector = (maxHops = 5) => {
+    const sent: string[] = [];
+    return { sent, continuation: { maxHops, send: async (body: string) => { sent.push(body); } } };
+  };
+
+  test('a deadline mid-record writes the finished URLs, hands the rest on with their attempts, and acknowledges', async () => {
+    const sink = new MemorySink();
+    const { sent, continuation } = collector();
+    const deadline = new AbortController();
+    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang'), server.url('/ok?2')], options: { retries: 1 } });
+    setTimeout(() => deadline.abort(), 300);
+
+    const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, signal: deadline.signal, continuation });
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => r.url).sort()).toStrictEqual([server.url('/ok'), server.url('/ok?2')]);
+    expect(sent.map((body) => JSON.parse(body))).toStrictEqual([
+      { requests: [{ url: server.url('/hang'), attempts: 1 }], options: { retries: 1 }, hop: 1 },
+    ]);
+  });
+
+  test('past maxHops the record fails as a whole and nothing of it is written', async () => {
+    const sink = new MemorySink();
+    const { sent, continuation } = collector(3);
+    const deadline = new AbortController();
+    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')], hop: 3 });
+    setTimeout(() => deadline.abort(), 300);
+
+    const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, signal: deadline.signal, continuation });
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(sink.results).toStrictEqual([]);
+    expect(sent).toStrictEqual([]);
+  });
+
+  test('a URL that used its attempts in earlier invocations ends as ATTEMPTS_EXHAUSTED without a request', async () => {
+    const sink = new MemorySink();
+    const record = sqsRecord({ requests: [{ url: server.url('/ok'), attempts: 3 }, { url: server.url('/ok?fresh'), attempts: 2 }] });
+
+    await processSqsBatch(sqsEvent(record), { engine: localEngine({ retries: 2 }), sink });
+
+    expect(sink.results.find((r) => r.url === server.url('/ok'))).toMatchObject({ attempts: 3, error: { code: ErrorCode.ATTEMPTS_EXHAUSTED } });
+    expect(sink.results.find((r) => r.url === server.url('/ok?fresh'))).toMatchObject({ ok: true, attempts: 3 });
+    expect(server.hitsOf('/ok')).toBe(1);
+  });
+
+  test('a redelivered message counts its earlier deliveries as attempts, and reports them', async () => {
+    const sink = new MemorySink();
+    let report: { redeliveredUrls: number } | undefined;
+    const record = sqsRecord({ urls: [server.url('/down')] }, { attributes: { ...sqsRecord({}).attributes, ApproximateReceiveCount: '3' } });
+
+    await processSqsBatch(sqsEvent(record), { engine: localEngine({ retries: 3, sleep: async () => {} }), sink, onReport: (r) => { report = r; } });
+
+    // 2 earlier deliveries + 2 attempts now = the 4 the budget allows
+    expect(sink.results).toMatchObject([{ status: 503, attempts: 4 }]);
+    expect(server.hitsOf('/down')).toBe(2);
+    expect(report).toMatchObject({ redeliveredUrls: 1, continuedUrls: 0, failedRecords: 0 });
+  });
+
+  test('message options tighten the engine limits for that message only', async () => {
+    const sink = new MemorySink();
+    const tight = sqsRecord({ urls: [server.url('/down')], options: { retries: 0 } });
+    const loose = sqsRecord({ urls: [server.url('/down?b')] });
+
+    await processSqsBatch(sqsEvent(tight, loose), { engine: localEngine({ retries: 2, sleep: async () => {} }), sink });
+
+    expect(sink.results.find((r) => r.url === server.url('/down'))).toMatchObject({ attempts: 1 });
+    expect(sink.results.find((r) => r.url === server.url('/down?b'))).toMatchObject({ attempts: 3 });
+  });
+
+  test('message options can never loosen the engine limits', async () => {
+    const sink = new MemorySink();
+
+    await processSqsBatch(sqsEvent(sqsRecord({ urls: [server.url('/down')], options: { retries: 10 } })), {
+      engine: localEngine({ retries: 1, sleep: async () => {} }), sink,
+    });
+
+    expect(sink.results).toMatchObject([{ attempts: 2 }]);
   });
 });

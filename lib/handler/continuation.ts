@@ -1,0 +1,28 @@
+import type { FetchRequest } from '../engine/fetch-types.ts';
+import type { ParsedMessage } from '../schemas/queue-message.ts';
+import { splitIntoMessages } from '../queue/split-into-messages.ts';
+
+/**
+ * Hands unfinished URLs on to a later invocation. Lambda stops a Lambda → same queue → Lambda
+ * loop after about 16 hops (shared/FACTS.md), so `maxHops` must stay well below that.
+ */
+interface Continuation {
+  readonly maxHops: number;
+  /** Sends one message body to the queue (the fetch queue itself, in the default stack). */
+  send(body: string): Promise<void>;
+}
+
+/** Largest `maxHops` accepted: far below Lambda's recursive-loop detection (~16). */
+const MAX_CONTINUATION_HOPS = 10;
+
+/** Sends `requests` (attempt counts carried) as continuation messages one hop further. */
+async function planContinuation(continuation: Continuation, requests: readonly FetchRequest[], from: ParsedMessage): Promise<void> {
+  const withoutLimits = requests.map(({ limits: _limits, ...request }) => request);
+  for await (const item of splitIntoMessages(withoutLimits, { maxUrls: 10_000, maxBytes: 1024 * 1024, options: from.options, hop: from.hop + 1 })) {
+    if (item.kind === 'oversized') throw new Error('a request no longer fits in one queue message');
+    await continuation.send(item.body);
+  }
+}
+
+export { MAX_CONTINUATION_HOPS, planContinuation };
+export type { Continuation };
