@@ -1,14 +1,28 @@
 // `npm run build` (also run by `npm install` through `prepare`): bundles the CLI into
-// dist/cli/batchfetch.mjs with the shared esbuild configuration. The CLI launcher uses it when it
-// is newer than every source file, and runs the TypeScript sources directly otherwise.
+// dist/cli/batchfetch.mjs and each Lambda function into dist/<function>/index.mjs (exporting
+// `handler`), all with the one shared esbuild configuration. The CLI launcher uses its bundle
+// when it is newer than every source file, and runs the TypeScript sources otherwise.
 import { build } from 'esbuild';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sharedBuildOptions } from './bundling.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const FUNCTIONS = ['fetch-batch', 'enqueue'] as const;
 
-await build({
-  ...sharedBuildOptions,
-  entryPoints: [`${root}bin/cli.ts`],
-  outfile: `${root}dist/cli/batchfetch.mjs`,
-});
+await Promise.all([
+  build({ ...sharedBuildOptions, entryPoints: [`${root}bin/cli.ts`], outfile: `${root}dist/cli/batchfetch.mjs` }),
+  ...FUNCTIONS.map((name) => build({
+    ...sharedBuildOptions,
+    entryPoints: [`${root}functions/${name}/index.ts`],
+    outfile: `${root}dist/${name}/index.mjs`,
+  })),
+]);
+
+if (process.argv.includes('--report')) {
+  for (const name of FUNCTIONS) {
+    process.stdout.write(`dist/${name}/index.mjs ${(statSync(`${root}dist/${name}/index.mjs`).size / 1024).toFixed(0)} KiB\n`);
+  }
+}
+
+export { FUNCTIONS };

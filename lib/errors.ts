@@ -74,5 +74,17 @@ class InvalidOptionError extends TypeError {
   }
 }
 
-export { BatchfetchError, InvalidOptionError };
+/** Environment variables that cannot be used; lists every problem at once. */
+class ConfigurationError extends Error {
+  readonly code = 'INVALID_CONFIGURATION';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigurationError';
+    this.problems = problems;
+  }
+}
+
+export { BatchfetchError, ConfigurationError, InvalidOptionError };
 export type { ResultError };

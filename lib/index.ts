@@ -9,3 +9,15 @@ export type { DestinationPolicy, DestinationVerdict } from './net/destination-po
 export { LatencyHistogram } from './stats/latency-histogram.ts';
 export { RunStats } from './stats/run-stats.ts';
 export type { RunSummary } from './stats/run-stats.ts';
+export { processSqsBatch } from './handler/process-sqs-batch.ts';
+export type { BatchDependencies, BatchLogger, BatchReport } from './handler/process-sqs-batch.ts';
+export type { Continuation } from './handler/continuation.ts';
+export { readConsumerConfig } from './config/env-config.ts';
+export type { ConsumerConfig } from './config/env-config.ts';
+export { ConfigurationError } from './errors.ts';
+export { recordBatchMetrics, MetricName } from './metrics/batch-metrics.ts';
+export type { ResultSink, ResultOrigin } from './sinks/result-sink.ts';
+export { JsonLinesSink } from './sinks/result-sink.ts';
+export { LogSink } from './sinks/log-sink.ts';
+export { S3Sink } from './sinks/s3-sink.ts';
+export { sqsContinuation } from './queue/sqs-continuation.ts';

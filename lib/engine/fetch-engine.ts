@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import type { Agent as UndiciAgent } from 'undici';
+import { Agent } from '../net/undici-core.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
@@ -34,7 +35,7 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 class FetchEngine {
   readonly options: ResolvedEngineOptions;
   readonly stats = new RunStats();
-  readonly #agent: Agent;
+  readonly #agent: UndiciAgent;
   readonly #limit: Semaphore;
   readonly #attemptSettings: AttemptSettings;
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as BuildConnector } from 'undici';
+import { buildConnector } from './undici-core.ts';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationPolicy } from './destination-policy.ts';
@@ -16,7 +17,7 @@ function createSafeConnector(options: {
   readonly policy: DestinationPolicy;
   readonly dns: DnsCache;
   readonly connectTimeoutMs: number;
-}): buildConnector.connector {
+}): BuildConnector.connector {
   const { policy, dns } = options;
   const connect = buildConnector({ timeout: options.connectTimeoutMs, allowH2: false });
 

@@ -1,0 +1,106 @@
+import { ConfigurationError } from '../errors.ts';
+import type { FetchEngineOptions } from '../options.ts';
+import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Settings of the fetch-batch consumer, read from documented environment variables. */
+interface ConsumerConfig {
+  readonly engine: FetchEngineOptions;
+  /** Time kept back from the invocation's remaining time for writing results and continuations, ms. */
+  readonly deadlineMarginMs: number;
+  /** Queue for continuation messages; unset disables continuations (cut-off records fail instead). */
+  readonly continuationQueueUrl: string | undefined;
+  readonly maxHops: number;
+  readonly maxAttemptsPerUrl: number | undefined;
+  /** Results bucket; unset writes results as structured log lines. */
+  readonly resultsBucket: string | undefined;
+  readonly resultsPrefix: string;
+  /** Also store response bodies in the bucket, content-addressed by sha256. */
+  readonly storeBodies: boolean;
+}
+
+/** Reads env vars, collecting every problem into one error (not one cold start per typo). */
+class EnvReader {
+  readonly problems: string[] = [];
+  readonly #env: Env;
+
+  constructor(env: Env) {
+    this.#env = env;
+  }
+
+  integer(name: string, min: number, max: number): number | undefined {
+    const text = this.#env[name];
+    if (text === undefined || text === '') return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got '${text}'`);
+      return undefined;
+    }
+    return Number(text);
+  }
+
+  text(name: string): string | undefined {
+    const text = this.#env[name];
+    return text === undefined || text.trim() === '' ? undefined : text.trim();
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[]): T | undefined {
+    const text = this.text(name);
+    if (text === undefined) return undefined;
+    if (!values.includes(text as T)) {
+      this.problems.push(`${name} must be one of ${values.join(', ')}, got '${text}'`);
+      return undefined;
+    }
+    return text as T;
+  }
+
+  list(name: string): string[] {
+    return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  }
+
+  boolean(name: string): boolean {
+    const value = this.oneOf(name, ['true', 'false', '1', '0'] as const);
+    return value === 'true' || value === '1';
+  }
+}
+
+function defined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
+/**
+ * Reads the consumer's configuration from the environment. Every variable is optional; the
+ * README's "Configuration" table lists them with their defaults.
+ */
+function readConsumerConfig(env: Env = process.env): ConsumerConfig {
+  const read = new EnvReader(env);
+  const engine = defined<FetchEngineOptions>({
+    concurrency: read.integer('FETCH_CONCURRENCY', 1, 900),
+    perOrigin: read.integer('FETCH_PER_ORIGIN', 1, 900),
+    timeoutMs: read.integer('FETCH_TIMEOUT_MS', 1, 900_000),
+    connectTimeoutMs: read.integer('FETCH_CONNECT_TIMEOUT_MS', 1, 900_000),
+    retries: read.integer('FETCH_RETRIES', 0, 10),
+    maxBodyBytes: read.integer('FETCH_MAX_BODY_BYTES', 0, 1024 ** 3),
+    maxRedirects: read.integer('FETCH_MAX_REDIRECTS', 0, 20),
+    bodyMode: read.oneOf('FETCH_BODY_MODE', ['discard', 'hash', 'keep'] as const),
+    allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
+    userAgent: read.text('FETCH_USER_AGENT'),
+  });
+  const config: ConsumerConfig = {
+    engine,
+    deadlineMarginMs: read.integer('DEADLINE_MARGIN_MS', 0, 600_000) ?? 3_000,
+    continuationQueueUrl: read.text('CONTINUATION_QUEUE_URL'),
+    maxHops: read.integer('MAX_CONTINUATION_HOPS', 0, MAX_CONTINUATION_HOPS) ?? 8,
+    maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', 1, 50),
+    resultsBucket: read.text('RESULTS_BUCKET'),
+    resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
+    storeBodies: read.boolean('STORE_BODIES'),
+  };
+  if (read.problems.length > 0) {
+    throw new ConfigurationError(read.problems);
+  }
+  return config;
+}
+
+export { EnvReader, readConsumerConfig };
+export type { ConsumerConfig, Env };

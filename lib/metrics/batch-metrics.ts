@@ -1,0 +1,62 @@
+import type { BatchReport } from '../handler/process-sqs-batch.ts';
+import { ErrorCode } from '../errors.ts';
+
+type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
+
+/** The part of Powertools' `Metrics` this module uses (kept narrow so lib/ stays Lambda-agnostic). */
+interface MetricsLike {
+  addMetric(name: string, unit: MetricUnit, value: number): unknown;
+  singleMetric(): { addDimension(name: string, value: string): unknown; addMetric(name: string, unit: MetricUnit, value: number): unknown };
+}
+
+/** Metric names, as they appear in CloudWatch (namespace from POWERTOOLS_METRICS_NAMESPACE). */
+const MetricName = {
+  URLS_FETCHED: 'UrlsFetched',
+  URLS_SUCCEEDED: 'UrlsSucceeded',
+  URLS_FAILED: 'UrlsFailed',
+  /** With dimension `ErrorCode` (a fixed, small set: never URLs or hosts). */
+  URLS_FAILED_BY_CODE: 'UrlsFailedByCode',
+  RETRIES: 'Retries',
+  BYTES_FETCHED: 'BytesFetched',
+  CONTINUED_URLS: 'ContinuedUrls',
+  REDELIVERED_URLS: 'RedeliveredUrls',
+  BLOCKED_DESTINATIONS: 'BlockedDestinations',
+  FAILED_RECORDS: 'FailedRecords',
+  /** One raw value per URL fetched, so CloudWatch computes p50/p99 (Powertools flushes every 100 values). */
+  FETCH_LATENCY: 'FetchLatency',
+} as const;
+
+/** Publishes one invocation's figures as EMF metrics. */
+function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
+  let ok = 0;
+  let retries = 0;
+  let bytes = 0;
+  const failedByCode = new Map<string, number>();
+  for (const result of report.results) {
+    if (result.ok) ok += 1;
+    retries += Math.max(0, result.attempts - 1);
+    bytes += result.bytes;
+    const code = result.error?.code;
+    if (code) failedByCode.set(code, (failedByCode.get(code) ?? 0) + 1);
+  }
+  metrics.addMetric(MetricName.URLS_FETCHED, 'Count', report.results.length);
+  metrics.addMetric(MetricName.URLS_SUCCEEDED, 'Count', ok);
+  metrics.addMetric(MetricName.URLS_FAILED, 'Count', report.results.length - ok);
+  metrics.addMetric(MetricName.RETRIES, 'Count', retries);
+  metrics.addMetric(MetricName.BYTES_FETCHED, 'Bytes', bytes);
+  metrics.addMetric(MetricName.CONTINUED_URLS, 'Count', report.continuedUrls);
+  metrics.addMetric(MetricName.REDELIVERED_URLS, 'Count', report.redeliveredUrls);
+  metrics.addMetric(MetricName.BLOCKED_DESTINATIONS, 'Count', failedByCode.get(ErrorCode.BLOCKED_DESTINATION) ?? 0);
+  metrics.addMetric(MetricName.FAILED_RECORDS, 'Count', report.failedRecords);
+  for (const [code, count] of failedByCode) {
+    const single = metrics.singleMetric();
+    single.addDimension('ErrorCode', code);
+    single.addMetric(MetricName.URLS_FAILED_BY_CODE, 'Count', count);
+  }
+  for (const result of report.results) {
+    if (result.latencyMs > 0) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', result.latencyMs);
+  }
+}
+
+export { MetricName, recordBatchMetrics };
+export type { MetricsLike };
