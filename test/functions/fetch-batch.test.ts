@@ -1,0 +1,122 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
+import { readConsumerConfig, type FetchResult } from '../../lib/index.ts';
+import { toSqsEvent } from '../../lib/queue/sqs-event.ts';
+import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
+import { lambdaContext } from '../support/lambda-context.ts';
+import { MemorySink } from '../support/memory-sink.ts';
+import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
+import { routes, TestServer } from '../support/test-server.ts';
+
+const quietLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+const quietMetrics = () => new Metrics({ namespace: 'Test', serviceName: 'test', logger: { ...console, log: () => {} } as Console });
+
+describe('fetch-batch handler', () => {
+  let server: TestServer;
+  let sqs: EmbeddedSqs;
+
+  beforeAll(async () => {
+    sqs = await startEmbeddedSqs();
+  });
+
+  afterAll(async () => {
+    await sqs.stop();
+  });
+
+  beforeEach(async () => {
+    server = await TestServer.start({ '/ok': routes.text('ok'), '/hang': routes.hang(), '/missing': routes.text('no', 404) });
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  const config = (env: Record<string, string> = {}) => readConsumerConfig({ FETCH_ALLOW_NETWORKS: '127.0.0.0/8', FETCH_RETRIES: '0', ...env });
+
+  test('mixed outcomes and an unparsable record: only the unparsable one fails', async () => {
+    // Prepare
+    const sink = new MemorySink();
+    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), metrics: quietMetrics(), sink });
+    const bad = sqsRecord('not json');
+    const event = sqsEvent(sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] }), bad, sqsRecord({ urls: ['gopher://x'] }));
+
+    // Act
+    const response = await handler(event, lambdaContext());
+
+    // Assess
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+    expect(sink.results.map((r) => r.error?.code ?? 'OK').sort()).toStrictEqual(['HTTP_STATUS', 'INVALID_URL', 'OK']);
+  });
+
+  test('a deadline in the middle of a batch: returns in time, hands unfinished URLs on, and never refetches a finished one', async () => {
+    const queue = await sqs.createQueue(`continue-${Date.now()}`);
+    const sink = new MemorySink();
+    const handler = createFetchBatchHandler({
+      config: config({ CONTINUATION_QUEUE_URL: queue.queueUrl, DEADLINE_MARGIN_MS: '1000', FETCH_RETRIES: '1' }),
+      logger: quietLogger(), metrics: quietMetrics(), sink, sqs: sqs.client,
+    });
+    const urls = [server.url('/ok?a'), server.url('/hang?b'), server.url('/ok?c')];
+    const started = Date.now();
+
+    const first = await handler(sqsEvent(sqsRecord({ urls })), lambdaContext(1_500));
+
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(first).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => r.url).sort()).toStrictEqual([server.url('/ok?a'), server.url('/ok?c')]);
+
+    // The continuation is a real message on the queue; the next invocation finishes it.
+    server.route('/hang', routes.text('late'));
+    const received = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(received.Messages).toHaveLength(1);
+    expect(JSON.parse(received.Messages![0]!.Body!)).toStrictEqual({ requests: [{ url: server.url('/hang?b'), attempts: 1 }], hop: 1 });
+    const second = await handler(toSqsEvent(received.Messages!, queue.queueArn), lambdaContext(10_000));
+
+    expect(second).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => r.url).sort()).toStrictEqual([...urls].sort());
+    expect(sink.results.find((r) => r.url === server.url('/hang?b'))).toMatchObject({ ok: true, attempts: 2 });
+    expect(server.hitsOf('/ok')).toBe(2);
+  });
+
+  test('without a continuation queue, a cut-off record fails as a whole and writes nothing', async () => {
+    const sink = new MemorySink();
+    const handler = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), metrics: quietMetrics(), sink });
+    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
+
+    const response = await handler(sqsEvent(record), lambdaContext(1_400));
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(sink.results).toStrictEqual([]);
+  });
+
+  test('the S3 sink stores one JSON-lines object per message; a duplicate delivery overwrites it, never duplicates', async () => {
+    const s3 = new S3Client({ endpoint: sqs.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const bucket = `results-${Date.now()}`;
+    sqs.createBucket(bucket);
+    const handler = createFetchBatchHandler({
+      config: config({ RESULTS_BUCKET: bucket, FETCH_BODY_MODE: 'keep', STORE_BODIES: 'true' }),
+      logger: quietLogger(), metrics: quietMetrics(), s3,
+    });
+    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] });
+
+    await handler(sqsEvent(record), lambdaContext());
+    await handler(sqsEvent({ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }), lambdaContext());
+
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (listed.Contents ?? []).map((object) => object.Key!).sort();
+    const resultKeys = keys.filter((key) => key.endsWith(`${record.messageId}.jsonl`));
+    expect(resultKeys).toHaveLength(1);
+    expect(resultKeys[0]).toMatch(/^results\/\d{4}\/\d{2}\/\d{2}\/m-\d+\.jsonl$/);
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: resultKeys[0] }))).Body!.transformToString();
+    const lines = text.trim().split('\n').map((line) => JSON.parse(line) as FetchResult & { bodyKey?: string });
+    expect(lines).toHaveLength(2);
+    const ok = lines.find((line) => line.ok)!;
+    expect(ok).not.toHaveProperty('body');
+    expect(ok.bodyKey).toBe(`results/bodies/${ok.sha256}`);
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: ok.bodyKey }))).Body!.transformToString();
+    expect(body).toBe('ok');
+    s3.destroy();
+  });
+});
