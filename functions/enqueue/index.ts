@@ -1,2 +1,8 @@
-// Placeholder until the enqueue function lands in this next step.
-export const handler = async (): Promise<void> => {};
+// Lambda entry point of the enqueuer. Configuration: environment variables (README).
+import { Logger } from '@aws-lambda-powertools/logger';
+import { readEnqueueConfig } from '../../lib/index.ts';
+import { createEnqueueHandler } from './handler.ts';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchfetch-enqueue' });
+
+export const handler = createEnqueueHandler({ config: readEnqueueConfig(), logger });

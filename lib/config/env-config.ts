@@ -102,5 +102,27 @@ function readConsumerConfig(env: Env = process.env): ConsumerConfig {
   return config;
 }
 
-export { EnvReader, readConsumerConfig };
-export type { ConsumerConfig, Env };
+/** Settings of the enqueue function. */
+interface EnqueueConfig {
+  readonly queueUrl: string;
+  /** URLs per message unless the event says otherwise. */
+  readonly messageUrls: number;
+  /** CIDRs sitemap fetches may reach besides public addresses. */
+  readonly allowNetworks: string[];
+}
+
+function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
+  const read = new EnvReader(env);
+  const queueUrl = read.text('QUEUE_URL');
+  if (queueUrl === undefined) read.problems.push('QUEUE_URL must name the fetch queue');
+  const config = {
+    queueUrl: queueUrl ?? '',
+    messageUrls: read.integer('MESSAGE_URLS', 1, 10_000) ?? 100,
+    allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
+  };
+  if (read.problems.length > 0) throw new ConfigurationError(read.problems);
+  return config;
+}
+
+export { EnvReader, readConsumerConfig, readEnqueueConfig };
+export type { ConsumerConfig, EnqueueConfig, Env };

@@ -1,0 +1,38 @@
+import * as v from 'valibot';
+
+/**
+ * The enqueue function's input (from EventBridge Scheduler or a direct invoke): exactly one source.
+ * - `{"urls": ["https://…"]}` or `{"requests": [{url, method, headers, body, id}]}` inline;
+ * - `{"source": "s3://bucket/key"}`: a text or JSON-lines list in S3, streamed (millions of lines);
+ * - `{"sitemap": "https://…/sitemap.xml"}`: a sitemap or sitemap index, gzip allowed.
+ * Optional: `messageUrls` (URLs per message), `options` (per-message fetch limits).
+ */
+const EnqueueEventSchema = v.pipe(
+  v.strictObject({
+    urls: v.optional(v.pipe(v.array(v.string()), v.maxLength(100_000))),
+    requests: v.optional(v.pipe(v.array(v.unknown()), v.maxLength(100_000))),
+    source: v.optional(v.pipe(v.string(), v.regex(/^s3:\/\/[^/]+\/.+$/, 'source must look like s3://bucket/key'))),
+    sitemap: v.optional(v.pipe(v.string(), v.maxLength(8192))),
+    messageUrls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
+    options: v.optional(v.strictObject({
+      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(900_000))),
+      retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10))),
+      maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024 * 1024 * 1024))),
+    })),
+  }),
+  v.check((event) => [event.urls, event.requests, event.source, event.sitemap].filter((s) => s !== undefined).length === 1,
+    'the event needs exactly one of urls, requests, source or sitemap'),
+);
+
+type EnqueueEvent = v.InferOutput<typeof EnqueueEventSchema>;
+
+function parseEnqueueEvent(event: unknown): EnqueueEvent | { readonly error: string } {
+  const parsed = v.safeParse(EnqueueEventSchema, event);
+  if (parsed.success) return parsed.output;
+  const issue = parsed.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join('.');
+  return { error: `invalid enqueue event${path ? ` (${path})` : ''}: ${issue.message}` };
+}
+
+export { parseEnqueueEvent };
+export type { EnqueueEvent };

@@ -1,0 +1,52 @@
+import type { FetchResult } from '../engine/fetch-types.ts';
+import type { ParsedLine } from '../input/parse-request-line.ts';
+import type { SqsSender } from '../queue/sqs-sender.ts';
+import { splitIntoMessages, type SplitOptions } from '../queue/split-into-messages.ts';
+
+/** What an enqueue run did; returned by the enqueue function and the CLI. */
+interface EnqueueSummary {
+  /** URLs sent to the queue. */
+  urls: number;
+  messages: number;
+  /** Lines or requests refused (invalid URL or request, or too large for one message). */
+  invalid: number;
+  /** The first refused ones, with their reasons (at most 20). */
+  invalidSamples: Array<{ url: string; code: string; message: string }>;
+}
+
+const MAX_SAMPLES = 20;
+
+/**
+ * Splits parsed lines into messages and sends them (10 per SendMessageBatch, retried), pulling
+ * input only as fast as SQS accepts it: a source of millions of lines never sits in memory.
+ * Invalid lines are counted and reported, never sent.
+ */
+async function enqueueRequests(lines: AsyncIterable<ParsedLine>, sender: SqsSender, split: SplitOptions = {}): Promise<EnqueueSummary> {
+  const summary: EnqueueSummary = { urls: 0, messages: 0, invalid: 0, invalidSamples: [] };
+  const refuse = (result: Pick<FetchResult, 'url' | 'error'>) => {
+    summary.invalid += 1;
+    if (summary.invalidSamples.length < MAX_SAMPLES && result.error) {
+      summary.invalidSamples.push({ url: result.url.slice(0, 200), code: result.error.code, message: result.error.message });
+    }
+  };
+  async function* requests() {
+    for await (const line of lines) {
+      if (line.kind === 'request') yield line.request;
+      else if (line.kind === 'invalid') refuse(line.result);
+    }
+  }
+  for await (const item of splitIntoMessages(requests(), split)) {
+    if (item.kind === 'oversized') {
+      refuse({ url: item.request.url, error: { code: 'INVALID_REQUEST', message: 'request is larger than one queue message' } });
+      continue;
+    }
+    await sender.add(item.body);
+    summary.messages += 1;
+    summary.urls += item.requests.length;
+  }
+  await sender.flush();
+  return summary;
+}
+
+export { enqueueRequests };
+export type { EnqueueSummary };
