@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createFetchEngine, RunStats, type FetchResult } from '../../lib/index.ts';
-import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
 import { readLines } from '../../lib/input/read-lines.ts';
 import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
-import { JsonLinesSink, type ResultSink } from '../../lib/sinks/result-sink.ts';
+import { JsonLinesSink, type ResultOrigin, type ResultSink } from '../../lib/sinks/result-sink.ts';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
+import { localContext } from '../local/local-context.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
 import { integerFlag, UsageError } from '../usage-error.ts';
@@ -89,12 +91,24 @@ function parseRunArgs(args: string[]) {
   };
 }
 
+/** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
+const LOCAL_CONSUMER_CONFIG = {
+  engine: {},
+  deadlineMarginMs: 0,
+  continuationQueueUrl: undefined,
+  maxHops: 0,
+  maxAttemptsPerUrl: undefined,
+  resultsBucket: undefined,
+  resultsPrefix: 'results/',
+  storeBodies: false,
+};
+
 /** Counts every record on its way to the real sink, for the summary. */
 function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
   return {
-    async write(results: readonly FetchResult[]) {
+    async write(results: readonly FetchResult[], origin?: ResultOrigin) {
       for (const result of results) stats.record(result);
-      await inner.write(results);
+      await inner.write(results, origin);
     },
   };
 }
@@ -150,7 +164,16 @@ async function runCommand(args: string[]): Promise<number> {
   const sqs = await startEmbeddedSqs();
   try {
     const { queueUrl, queueArn } = await sqs.createQueue(`batchfetch-local-${process.pid}`, { VisibilityTimeout: '900' });
-    const logger = { warn: (message: string, fields: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ level: 'WARN', message, ...fields })}\n`) };
+    // The Lambda consumer itself, fed the same SQS events. Powertools writes WARN lines to stderr;
+    // results go to the sink; no EMF (the summary below reports the same figures).
+    const fetchBatch = createFetchBatchHandler({
+      config: LOCAL_CONSUMER_CONFIG,
+      logger: new Logger({ serviceName: 'batchfetch-local', logLevel: 'WARN' }),
+      engine,
+      sink,
+      signal: run.signal,
+      abortedIsFinal: true,
+    });
     await runQueuePipeline({
       client: sqs.client,
       queueUrl,
@@ -158,7 +181,7 @@ async function runCommand(args: string[]): Promise<number> {
       lines: (async function* parsed() {
         for await (const line of readLines(input)) yield parseRequestLine(line);
       })(),
-      handler: (event) => processSqsBatch(event, { engine, sink, signal: run.signal, abortedIsFinal: true, logger }),
+      handler: (event) => fetchBatch(event, localContext()),
       sink,
       split: { maxUrls: options.messageUrls },
       pollers: options.pollers,

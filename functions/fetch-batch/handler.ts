@@ -13,14 +13,23 @@ import {
   recordBatchMetrics,
   S3Sink,
   sqsContinuation,
+  type BatchReport,
   type ConsumerConfig,
+  type FetchEngine,
   type ResultSink,
 } from '../../lib/index.ts';
 
 interface FetchBatchDependencies {
   readonly config: ConsumerConfig;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** EMF metrics; the local run passes none (its summary reports the same figures). */
+  readonly metrics?: Metrics;
+  /** The local run shares its engine (and closes it); Lambda builds one per cold start. */
+  readonly engine?: FetchEngine;
+  /** Aborts every invocation at once (the local run's Ctrl-C or --deadline). */
+  readonly signal?: AbortSignal;
+  /** See BatchDependencies.abortedIsFinal: true only where nothing could carry the work on. */
+  readonly abortedIsFinal?: boolean;
   /** Created once per cold start by default; injected by the local run and tests. */
   readonly sqs?: SQSClient;
   readonly s3?: S3Client;
@@ -33,7 +42,9 @@ interface FetchBatchDependencies {
  */
 function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const { config, logger, metrics } = deps;
-  const engine = createFetchEngine(config.engine);
+  /** Longest delay a Node timer accepts (about 24.8 days). */
+  const MAX_TIMER_MS = 2 ** 31 - 1;
+  const engine = deps.engine ?? createFetchEngine(config.engine);
   const continuation = config.continuationQueueUrl
     ? sqsContinuation(deps.sqs ?? new SQSClient({}), config.continuationQueueUrl, config.maxHops)
     : undefined;
@@ -45,20 +56,21 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
     // Stop starting fetches, and abort those in flight, early enough to write results and
     // continuations and return before Lambda's own timeout (which would return the whole batch).
     const budgetMs = Math.max(0, context.getRemainingTimeInMillis() - config.deadlineMarginMs);
+    const deadline = AbortSignal.timeout(Math.min(budgetMs, MAX_TIMER_MS));
     return processSqsBatch(event, {
       engine,
       sink,
-      signal: AbortSignal.timeout(budgetMs),
+      signal: deps.signal ? AbortSignal.any([deadline, deps.signal]) : deadline,
       continuation,
       maxAttemptsPerUrl: config.maxAttemptsPerUrl,
+      abortedIsFinal: deps.abortedIsFinal ?? false,
       logger,
-      onReport: (report) => recordBatchMetrics(metrics, report),
+      ...(metrics ? { onReport: (report: BatchReport) => recordBatchMetrics(metrics, report) } : {}),
     });
   }
 
-  return middy(fetchBatch)
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  const handler = middy(fetchBatch).use(injectLambdaContext(logger));
+  return metrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
 }
 
 export { createFetchBatchHandler };
