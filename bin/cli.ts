@@ -1,20 +1,25 @@
 import { InvalidOptionError } from '../lib/index.ts';
+import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
 import { runCommand, RUN_USAGE } from './commands/run.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
 
 Usage:
-  batchfetch run FILE [options]   fetch every URL in FILE (- for stdin) through an embedded queue
-  batchfetch help [COMMAND]       show help
+  batchfetch run FILE [options]       fetch every URL in FILE (- for stdin) through an embedded queue
+  batchfetch enqueue FILE --queue-url URL   send FILE's URLs to an SQS queue (a deployment's)
+  batchfetch help                     show this help
 
-${RUN_USAGE}`;
+${RUN_USAGE}
+${ENQUEUE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
       return runCommand(rest);
+    case 'enqueue':
+      return enqueueCommand(rest);
     case undefined:
     case 'help':
     case '--help':

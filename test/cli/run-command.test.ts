@@ -97,3 +97,33 @@ describe('batchfetch run (the local run, in a child process)', () => {
     expect(run.stdout).toContain('batchfetch run FILE [options]');
   });
 });
+
+describe('batchfetch enqueue', () => {
+  test('sends a file to an SQS-protocol queue as batchfetch messages and reports invalid lines', async () => {
+    const { startEmbeddedSqs } = await import('../../bin/local/embedded-sqs.ts');
+    const { drainQueue } = await import('../support/drain-queue.ts');
+    const sqs = await startEmbeddedSqs();
+    try {
+      const queue = await sqs.createQueue(`cli-enqueue-${Date.now()}`);
+      const urls = Array.from({ length: 45 }, (_, i) => `https://example.com/${i}`);
+
+      const run = await runCli(['enqueue', '-', '--queue-url', queue.queueUrl, '--endpoint', sqs.endpoint, '--message-urls', '10'], {
+        stdin: [...urls, 'nope'].join('\n'),
+      });
+
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ urls: 45, messages: 5, invalid: 1 });
+      const bodies = await drainQueue(sqs.client, queue.queueUrl);
+      expect(bodies.flatMap((body) => (JSON.parse(body) as { urls: string[] }).urls).sort()).toStrictEqual([...urls].sort());
+    } finally {
+      await sqs.stop();
+    }
+  });
+
+  test('without --queue-url it is a usage error', async () => {
+    const run = await runCli(['enqueue', '-']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('enqueue needs --queue-url');
+  });
+});

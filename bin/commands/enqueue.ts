@@ -1,0 +1,71 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { enqueueRequests, SqsSender } from '../../lib/index.ts';
+import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
+import { integerFlag, UsageError } from '../usage-error.ts';
+
+const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
+  Sends the URLs of FILE (- for stdin; the format of \`run\`) to an SQS queue as batchfetch
+  messages, with the same code as the enqueue Lambda function. Invalid lines are reported, not sent.
+
+  --queue-url URL        the queue (required)
+  --endpoint URL         an SQS-compatible endpoint (a local emulator), instead of AWS;
+                         placeholder credentials are used unless AWS_ACCESS_KEY_ID is set
+  --region REGION        AWS region (default: AWS_REGION, else us-east-1)
+  --message-urls N       URLs per message (default 100)
+`;
+
+async function enqueueCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'queue-url': { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        'message-urls': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(ENQUEUE_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('enqueue expects exactly one FILE (use - for stdin)');
+  if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
+  const maxUrls = integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 100;
+  const path = positionals[0]!;
+  let input: Readable = process.stdin;
+  if (path !== '-') {
+    input = createReadStream(path);
+    try {
+      await once(input, 'open');
+    } catch (error) {
+      throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  const client = new SQSClient({
+    region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+    // Local emulators accept any credentials; without real ones in the environment, use placeholders.
+    ...(values.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  try {
+    const summary = await enqueueRequests(streamLines(input), new SqsSender({ client, queueUrl: values['queue-url'] }), { maxUrls });
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    client.destroy();
+  }
+  return 0;
+}
+
+export { enqueueCommand, ENQUEUE_USAGE };
