@@ -117,7 +117,33 @@ interface Row {
   peakRssMb: number;
 }
 
+interface BundleFigure {
+  name: string;
+  kib: number;
+  importMs: number;
+}
+
+/** Size of each Lambda bundle and the median time to import it in a fresh Node process (cold start proxy). */
+async function measureBundles(): Promise<BundleFigure[]> {
+  const { statSync } = await import('node:fs');
+  spawnSync(process.execPath, [join(ROOT, 'infra/build.ts')], { stdio: 'inherit' });
+  const figures: BundleFigure[] = [];
+  for (const name of ['fetch-batch', 'enqueue']) {
+    const bundle = join(ROOT, `dist/${name}/index.mjs`);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const probe = spawnSync(process.execPath, ['--input-type=module', '-e',
+        `const t = performance.now(); await import(${JSON.stringify(bundle)}); console.log(performance.now() - t);`],
+      { env: { ...process.env, QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q', AWS_REGION: 'us-east-1' }, encoding: 'utf8' });
+      times.push(Number(probe.stdout.trim()));
+    }
+    figures.push({ name, kib: statSync(bundle).size / 1024, importMs: median(times) });
+  }
+  return figures;
+}
+
 async function main(): Promise<void> {
+  const bundles = await measureBundles();
   const clients: Client[] = [
     nodeClient('batchfetch engine (lib)', 'engine.ts'),
     localRun,
@@ -169,14 +195,14 @@ async function main(): Promise<void> {
         urlsPerS: (MILLION / sample.wallMs) * 1000,
       };
     }
-    report(rows, million);
+    report(rows, million, bundles);
   } finally {
     nginx.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined): void {
+function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined, bundles: BundleFigure[]): void {
   const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
   const undici = byName('undici');
   const local = byName('batchfetch run');
@@ -200,11 +226,13 @@ function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peak
     lines.push(`- ${million.records.toLocaleString('en')}-URL local run: ${f(million.wallS)} s wall (${Math.round(million.urlsPerS)} URLs/s), ` +
       `${f(million.cpuUsPerUrl)} µs CPU per URL, peak RSS ${million.peakRssMb} MB (target < 256 MB), one record per URL written`);
   }
+  lines.push('', '| Lambda bundle | size KiB | import ms (fresh process, median of 5) |', '| --- | ---: | ---: |');
+  for (const bundle of bundles) lines.push(`| dist/${bundle.name}/index.mjs | ${Math.round(bundle.kib)} | ${f(bundle.importMs)} |`);
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/latest.md'), text);
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, million }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, million, bundles }, null, 2)}\n`);
 }
 
 await main();

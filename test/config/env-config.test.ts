@@ -1,0 +1,53 @@
+import { ConfigurationError, readConsumerConfig, readEnqueueConfig } from '../../lib/index.ts';
+
+describe('configuration from environment variables', () => {
+  test('every consumer setting has a safe default', () => {
+    expect(readConsumerConfig({})).toStrictEqual({
+      engine: { allowNetworks: [] },
+      deadlineMarginMs: 3_000,
+      continuationQueueUrl: undefined,
+      maxHops: 8,
+      maxAttemptsPerUrl: undefined,
+      resultsBucket: undefined,
+      resultsPrefix: 'results/',
+      storeBodies: false,
+    });
+  });
+
+  test('reads every documented variable', () => {
+    const config = readConsumerConfig({
+      FETCH_CONCURRENCY: '128', FETCH_PER_ORIGIN: '8', FETCH_TIMEOUT_MS: '5000', FETCH_CONNECT_TIMEOUT_MS: '2000', FETCH_RETRIES: '3',
+      FETCH_MAX_BODY_BYTES: '1024', FETCH_MAX_REDIRECTS: '2', FETCH_BODY_MODE: 'hash', FETCH_ALLOW_NETWORKS: ' 10.0.0.0/8, 192.168.1.0/24 ',
+      FETCH_USER_AGENT: 'crawler/1', DEADLINE_MARGIN_MS: '5000', CONTINUATION_QUEUE_URL: 'https://sqs/q', MAX_CONTINUATION_HOPS: '4',
+      MAX_ATTEMPTS_PER_URL: '6', RESULTS_BUCKET: 'b', RESULTS_PREFIX: 'out/', STORE_BODIES: 'true',
+    });
+
+    expect(config).toStrictEqual({
+      engine: {
+        concurrency: 128, perOrigin: 8, timeoutMs: 5000, connectTimeoutMs: 2000, retries: 3, maxBodyBytes: 1024, maxRedirects: 2,
+        bodyMode: 'hash', allowNetworks: ['10.0.0.0/8', '192.168.1.0/24'], userAgent: 'crawler/1',
+      },
+      deadlineMarginMs: 5000,
+      continuationQueueUrl: 'https://sqs/q',
+      maxHops: 4,
+      maxAttemptsPerUrl: 6,
+      resultsBucket: 'b',
+      resultsPrefix: 'out/',
+      storeBodies: true,
+    });
+  });
+
+  test('reports every bad variable in one error', () => {
+    const read = () => readConsumerConfig({ FETCH_CONCURRENCY: 'many', MAX_CONTINUATION_HOPS: '16', FETCH_BODY_MODE: 'print', STORE_BODIES: 'yes' });
+
+    expect(read).toThrow(ConfigurationError);
+    expect(read).toThrow("invalid configuration: FETCH_CONCURRENCY must be an integer from 1 to 900, got 'many'; "
+      + "FETCH_BODY_MODE must be one of discard, hash, keep, got 'print'; MAX_CONTINUATION_HOPS must be an integer from 0 to 10, got '16'; "
+      + "STORE_BODIES must be one of true, false, 1, 0, got 'yes'");
+  });
+
+  test('the enqueuer needs QUEUE_URL', () => {
+    expect(() => readEnqueueConfig({})).toThrow('invalid configuration: QUEUE_URL must name the fetch queue');
+    expect(readEnqueueConfig({ QUEUE_URL: 'https://sqs/q', MESSAGE_URLS: '250' })).toStrictEqual({ queueUrl: 'https://sqs/q', messageUrls: 250, allowNetworks: [] });
+  });
+});
