@@ -1,0 +1,102 @@
+import { Duration } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+
+/** One EventBridge Scheduler schedule that invokes the enqueue function. */
+interface FetchSchedule {
+  /** Construct id and schedule description. */
+  readonly name: string;
+  /** `rate(1 hour)`, `cron(0 6 * * ? *)` or `at(...)`. */
+  readonly expression: string;
+  /** IANA time zone for cron expressions. @default 'UTC' */
+  readonly timeZone?: string;
+  /** The enqueue event: `{ urls }`, `{ requests }`, `{ source: 's3://…' }` or `{ sitemap }`. */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+/** Props of {@link BatchFetcher}. Every prop is optional; the defaults are safe to deploy. */
+interface BatchFetcherProps {
+  /** Timeout of the fetch-batch function. @default Duration.minutes(5) */
+  readonly fetchTimeout?: Duration;
+  /** Memory of the fetch-batch function, MB (1,769 MB = 1 vCPU). @default 1769 */
+  readonly fetchMemorySize?: number;
+  /** Messages per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Batching window; required (≥ 1 s) when batchSize > 10. @default none */
+  readonly maxBatchingWindow?: Duration;
+  /** Concurrent invocations the event source may start (2–1000). @default 10 */
+  readonly maxConcurrency?: number;
+  /** Reserved concurrency of the fetch-batch function; must be ≥ maxConcurrency. @default none */
+  readonly reservedConcurrency?: number;
+  /** Visibility timeout of the fetch queue; at least 6 × fetchTimeout. @default 6 × fetchTimeout */
+  readonly visibilityTimeout?: Duration;
+  /** Deliveries before a message moves to the DLQ (≥ 5). @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Environment of the fetch-batch function: FETCH_* and other README settings. @default {} */
+  readonly fetchEnvironment?: Readonly<Record<string, string>>;
+  /** Create an encrypted, private results bucket and write results there. @default false */
+  readonly resultsBucket?: boolean;
+  /** Results are deleted after this long. @default Duration.days(90) */
+  readonly resultsExpiration?: Duration;
+  /** Buckets the enqueue function may read `s3://` URL lists from. @default [] */
+  readonly sourceBuckets?: readonly IBucket[];
+  /** Schedules that enqueue URL lists. @default [] */
+  readonly schedules?: readonly FetchSchedule[];
+  /** Alarms notify this topic. @default no notification (alarms still show in CloudWatch) */
+  readonly alarmTopic?: ITopic;
+  /** Alarm when the oldest message is older than this. @default Duration.minutes(30) */
+  readonly maxMessageAge?: Duration;
+  /** Alarm when failed / fetched URLs exceed this ratio over 15 minutes. @default 0.5 */
+  readonly errorRatioThreshold?: number;
+  /** CloudWatch namespace of the EMF metrics. @default 'Batchfetch' */
+  readonly metricsNamespace?: string;
+  /** Log retention of both functions. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/** Checks every prop at once and throws one error listing all problems (tokens are skipped). */
+function validateProps(props: BatchFetcherProps): void {
+  const problems: string[] = [];
+  const fetchTimeout = props.fetchTimeout ?? Duration.minutes(5);
+  const seconds = (duration: Duration | undefined) => (duration === undefined ? undefined : duration.toSeconds());
+  const timeoutS = seconds(fetchTimeout)!;
+  if (timeoutS < 10 || timeoutS > 900) problems.push(`fetchTimeout must be 10 s to 15 min, got ${timeoutS} s`);
+  const visibilityS = seconds(props.visibilityTimeout);
+  if (visibilityS !== undefined && visibilityS < 6 * timeoutS) {
+    problems.push(`visibilityTimeout (${visibilityS} s) must be at least 6 × fetchTimeout (${6 * timeoutS} s)`);
+  }
+  if (visibilityS !== undefined && visibilityS > 43_200) problems.push(`visibilityTimeout must be at most 12 hours, got ${visibilityS} s`);
+  if (6 * timeoutS > 43_200 && visibilityS === undefined) problems.push('6 × fetchTimeout exceeds the 12-hour visibility timeout limit');
+  const batchSize = props.batchSize ?? 10;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) problems.push(`batchSize must be 1–10000, got ${batchSize}`);
+  const windowS = seconds(props.maxBatchingWindow);
+  if (batchSize > 10 && (windowS === undefined || windowS < 1)) problems.push('batchSize above 10 needs maxBatchingWindow of at least 1 second');
+  if (windowS !== undefined && windowS > 300) problems.push(`maxBatchingWindow must be at most 300 s, got ${windowS} s`);
+  const maxConcurrency = props.maxConcurrency ?? 10;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be 2–1000, got ${maxConcurrency}`);
+  if (props.reservedConcurrency !== undefined && props.reservedConcurrency < maxConcurrency) {
+    // Throttled invocations would burn receives and push messages to the DLQ (aws/aws-cdk#23811).
+    problems.push(`reservedConcurrency (${props.reservedConcurrency}) must be at least maxConcurrency (${maxConcurrency})`);
+  }
+  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 5 || maxReceiveCount > 1000) problems.push(`maxReceiveCount must be 5–1000, got ${maxReceiveCount}`);
+  const memory = props.fetchMemorySize ?? 1769;
+  if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) problems.push(`fetchMemorySize must be 128–10240 MB, got ${memory}`);
+  const ratio = props.errorRatioThreshold ?? 0.5;
+  if (!(ratio > 0 && ratio <= 1)) problems.push(`errorRatioThreshold must be in (0, 1], got ${ratio}`);
+  const names = new Set<string>();
+  for (const schedule of props.schedules ?? []) {
+    if (names.has(schedule.name)) problems.push(`schedule names must be unique, '${schedule.name}' repeats`);
+    names.add(schedule.name);
+    if (!/^(rate|cron|at)\(.+\)$/.test(schedule.expression)) problems.push(`schedule '${schedule.name}' needs rate(...), cron(...) or at(...), got '${schedule.expression}'`);
+    const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
+    if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid BatchFetcher props:\n- ${problems.join('\n- ')}`);
+}
+
+export { validateProps };
+export type { BatchFetcherProps, FetchSchedule };

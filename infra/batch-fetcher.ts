@@ -1,0 +1,160 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { logicalIdOf } from './logical-id.ts';
+import { Architecture, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
+import { functionCode } from './function-code.ts';
+import { FetchMonitoring } from './monitoring.ts';
+import { FetchSchedules } from './schedules.ts';
+
+/** SQS keeps messages at most 14 days; the DLQ keeps them longest so nothing expires first there. */
+const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * Everything batchfetch needs on AWS: the fetch queue and its DLQ, the Graviton fetch-batch
+ * consumer (partial batch responses, bounded concurrency, continuations to its own queue), the
+ * enqueue function with its schedules, an optional results bucket, alarms and a dashboard.
+ *
+ * @example
+ * new BatchFetcher(this, 'Fetcher', {
+ *   schedules: [{ name: 'hourly', expression: 'rate(1 hour)', input: { sitemap: 'https://example.com/sitemap.xml' } }],
+ *   resultsBucket: true,
+ * });
+ */
+class BatchFetcher extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly fetchFunction: LambdaFunction;
+  readonly enqueueFunction: LambdaFunction;
+  readonly resultsBucket: Bucket | undefined;
+  readonly monitoring: FetchMonitoring;
+  readonly schedules: FetchSchedules;
+
+  constructor(scope: Construct, id: string, props: BatchFetcherProps = {}) {
+    super(scope, id);
+    validateProps(props);
+    const fetchTimeout = props.fetchTimeout ?? Duration.minutes(5);
+    const namespace = props.metricsNamespace ?? 'Batchfetch';
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    this.queue = new Queue(this, 'FetchQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS guidance: at least 6 × the consumer's timeout, so a batch being retried is not redelivered.
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(fetchTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    this.resultsBucket = props.resultsBucket ? new Bucket(this, 'ResultsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      lifecycleRules: [
+        { expiration: props.resultsExpiration ?? Duration.days(90) },
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    }) : undefined;
+
+    this.fetchFunction = new LambdaFunction(this, 'FetchBatchFunction', {
+      description: 'batchfetch: fetches the URLs of SQS messages',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      handler: 'index.handler',
+      code: functionCode('fetch-batch'),
+      memorySize: props.fetchMemorySize ?? 1769,
+      timeout: fetchTimeout,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
+      logGroup: new LogGroup(this, 'FetchBatchLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'batchfetch',
+        POWERTOOLS_METRICS_NAMESPACE: namespace,
+        CONTINUATION_QUEUE_URL: this.queue.queueUrl,
+        ...(this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {}),
+        ...props.fetchEnvironment,
+      },
+    });
+    this.fetchFunction.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: props.batchSize ?? 10,
+      ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
+      // CDK's default is off: without it one failed record would return the whole batch.
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 10,
+    }));
+    // Continuations re-enqueue unfinished URLs on the same queue (hops capped far below 16).
+    this.queue.grantSendMessages(this.fetchFunction);
+    // PutObject only (grantPut would add s3:Abort*): results are written, never read back.
+    if (this.resultsBucket) {
+      this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));
+    }
+
+    this.enqueueFunction = new LambdaFunction(this, 'EnqueueFunction', {
+      description: 'batchfetch: splits URL lists into SQS messages',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      handler: 'index.handler',
+      code: functionCode('enqueue'),
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      logGroup: new LogGroup(this, 'EnqueueLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'batchfetch-enqueue',
+        QUEUE_URL: this.queue.queueUrl,
+        ...(props.fetchEnvironment?.FETCH_ALLOW_NETWORKS ? { FETCH_ALLOW_NETWORKS: props.fetchEnvironment.FETCH_ALLOW_NETWORKS } : {}),
+      },
+    });
+    this.queue.grantSendMessages(this.enqueueFunction);
+    for (const bucket of props.sourceBuckets ?? []) bucket.grantRead(this.enqueueFunction);
+
+    acknowledgeReviewedFindings(this);
+    this.schedules = new FetchSchedules(this, 'Schedules', { target: this.enqueueFunction as IFunction, schedules: props.schedules ?? [] });
+    this.monitoring = new FetchMonitoring(this, 'Monitoring', {
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
+      fetchFunction: this.fetchFunction,
+      enqueueFunction: this.enqueueFunction,
+      namespace,
+      maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),
+      errorRatioThreshold: props.errorRatioThreshold ?? 0.5,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+    });
+  }
+}
+
+/** cdk-nag (AwsSolutions) findings on this construct's resources, reviewed, each with its reason. */
+function acknowledgeReviewedFindings(fetcher: BatchFetcher): void {
+  for (const fn of [fetcher.fetchFunction, fetcher.enqueueFunction]) {
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The basic execution role only lets the function write its own CloudWatch Logs; every other grant is scoped to this construct\'s queue and bucket.',
+    });
+  }
+  if (fetcher.resultsBucket) {
+    Validations.of(fetcher.resultsBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason: 'The bucket only receives results written by the fetch function; access logs would need a second bucket per deployment. Enable CloudTrail S3 data events for object-level audit.',
+    });
+    Validations.of(fetcher.fetchFunction).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdOf(fetcher.resultsBucket)}.Arn>/*]`,
+      reason: 'PutObject on objects of the results bucket only (one object per message).',
+    });
+  }
+}
+
+export { BatchFetcher };
+export type { BatchFetcherProps };

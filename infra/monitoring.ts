@@ -1,0 +1,104 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+interface FetchMonitoringProps {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly scheduleDeadLetterQueue: Queue;
+  readonly fetchFunction: LambdaFunction;
+  readonly enqueueFunction: LambdaFunction;
+  readonly namespace: string;
+  readonly maxMessageAge: Duration;
+  readonly errorRatioThreshold: number;
+  readonly alarmTopic?: ITopic;
+}
+
+/** Alarms on what loses or delays work, and a dashboard of throughput, latency and outcomes. */
+class FetchMonitoring extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: FetchMonitoringProps) {
+    super(scope, id);
+    const emf = (metricName: string, statistic = 'Sum', period = Duration.minutes(1)) =>
+      new Metric({ namespace: props.namespace, metricName, dimensionsMap: { service: 'batchfetch' }, statistic, period });
+    const alarm = (name: string, description: string, metric: IMetric, threshold: number, evaluationPeriods = 1) => {
+      const created = new Alarm(this, name, {
+        metric,
+        alarmDescription: description,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) created.addAlarmAction(new SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+      return created;
+    };
+
+    alarm('DeadLetterQueueNotEmpty', 'Messages failed maxReceiveCount times and sit in the DLQ',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 0);
+    alarm('ScheduleDeadLetterQueueNotEmpty', 'A scheduled enqueue failed after its retries',
+      props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 0);
+    alarm('OldestMessageAge', `The oldest fetch message waits longer than ${props.maxMessageAge.toHumanString()}`,
+      props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), props.maxMessageAge.toSeconds(), 2);
+    const errorRatio = new MathExpression({
+      expression: 'IF(fetched > 0, failed / fetched, 0)',
+      usingMetrics: { failed: emf('UrlsFailed', 'Sum', Duration.minutes(15)), fetched: emf('UrlsFetched', 'Sum', Duration.minutes(15)) },
+      period: Duration.minutes(15),
+      label: 'failed / fetched URLs',
+    });
+    alarm('ErrorRatio', `More than ${props.errorRatioThreshold * 100}% of fetched URLs failed over 15 minutes`, errorRatio, props.errorRatioThreshold);
+    for (const [name, fn] of [['FetchBatch', props.fetchFunction], ['Enqueue', props.enqueueFunction]] as const) {
+      alarm(`${name}Errors`, `The ${name} function failed (an invocation error, not a failed URL)`, fn.metricErrors({ period: Duration.minutes(5) }), 0);
+      alarm(`${name}Throttles`, `The ${name} function was throttled`, fn.metricThrottles({ period: Duration.minutes(5) }), 0);
+    }
+
+    const urlsPerSecond = new MathExpression({ expression: 'fetched / PERIOD(fetched)', usingMetrics: { fetched: emf('UrlsFetched') }, label: 'URLs/s', period: Duration.minutes(1) });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      widgets: [[
+        new GraphWidget({ title: 'Throughput (URLs/s)', left: [urlsPerSecond], width: 8 }),
+        new GraphWidget({ title: 'Fetch latency (ms)', left: [emf('FetchLatency', 'p50'), emf('FetchLatency', 'p99')], width: 8 }),
+        new GraphWidget({
+          title: 'Failed URLs by error code',
+          left: [new MathExpression({
+            expression: `SEARCH('{${props.namespace},ErrorCode,service} MetricName="UrlsFailedByCode"', 'Sum', 60)`,
+            label: '',
+            period: Duration.minutes(1),
+          })],
+          width: 8,
+        }),
+      ], [
+        new GraphWidget({
+          title: 'Queue depth',
+          left: [props.queue.metricApproximateNumberOfMessagesVisible(), props.queue.metricApproximateNumberOfMessagesNotVisible()],
+          right: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'DLQ' })],
+          width: 8,
+        }),
+        new GraphWidget({ title: 'Oldest message age (s)', left: [props.queue.metricApproximateAgeOfOldestMessage()], width: 8 }),
+        new GraphWidget({
+          title: 'Concurrency and outcomes',
+          left: [props.fetchFunction.metric('ConcurrentExecutions', { statistic: 'Maximum' })],
+          right: [emf('ContinuedUrls'), emf('RedeliveredUrls'), emf('BlockedDestinations')],
+          width: 8,
+        }),
+      ]],
+    });
+  }
+}
+
+export { FetchMonitoring };

@@ -1,0 +1,57 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { TimeZone } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { FetchSchedule } from './batch-fetcher-props.ts';
+import { logicalIdOf } from './logical-id.ts';
+
+/**
+ * EventBridge Scheduler schedules (AWS's recommended scheduler) invoking the enqueue function,
+ * each with its own retry policy, and one encrypted DLQ for invocations that still fail.
+ */
+class FetchSchedules extends Construct {
+  readonly deadLetterQueue: Queue;
+  readonly schedules: Schedule[];
+
+  constructor(scope: Construct, id: string, props: { readonly target: IFunction; readonly schedules: readonly FetchSchedule[] }) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the schedules\' Lambda targets.',
+    });
+    // Our own role (CDK would otherwise share a stack-level one): it can invoke the enqueue
+    // function only, and only schedules of this account can assume it (confused deputy).
+    const role = new Role(this, 'InvokeRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+    });
+    this.schedules = props.schedules.map((spec) => new Schedule(this, spec.name, {
+      description: `batchfetch: ${spec.name}`,
+      schedule: ScheduleExpression.expression(spec.expression, TimeZone.of(spec.timeZone ?? 'UTC')),
+      enabled: spec.enabled ?? true,
+      target: new LambdaInvoke(props.target, {
+        role,
+        input: ScheduleTargetInput.fromObject(spec.input),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    }));
+    if (this.schedules.length > 0) {
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdOf(props.target)}.Arn>:*]`,
+        reason: 'The scheduler role may invoke the enqueue function and its versions (function ARN and function ARN:*), nothing else.',
+      });
+    }
+  }
+}
+
+export { FetchSchedules };

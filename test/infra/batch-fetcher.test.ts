@@ -1,0 +1,151 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import nag from 'cdk-nag';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { BatchFetcher, BatchFetcherStack, type BatchFetcherProps } from '../../infra/index.ts';
+
+function stackWith(props: BatchFetcherProps = {}): Template {
+  const stack = new Stack(new App(), 'Test');
+  new BatchFetcher(stack, 'Fetcher', props);
+  return Template.fromStack(stack);
+}
+
+describe('BatchFetcher construct', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    template = stackWith({ schedules: [{ name: 'Hourly', expression: 'rate(1 hour)', input: { sitemap: 'https://example.com/sitemap.xml' } }] });
+  });
+
+  test('both functions run on Graviton (arm64) with Node.js 24', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x', Handler: 'index.handler' }, 2);
+  });
+
+  test('the event source reports batch item failures, with batch size and bounded concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  test('the queue: visibility 6 × the consumer timeout, SSE, redrive to a longer-lived DLQ after 5 receives', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 300, MemorySize: 1769 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 345_600,
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+  });
+
+  test('every queue refuses requests without TLS', () => {
+    const policies = template.findResources('AWS::SQS::QueuePolicy');
+    expect(Object.keys(policies).length).toBe(3);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  test('the consumer continues work on its own queue and has no S3 access without a results bucket', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONTINUATION_QUEUE_URL: Match.anyValue(), POWERTOOLS_METRICS_NAMESPACE: 'Batchfetch' }) },
+    });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('s3:');
+  });
+
+  test('a schedule invokes the enqueue function through EventBridge Scheduler with retries and a DLQ', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Input: JSON.stringify({ sitemap: 'https://example.com/sitemap.xml' }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+  });
+
+  test('alarms cover the DLQs, message age, the error ratio, function errors and throttles; a dashboard exists', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched > 0, failed / fetched, 0)' })]),
+      Threshold: 0.5,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800 });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('a results bucket is encrypted, private, TLS-only, expiring, and the consumer may only put objects in it', () => {
+    const withBucket = stackWith({ resultsBucket: true, resultsExpiration: Duration.days(30) });
+
+    withBucket.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]) },
+    });
+    expect(JSON.stringify(withBucket.findResources('AWS::S3::BucketPolicy'))).toContain('"aws:SecureTransport":"false"');
+    const s3Statements = Object.values(withBucket.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
+    expect(s3Statements.map((statement) => statement.Action)).toStrictEqual(['s3:PutObject']);
+    withBucket.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RESULTS_BUCKET: Match.anyValue() }) } });
+  });
+
+  test('props flow into the event source and the queue', () => {
+    const tuned = stackWith({ batchSize: 100, maxBatchingWindow: Duration.seconds(5), maxConcurrency: 50, reservedConcurrency: 60, fetchTimeout: Duration.minutes(2), maxReceiveCount: 8 });
+
+    tuned.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 50 } });
+    tuned.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
+    tuned.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 60, Timeout: 120 });
+  });
+
+  test('invalid props are reported together in one clear error', () => {
+    expect(() => stackWith({
+      fetchTimeout: Duration.minutes(5),
+      visibilityTimeout: Duration.minutes(10),
+      batchSize: 50,
+      maxConcurrency: 20,
+      reservedConcurrency: 5,
+      maxReceiveCount: 2,
+      schedules: [{ name: 'x', expression: 'every hour', input: {} }],
+    })).toThrow([
+      'Invalid BatchFetcher props:',
+      '- visibilityTimeout (600 s) must be at least 6 × fetchTimeout (1800 s)',
+      '- batchSize above 10 needs maxBatchingWindow of at least 1 second',
+      '- reservedConcurrency (5) must be at least maxConcurrency (20)',
+      '- maxReceiveCount must be 5–1000, got 2',
+      "- schedule 'x' needs rate(...), cron(...) or at(...), got 'every hour'",
+      "- schedule 'x' input needs exactly one of urls, requests, source or sitemap",
+    ].join('\n'));
+  });
+});
+
+describe('BatchFetcherStack (the app\'s default stack)', () => {
+  test('carries the example schedule, disabled unless asked', () => {
+    const disabled = Template.fromStack(new BatchFetcherStack(new App(), 'Off'));
+    const enabled = Template.fromStack(new BatchFetcherStack(new App(), 'On', { enableExampleSchedule: true }));
+
+    disabled.hasResourceProperties('AWS::Scheduler::Schedule', { State: 'DISABLED', ScheduleExpression: 'rate(1 hour)' });
+    enabled.hasResourceProperties('AWS::Scheduler::Schedule', { State: 'ENABLED' });
+  });
+
+  test('passes cdk-nag AwsSolutions with every option on (acknowledged findings carry reasons)', () => {
+    const app = new App();
+    new BatchFetcherStack(app, 'Nagged', { enableExampleSchedule: true, alarmEmail: 'ops@example.com', fetcher: { resultsBucket: true } });
+    Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('cdk-nag does fail an unreviewed finding (the check is live)', () => {
+    const app = new App();
+    const stack = new BatchFetcherStack(app, 'Unreviewed');
+    new Queue(stack, 'Bare'); // no DLQ, no TLS enforcement
+    Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+});

@@ -1,0 +1,33 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
+  test('synthesises the app with every option on, passing cdk-nag', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const env = {
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      HOME: mkdtempSync(join(tmpdir(), 'home-')),
+      CDK_DISABLE_VERSION_CHECK: '1',
+      CDK_DISABLE_CLI_TELEMETRY: 'true',
+      CI: 'true',
+    };
+
+    await promisify(execFile)(join(ROOT, 'node_modules/.bin/cdk'), [
+      'synth', '--quiet', '--no-notices', '-o', out, '-c', 'exampleSchedule=true', '-c', 'resultsBucket=true', '-c', 'alarmEmail=ops@example.com',
+    ], { cwd: ROOT, env, timeout: 120_000 });
+
+    const template = JSON.parse(readFileSync(join(out, 'Batchfetch.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const types = Object.values(template.Resources).map((resource) => resource.Type);
+    expect(types.filter((type) => type === 'AWS::Lambda::Function')).toHaveLength(2);
+    expect(types).toContain('AWS::Scheduler::Schedule');
+    expect(types).toContain('AWS::S3::Bucket');
+    const report = JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; conclusion: string }> };
+    expect(report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions')?.conclusion).toBe('success');
+  }, 150_000);
+});
