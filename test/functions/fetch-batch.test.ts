@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
@@ -12,7 +11,6 @@ import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
 const quietLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
-const quietMetrics = () => new Metrics({ namespace: 'Test', serviceName: 'test', logger: { ...console, log: () => {} } as Console });
 
 describe('fetch-batch handler', () => {
   let server: TestServer;
@@ -39,7 +37,7 @@ describe('fetch-batch handler', () => {
   test('mixed outcomes and an unparsable record: only the unparsable one fails', async () => {
     // Prepare
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), metrics: quietMetrics(), sink });
+    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
     const bad = sqsRecord('not json');
     const event = sqsEvent(sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] }), bad, sqsRecord({ urls: ['gopher://x'] }));
 
@@ -56,7 +54,7 @@ describe('fetch-batch handler', () => {
     const sink = new MemorySink();
     const handler = createFetchBatchHandler({
       config: config({ CONTINUATION_QUEUE_URL: queue.queueUrl, DEADLINE_MARGIN_MS: '1000', FETCH_RETRIES: '1' }),
-      logger: quietLogger(), metrics: quietMetrics(), sink, sqs: sqs.client,
+      logger: quietLogger(), sink, sqs: sqs.client,
     });
     const urls = [server.url('/ok?a'), server.url('/hang?b'), server.url('/ok?c')];
     const started = Date.now();
@@ -82,7 +80,7 @@ describe('fetch-batch handler', () => {
 
   test('without a continuation queue, a cut-off record fails as a whole and writes nothing', async () => {
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), metrics: quietMetrics(), sink });
+    const handler = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), sink });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
 
     const response = await handler(sqsEvent(record), lambdaContext(1_400));
@@ -97,7 +95,7 @@ describe('fetch-batch handler', () => {
     sqs.createBucket(bucket);
     const handler = createFetchBatchHandler({
       config: config({ RESULTS_BUCKET: bucket, FETCH_BODY_MODE: 'keep', STORE_BODIES: 'true' }),
-      logger: quietLogger(), metrics: quietMetrics(), s3,
+      logger: quietLogger(), s3,
     });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] });
 
