@@ -1,6 +1,8 @@
 import { InvalidOptionError } from '../lib/index.ts';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
+import { localSqsCommand, LOCAL_SQS_USAGE } from './commands/local-sqs.ts';
 import { runCommand, RUN_USAGE } from './commands/run.ts';
+import { workerCommand, WORKER_USAGE } from './commands/worker.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
@@ -8,10 +10,14 @@ const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency,
 Usage:
   batchfetch run FILE [options]       fetch every URL in FILE (- for stdin) through an embedded queue
   batchfetch enqueue FILE --queue-url URL   send FILE's URLs to an SQS queue (a deployment's)
+  batchfetch worker --queue-url URL   consume a queue outside Lambda (containers, local emulators)
+  batchfetch local-sqs [--port N]     run the embedded SQS-protocol server on its own
   batchfetch help                     show this help
 
 ${RUN_USAGE}
-${ENQUEUE_USAGE}`;
+${ENQUEUE_USAGE}
+${WORKER_USAGE}
+${LOCAL_SQS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,6 +26,10 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'enqueue':
       return enqueueCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
+    case 'local-sqs':
+      return localSqsCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -2,17 +2,19 @@ import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { createFetchEngine, RunStats, type FetchResult } from '../../lib/index.ts';
+import { createFetchEngine, RunStats } from '../../lib/index.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
 import { readLines } from '../../lib/input/read-lines.ts';
 import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
-import { JsonLinesSink, type ResultOrigin, type ResultSink } from '../../lib/sinks/result-sink.ts';
+import { countingSink } from '../../lib/sinks/counting-sink.ts';
+import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
 import { localContext } from '../local/local-context.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
+import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { integerFlag, UsageError } from '../usage-error.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
@@ -20,15 +22,7 @@ const RUN_USAGE = `batchfetch run FILE [options]
   blank lines and lines starting with # are skipped; - reads stdin.
   Writes one JSON result per URL: {"url","ok","status","attempts","latencyMs","bytes","error"}.
 
-  --concurrency N        requests in flight at most (default 64)
-  --per-origin N         connections per origin at most (default 16)
-  --timeout MS           deadline of one attempt (default 30000)
-  --connect-timeout MS   TCP/TLS connect timeout (default 10000)
-  --retries N            retries after the first attempt (default 2)
-  --max-bytes N          decoded body bytes per response at most (default 10485760)
-  --max-redirects N      redirects followed at most (default 5)
-  --body MODE            discard | hash | keep (default discard)
-  --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
+${FETCH_FLAGS_USAGE}
   --out FILE             where results go (default - = stdout)
   --deadline MS          stop after MS: unfinished URLs end as ABORTED
   --message-urls N       URLs per queue message (default 500)
@@ -38,15 +32,7 @@ const RUN_USAGE = `batchfetch run FILE [options]
 `;
 
 const FLAGS = {
-  concurrency: { type: 'string' },
-  'per-origin': { type: 'string' },
-  timeout: { type: 'string' },
-  'connect-timeout': { type: 'string' },
-  retries: { type: 'string' },
-  'max-bytes': { type: 'string' },
-  'max-redirects': { type: 'string' },
-  body: { type: 'string' },
-  'allow-network': { type: 'string', multiple: true },
+  ...FETCH_FLAGS,
   out: { type: 'string' },
   deadline: { type: 'string' },
   'message-urls': { type: 'string' },
@@ -66,8 +52,6 @@ function parseRunArgs(args: string[]) {
   const { values, positionals } = parsed;
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError('run expects exactly one FILE (use - for stdin)');
-  const body = values.body ?? 'discard';
-  if (!['discard', 'hash', 'keep'].includes(body)) throw new UsageError(`--body expects discard, hash or keep, got '${body}'`);
   return {
     help: false as const,
     input: positionals[0]!,
@@ -77,17 +61,7 @@ function parseRunArgs(args: string[]) {
     deadlineMs: integerFlag('deadline', values.deadline, 1, 7 * 24 * 3_600_000),
     messageUrls: integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 500,
     pollers: integerFlag('pollers', values.pollers, 1, 64) ?? 2,
-    engine: {
-      concurrency: integerFlag('concurrency', values.concurrency, 1, 4096),
-      perOrigin: integerFlag('per-origin', values['per-origin'], 1, 4096),
-      timeoutMs: integerFlag('timeout', values.timeout, 1, 900_000),
-      connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], 1, 900_000),
-      retries: integerFlag('retries', values.retries, 0, 10),
-      maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], 0, 1024 ** 3),
-      maxRedirects: integerFlag('max-redirects', values['max-redirects'], 0, 20),
-      bodyMode: body as 'discard' | 'hash' | 'keep',
-      allowNetworks: values['allow-network'] ?? [],
-    },
+    engine: engineOptionsFrom(values),
   };
 }
 
@@ -102,16 +76,6 @@ const LOCAL_CONSUMER_CONFIG = {
   resultsPrefix: 'results/',
   storeBodies: false,
 };
-
-/** Counts every record on its way to the real sink, for the summary. */
-function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
-  return {
-    async write(results: readonly FetchResult[], origin?: ResultOrigin) {
-      for (const result of results) stats.record(result);
-      await inner.write(results, origin);
-    },
-  };
-}
 
 /** Opens a file stream, or explains as a usage error why it cannot be opened. */
 async function opened<T extends Readable | Writable>(stream: T, path: string, verb: 'read' | 'write'): Promise<T> {

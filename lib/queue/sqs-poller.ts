@@ -26,6 +26,8 @@ interface PollerOptions {
   readonly signal: AbortSignal;
   /** Called after each batch with how many messages were acknowledged and how many failed. */
   readonly onBatch?: (acknowledged: number, failed: number, messages: readonly Message[]) => void;
+  /** Called when a receive came back empty; resolving true stops the loop (drained queue). */
+  readonly onEmpty?: () => Promise<boolean>;
 }
 
 /** ReceiveMessage errors in a row before the poller gives up: the queue is gone, not busy. */
@@ -56,7 +58,10 @@ async function pollQueue(options: PollerOptions): Promise<void> {
       await sleep(100 * 2 ** errors);
       continue;
     }
-    if (messages.length === 0) continue;
+    if (messages.length === 0) {
+      if (options.onEmpty && await options.onEmpty()) return;
+      continue;
+    }
 
     const response = await options.handler(toSqsEvent(messages, options.queueArn));
     const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));

@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
+import { integerFlag, UsageError } from '../usage-error.ts';
+
+const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--visibility-timeout S]
+  Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 until SIGINT/SIGTERM, for
+  \`batchfetch worker\` and \`enqueue\` with --endpoint. Prints one JSON line: the endpoint and the
+  URLs of the queues created with --queue (default port 4566, visibility timeout 30 s).
+`;
+
+async function localSqsCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { port: { type: 'string' }, queue: { type: 'string', multiple: true }, 'visibility-timeout': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(LOCAL_SQS_USAGE);
+    return 0;
+  }
+  const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], 0, 43_200) ?? 30;
+  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, 0, 65_535) ?? 4566);
+  const queues: Record<string, string> = {};
+  for (const name of parsed.values.queue ?? []) queues[name] = (await sqs.createQueue(name, { VisibilityTimeout: String(visibility) })).queueUrl;
+  process.stdout.write(`${JSON.stringify({ endpoint: sqs.endpoint, queues })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve).once('SIGTERM', resolve);
+  });
+  await sqs.stop();
+  return 0;
+}
+
+export { localSqsCommand, LOCAL_SQS_USAGE };

@@ -1,0 +1,144 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
+import { createFetchEngine, JsonLinesSink, RunStats } from '../../lib/index.ts';
+import { countingSink } from '../../lib/sinks/counting-sink.ts';
+import { pollQueue } from '../../lib/queue/sqs-poller.ts';
+import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
+import { localContext } from '../local/local-context.ts';
+import { integerFlag, UsageError } from '../usage-error.ts';
+
+const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
+  The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event
+  source builds, calls the fetch-batch handler, deletes only acknowledged messages (failed ones
+  come back after their visibility timeout). Results are written before messages are deleted.
+  SIGTERM/SIGINT: stop receiving, finish the batch in hand; a second signal exits at once (its
+  messages return to the queue after their visibility timeout).
+
+  --queue-url URL        the queue (required)
+  --endpoint URL         an SQS-compatible endpoint (local emulator); placeholder credentials
+                         are used unless AWS_ACCESS_KEY_ID is set
+  --region REGION        AWS region (default: AWS_REGION, else us-east-1)
+  --batch-size N         messages per batch (1-10, default 10)
+  --pollers N            concurrent batches (default 1)
+  --invocation-timeout MS  time budget of one batch, like a Lambda timeout (default 300000);
+                         URLs cut off by it continue in a message on the same queue
+  --exit-when-empty      stop once the queue has no visible, in-flight or delayed messages
+  --out FILE             results, appended as JSON lines (default - = stdout)
+${FETCH_FLAGS_USAGE}
+`;
+
+async function openAppend(path: string): Promise<Writable> {
+  if (path === '-') return process.stdout;
+  const stream = createWriteStream(path, { flags: 'a' });
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return stream;
+}
+
+/** True when nothing is visible, in flight or delayed on the queue. */
+async function drained(client: SQSClient, queueUrl: string): Promise<boolean> {
+  const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+  const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...names] }));
+  return names.every((name) => Number(Attributes[name] ?? 0) === 0);
+}
+
+async function workerCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        ...FETCH_FLAGS,
+        'queue-url': { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        'batch-size': { type: 'string' },
+        pollers: { type: 'string' },
+        'invocation-timeout': { type: 'string' },
+        'exit-when-empty': { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(WORKER_USAGE);
+    return 0;
+  }
+  const queueUrl = values['queue-url'];
+  if (!queueUrl) throw new UsageError('worker needs --queue-url');
+  const batchSize = integerFlag('batch-size', values['batch-size'], 1, 10) ?? 10;
+  const pollers = integerFlag('pollers', values.pollers, 1, 64) ?? 1;
+  const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], 1_000, 900_000) ?? 300_000;
+  const engine = createFetchEngine(engineOptionsFrom(values));
+  const output = await openAppend(values.out ?? '-');
+  const client = new SQSClient({
+    region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+    ...(values.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  const stats = new RunStats();
+  const sink = countingSink(new JsonLinesSink(output), stats);
+  const handler = createFetchBatchHandler({
+    config: {
+      engine: {},
+      deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)),
+      continuationQueueUrl: queueUrl,
+      maxHops: 8,
+      maxAttemptsPerUrl: undefined,
+      resultsBucket: undefined,
+      resultsPrefix: 'results/',
+      storeBodies: false,
+    },
+    logger: new Logger({ serviceName: 'batchfetch-worker', logLevel: 'WARN' }),
+    engine,
+    sink,
+    sqs: client,
+  });
+
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  try {
+    await Promise.all(Array.from({ length: pollers }, () => pollQueue({
+      client,
+      queueUrl,
+      queueArn: Attributes?.QueueArn ?? queueUrl,
+      handler: (event) => handler(event, localContext(invocationMs)),
+      batchSize,
+      waitTimeSeconds: 1,
+      signal: stop.signal,
+      ...(values['exit-when-empty'] ? { onEmpty: () => drained(client, queueUrl) } : {}),
+    })));
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    await engine.close();
+    client.destroy();
+    if (output !== process.stdout) {
+      output.end();
+      await once(output, 'finish');
+    }
+  }
+  const summary = stats.summary();
+  process.stderr.write(`batchfetch worker: ${summary.urls} URLs, ${summary.ok} ok, ${summary.failed} failed, ${summary.urlsPerSecond} URLs/s\n`);
+  return signals > 0 ? 130 : 0;
+}
+
+export { workerCommand, WORKER_USAGE };

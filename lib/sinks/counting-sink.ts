@@ -1,0 +1,15 @@
+import type { FetchResult } from '../engine/fetch-types.ts';
+import type { RunStats } from '../stats/run-stats.ts';
+import type { ResultOrigin, ResultSink } from './result-sink.ts';
+
+/** Records every result in `stats` on its way to `inner` (the CLI's summaries). */
+function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
+  return {
+    async write(results: readonly FetchResult[], origin?: ResultOrigin) {
+      for (const result of results) stats.record(result);
+      await inner.write(results, origin);
+    },
+  };
+}
+
+export { countingSink };

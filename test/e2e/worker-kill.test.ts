@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '../support/eventually.ts';
+import { runCli } from '../support/run-cli.ts';
+import { TestServer } from '../support/test-server.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+
+function start(args: string[]): ChildProcess {
+  return spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  let text = '';
+  for await (const chunk of child.stdout!) {
+    text += String(chunk);
+    if (text.includes('\n')) return text.split('\n')[0]!;
+  }
+  throw new Error('no output');
+}
+
+const resultLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
+
+describe('nothing lost: a worker killed with SIGKILL mid-batch, then a new one (real processes, real SQS protocol)', () => {
+  let server: TestServer;
+  let localSqs: ChildProcess;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    // Every URL answers after 40 ms, so a batch is still in flight when the worker is killed.
+    server = await TestServer.start({ '/slow': (_req, res) => { setTimeout(() => res.end('ok'), 40); } });
+    localSqs = start(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '3']);
+  });
+
+  afterAll(async () => {
+    for (const child of [...children, localSqs]) child.kill('SIGKILL');
+    await server.close();
+  });
+
+  test('every enqueued URL gets a result; duplicates stay within what was in flight', async () => {
+    const { endpoint, queues } = JSON.parse(await firstLine(localSqs)) as { endpoint: string; queues: { jobs: string } };
+    const urls = Array.from({ length: 300 }, (_, i) => server.url(`/slow?i=${i}`));
+    const enqueued = await runCli(['enqueue', '-', '--queue-url', queues.jobs, '--endpoint', endpoint, '--message-urls', '10'], { stdin: urls.join('\n') });
+    expect(JSON.parse(enqueued.stdout)).toMatchObject({ urls: 300, messages: 30 });
+    const out = join(mkdtempSync(join(tmpdir(), 'worker-')), 'results.jsonl');
+    const workerArgs = ['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', out, '--allow-network', '127.0.0.0/8',
+      '--batch-size', '2', '--concurrency', '4', '--exit-when-empty'];
+
+    const first = start(workerArgs);
+    children.push(first);
+    expect(await eventually(() => resultLines(out).length >= 40, 30_000)).toBe(true);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const beforeRestart = resultLines(out).length;
+
+    const second = start(workerArgs);
+    children.push(second);
+    const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+
+    expect(code).toBe(0);
+    const records = resultLines(out).map((line) => JSON.parse(line) as { url: string; ok: boolean });
+    const counts = new Map<string, number>();
+    for (const record of records) counts.set(record.url, (counts.get(record.url) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toStrictEqual([...urls].sort());
+    expect(records.every((record) => record.ok)).toBe(true);
+    const duplicates = records.length - urls.length;
+    // At most one batch was in flight when the worker died: 2 messages x 10 URLs.
+    expect(duplicates).toBeLessThanOrEqual(20);
+    expect(beforeRestart).toBeLessThan(300);
+  }, 90_000);
+});
