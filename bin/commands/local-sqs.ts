@@ -2,10 +2,11 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
 import { integerFlag, UsageError } from '../usage-error.ts';
 
-const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--visibility-timeout S]
+const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
   Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 until SIGINT/SIGTERM, for
   \`batchfetch worker\` and \`enqueue\` with --endpoint. Prints one JSON line: the endpoint and the
-  URLs of the queues created with --queue (default port 4566, visibility timeout 30 s).
+  URLs of the queues created with --queue (default port 4566, visibility timeout 30 s), each with
+  a dead-letter queue NAME-dlq after --max-receive-count deliveries (default 5).
 `;
 
 async function localSqsCommand(args: string[]): Promise<number> {
@@ -13,7 +14,13 @@ async function localSqsCommand(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args,
-      options: { port: { type: 'string' }, queue: { type: 'string', multiple: true }, 'visibility-timeout': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' },
+        queue: { type: 'string', multiple: true },
+        'visibility-timeout': { type: 'string' },
+        'max-receive-count': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
@@ -24,8 +31,16 @@ async function localSqsCommand(args: string[]): Promise<number> {
   }
   const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], 0, 43_200) ?? 30;
   const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, 0, 65_535) ?? 4566);
+  const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], 1, 1000) ?? 5;
   const queues: Record<string, string> = {};
-  for (const name of parsed.values.queue ?? []) queues[name] = (await sqs.createQueue(name, { VisibilityTimeout: String(visibility) })).queueUrl;
+  for (const name of parsed.values.queue ?? []) {
+    const dlq = await sqs.createQueue(`${name}-dlq`, { MessageRetentionPeriod: '1209600' });
+    queues[`${name}-dlq`] = dlq.queueUrl;
+    queues[name] = (await sqs.createQueue(name, {
+      VisibilityTimeout: String(visibility),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
+    })).queueUrl;
+  }
   process.stdout.write(`${JSON.stringify({ endpoint: sqs.endpoint, queues })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);

@@ -137,7 +137,8 @@ async function workerCommand(args: string[]): Promise<number> {
     }
   }
   const summary = stats.summary();
-  process.stderr.write(`batchfetch worker: ${summary.urls} URLs, ${summary.ok} ok, ${summary.failed} failed, ${summary.urlsPerSecond} URLs/s\n`);
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stderr.write(`batchfetch worker: ${summary.urls} URLs, ${summary.ok} ok, ${summary.failed} failed, ${summary.urlsPerSecond} URLs/s, peak RSS ${peakRssMb} MB\n`);
   return signals > 0 ? 130 : 0;
 }
 

@@ -1,27 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { firstLine, startCli as start } from '../support/cli-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { runCli } from '../support/run-cli.ts';
 import { TestServer } from '../support/test-server.ts';
-
-const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-
-function start(args: string[]): ChildProcess {
-  return spawn(CLI, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function firstLine(child: ChildProcess): Promise<string> {
-  let text = '';
-  for await (const chunk of child.stdout!) {
-    text += String(chunk);
-    if (text.includes('\n')) return text.split('\n')[0]!;
-  }
-  throw new Error('no output');
-}
 
 const resultLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
 

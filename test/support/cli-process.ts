@@ -1,0 +1,29 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
+
+/** Starts the CLI as a long-running child (local-sqs, worker), with the pinned Node on PATH. */
+function startCli(args: string[]): ChildProcess {
+  return spawn(CLI, args, { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The first line a child prints on stdout (local-sqs prints its endpoint and queues). */
+async function firstLine(child: ChildProcess): Promise<string> {
+  let text = '';
+  for await (const chunk of child.stdout!) {
+    text += String(chunk);
+    if (text.includes('\n')) return text.split('\n')[0]!;
+  }
+  throw new Error('the process printed nothing');
+}
+
+/** Resolves with the exit code; collects stderr. */
+function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk; });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
+export { exited, firstLine, startCli };
