@@ -86,6 +86,7 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
     handler: options.handler,
     releaseFailed: true,
     signal: stopPollers.signal,
+    cancelReceive: true,
     onBatch,
   }).catch(fail));
 

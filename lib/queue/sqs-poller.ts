@@ -22,8 +22,15 @@ interface PollerOptions {
   readonly waitTimeSeconds?: number;
   /** Failed messages are made visible again at once instead of after the visibility timeout. @default false */
   readonly releaseFailed?: boolean;
-  /** Stops the loop (a receive in progress is cancelled). */
+  /**
+   * Stops the loop. The batch in hand is finished. A receive in progress is cancelled only with
+   * `cancelReceive` (the local run, whose queue is empty by then); otherwise it is allowed to
+   * return and its messages are released at once: a cancelled long poll can leave messages the
+   * server already handed out invisible until their visibility timeout.
+   */
   readonly signal: AbortSignal;
+  /** @default false */
+  readonly cancelReceive?: boolean;
   /** Called after each batch with how many messages were acknowledged and how many failed. */
   readonly onBatch?: (acknowledged: number, failed: number, messages: readonly Message[]) => void;
   /** Called when a receive came back empty; resolving true stops the loop (drained queue). */
@@ -48,9 +55,13 @@ async function pollQueue(options: PollerOptions): Promise<void> {
         MaxNumberOfMessages: options.batchSize ?? 10,
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
-      }), { abortSignal: signal });
+      }), options.cancelReceive ? { abortSignal: signal } : {});
       messages = output.Messages ?? [];
       errors = 0;
+      if (signal.aborted) {
+        await releaseMessages(client, queueUrl, messages);
+        return;
+      }
     } catch (error) {
       if (signal.aborted) return;
       errors += 1;

@@ -1,3 +1,4 @@
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,4 +57,45 @@ describe('nothing lost: a worker killed with SIGKILL mid-batch, then a new one (
     expect(duplicates).toBeLessThanOrEqual(20);
     expect(beforeRestart).toBeLessThan(300);
   }, 90_000);
+});
+
+describe('clean shutdown: SIGTERM lets the worker finish the batch in hand', () => {
+  let server: TestServer;
+  let localSqs: ChildProcess;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ '/slow': (_req, res) => { setTimeout(() => res.end('ok'), 40); } });
+    localSqs = start(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '30']);
+  });
+
+  afterAll(async () => {
+    localSqs.kill('SIGKILL');
+    await server.close();
+  });
+
+  test('after SIGTERM nothing in flight is redelivered: a second worker finishes with no duplicates', async () => {
+    const { endpoint, queues } = JSON.parse(await firstLine(localSqs)) as { endpoint: string; queues: { jobs: string } };
+    const urls = Array.from({ length: 200 }, (_, i) => server.url(`/slow?i=${i}`));
+    await runCli(['enqueue', '-', '--queue-url', queues.jobs, '--endpoint', endpoint, '--message-urls', '10'], { stdin: urls.join('\n') });
+    const out = join(mkdtempSync(join(tmpdir(), 'worker-')), 'results.jsonl');
+    const args = ['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', out, '--allow-network', '127.0.0.0/8',
+      '--batch-size', '2', '--concurrency', '4', '--exit-when-empty'];
+
+    const first = start(args);
+    expect(await eventually(() => resultLines(out).length >= 20, 30_000)).toBe(true);
+    first.kill('SIGTERM');
+    const firstCode = await new Promise<number | null>((resolve) => first.once('exit', resolve));
+    const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.jobs, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    sqs.destroy();
+    const second = start(args);
+    const secondCode = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+
+    // Nothing left in flight (invisible for 30 s): the batch in hand was finished and deleted, and a
+    // receive cut short by the signal released its messages.
+    expect(Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('0');
+    expect([firstCode, secondCode]).toStrictEqual([130, 0]);
+    const seen = resultLines(out).map((line) => (JSON.parse(line) as { url: string }).url);
+    expect(seen.sort()).toStrictEqual([...urls].sort());
+  }, 60_000);
 });
