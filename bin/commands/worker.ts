@@ -23,7 +23,8 @@ const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   --endpoint URL         an SQS-compatible endpoint (local emulator); placeholder credentials
                          are used unless AWS_ACCESS_KEY_ID is set
   --region REGION        AWS region (default: AWS_REGION, else us-east-1)
-  --batch-size N         messages per batch (1-10, default 10)
+  --batch-size N         messages per batch (default 10; above 10 needs --batching-window)
+  --batching-window MS   keep receiving until the batch is full or MS passed (default 0)
   --pollers N            concurrent batches (default 1)
   --invocation-timeout MS  time budget of one batch, like a Lambda timeout (default 300000);
                          URLs cut off by it continue in a message on the same queue
@@ -61,6 +62,7 @@ async function workerCommand(args: string[]): Promise<number> {
         endpoint: { type: 'string' },
         region: { type: 'string' },
         'batch-size': { type: 'string' },
+        'batching-window': { type: 'string' },
         pollers: { type: 'string' },
         'invocation-timeout': { type: 'string' },
         'exit-when-empty': { type: 'boolean' },
@@ -78,7 +80,10 @@ async function workerCommand(args: string[]): Promise<number> {
   }
   const queueUrl = values['queue-url'];
   if (!queueUrl) throw new UsageError('worker needs --queue-url');
-  const batchSize = integerFlag('batch-size', values['batch-size'], 1, 10) ?? 10;
+  const batchingWindowMs = integerFlag('batching-window', values['batching-window'], 0, 300_000) ?? 0;
+  const batchSize = integerFlag('batch-size', values['batch-size'], 1, 10_000) ?? 10;
+  // As Lambda's event source: batches above 10 messages need a batching window of at least 1 s.
+  if (batchSize > 10 && batchingWindowMs < 1_000) throw new UsageError('--batch-size above 10 needs --batching-window of at least 1000');
   const pollers = integerFlag('pollers', values.pollers, 1, 64) ?? 1;
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], 1_000, 900_000) ?? 300_000;
   const engine = createFetchEngine(engineOptionsFrom(values));
@@ -123,6 +128,7 @@ async function workerCommand(args: string[]): Promise<number> {
       queueArn: Attributes?.QueueArn ?? queueUrl,
       handler: (event) => handler(event, localContext(invocationMs)),
       batchSize,
+      batchingWindowMs,
       waitTimeSeconds: 1,
       signal: stop.signal,
       ...(values['exit-when-empty'] ? { onEmpty: () => drained(client, queueUrl) } : {}),

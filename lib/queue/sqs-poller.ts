@@ -16,8 +16,10 @@ interface PollerOptions {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly handler: BatchHandler;
-  /** Messages per ReceiveMessage (1..10), as the event source's batch size. @default 10 */
+  /** Messages per batch, as the event source's batch size (above 10 needs a batching window). @default 10 */
   readonly batchSize?: number;
+  /** Keep receiving until the batch is full or this much time passed, as the event source's window. @default 0 */
+  readonly batchingWindowMs?: number;
   /** Long-poll wait per ReceiveMessage, in seconds. @default 1 */
   readonly waitTimeSeconds?: number;
   /** Failed messages are made visible again at once instead of after the visibility timeout. @default false */
@@ -50,13 +52,7 @@ async function pollQueue(options: PollerOptions): Promise<void> {
   while (!signal.aborted) {
     let messages: Message[];
     try {
-      const output = await client.send(new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: options.batchSize ?? 10,
-        WaitTimeSeconds: options.waitTimeSeconds ?? 1,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
-      }), options.cancelReceive ? { abortSignal: signal } : {});
-      messages = output.Messages ?? [];
+      messages = await receiveBatch(options);
       errors = 0;
       if (signal.aborted) {
         await releaseMessages(client, queueUrl, messages);
@@ -82,6 +78,25 @@ async function pollQueue(options: PollerOptions): Promise<void> {
     if (options.releaseFailed && failed.length > 0) await releaseMessages(client, queueUrl, failed);
     options.onBatch?.(acknowledged.length, failed.length, messages);
   }
+}
+
+/** One batch: receives (10 at most per call) until `batchSize` or the batching window ends. */
+async function receiveBatch(options: PollerOptions): Promise<Message[]> {
+  const batchSize = options.batchSize ?? 10;
+  const windowEnds = Date.now() + (options.batchingWindowMs ?? 0);
+  const messages: Message[] = [];
+  do {
+    const remainingS = Math.ceil((windowEnds - Date.now()) / 1000);
+    const output = await options.client.send(new ReceiveMessageCommand({
+      QueueUrl: options.queueUrl,
+      MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+      WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 1) : Math.max(0, Math.min(1, remainingS)),
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
+    }), options.cancelReceive ? { abortSignal: options.signal } : {});
+    messages.push(...(output.Messages ?? []));
+    if (messages.length === 0 || options.signal.aborted) break;
+  } while (messages.length < batchSize && Date.now() < windowEnds);
+  return messages;
 }
 
 async function deleteMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
