@@ -1,10 +1,10 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { enqueueRequests, SqsSender } from '../../lib/index.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
+import { cliSqsClient } from '../sqs-client.ts';
 import { integerFlag, UsageError } from '../usage-error.ts';
 
 const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
@@ -53,12 +53,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
       throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
-  const client = new SQSClient({
-    region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
-    // Local emulators accept any credentials; without real ones in the environment, use placeholders.
-    ...(values.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   try {
     const summary = await enqueueRequests(streamLines(input), new SqsSender({ client, queueUrl: values['queue-url'] }), { maxUrls });
     process.stdout.write(`${JSON.stringify(summary)}\n`);

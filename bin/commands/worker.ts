@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -10,6 +10,7 @@ import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueue } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
+import { cliSqsClient } from '../sqs-client.ts';
 import { integerFlag, UsageError } from '../usage-error.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
@@ -88,11 +89,7 @@ async function workerCommand(args: string[]): Promise<number> {
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], 1_000, 900_000) ?? 300_000;
   const engine = createFetchEngine(engineOptionsFrom(values));
   const output = await openAppend(values.out ?? '-');
-  const client = new SQSClient({
-    region: values.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
-    ...(values.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   const stats = new RunStats();
   const sink = countingSink(new JsonLinesSink(output), stats);
   const handler = createFetchBatchHandler({
