@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { totalmem } from 'node:os';
 
 /**
  * A Lambda context for invocations outside Lambda (local run, worker). `remainingMs` is the
@@ -13,7 +14,8 @@ function localContext(remainingMs = 2 ** 31 - 1): Context {
     functionName: 'batchfetch-local',
     functionVersion: '$LATEST',
     invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:batchfetch-local',
-    memoryLimitInMB: String(Math.round(process.constrainedMemory() / 1024 / 1024) || 0),
+    // constrainedMemory() is a huge sentinel when no cgroup limit applies: report the machine's memory.
+    memoryLimitInMB: String(Math.round(Math.min(process.constrainedMemory() || Number.POSITIVE_INFINITY, totalmem()) / 1024 / 1024)),
     awsRequestId: randomUUID(),
     logGroupName: 'local',
     logStreamName: 'local',
