@@ -129,8 +129,8 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       timeoutMs: Math.min(context.attemptSettings.timeoutMs, limits.timeoutMs ?? Number.POSITIVE_INFINITY),
       maxBodyBytes: Math.min(context.attemptSettings.maxBodyBytes, limits.maxBodyBytes ?? Number.POSITIVE_INFINITY),
     };
-  // The free stale-socket retry does not count against the budget.
-  const budgetLeft = () => state.attempts - (state.staleRetryUsed ? 1 : 0) < maxAttempts;
+  // Redirect hops and the free stale-socket retry are attempts, but not against the retry budget.
+  const budgetLeft = () => state.attempts - state.redirects - (state.staleRetryUsed ? 1 : 0) < maxAttempts;
   const idempotent = isIdempotent(state.method);
 
   for (;;) {

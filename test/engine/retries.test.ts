@@ -128,6 +128,16 @@ describe('retries', () => {
     expect(result.error?.code).toBe(ErrorCode.CONNECTION_RESET);
   });
 
+  test('redirect hops do not use up the retry budget', async () => {
+    server.route('/moved', routes.redirect('/moved-again')).route('/moved-again', routes.redirect('/flaky'))
+      .route('/flaky', routes.failThenSucceed(1, 503));
+    const engine = localEngine({ retries: 1, sleep: recordingSleep().sleep });
+
+    const result = await engine.fetch({ url: server.url('/moved') });
+
+    expect(result).toMatchObject({ ok: true, status: 200, redirects: 2, attempts: 4 });
+  });
+
   test('counts attempts made by earlier invocations against the budget', async () => {
     server.route('/down', routes.failThenSucceed(100, 503));
     const engine = localEngine({ retries: 2, sleep: recordingSleep().sleep });
