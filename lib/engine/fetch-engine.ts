@@ -5,7 +5,6 @@ import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
 import { createSafeConnector } from '../net/safe-connector.ts';
 import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
-import { RunStats } from '../stats/run-stats.ts';
 import type { AttemptSettings } from './attempt.ts';
 import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
@@ -23,7 +22,8 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * One fetch engine per run or Lambda cold start: one keep-alive connection pool (undici Agent),
- * one DNS cache, one global concurrency limit shared by every caller, and run statistics.
+ * one DNS cache and one global concurrency limit shared by every caller. Callers count results
+ * (RunStats, EMF metrics) where they need them.
  *
  * @example
  * const engine = createFetchEngine({ concurrency: 64, allowNetworks: ['127.0.0.0/8'] });
@@ -34,7 +34,6 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 class FetchEngine {
   readonly options: ResolvedEngineOptions;
-  readonly stats = new RunStats();
   readonly #agent: UndiciAgent;
   readonly #limit: Semaphore;
   readonly #attemptSettings: AttemptSettings;
@@ -90,9 +89,7 @@ class FetchEngine {
     if (wait) await wait;
     this.#inFlight += 1;
     try {
-      const result = await fetchUrl(request, this.#context(signal));
-      this.stats.record(result);
-      return result;
+      return await fetchUrl(request, this.#context(signal));
     } finally {
       this.#inFlight -= 1;
       this.#limit.release();

@@ -1,5 +1,6 @@
 import type { BatchReport } from '../handler/process-sqs-batch.ts';
 import { ErrorCode } from '../errors.ts';
+import { fetchedHere, RunStats } from '../stats/run-stats.ts';
 
 type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
 
@@ -28,22 +29,14 @@ const MetricName = {
 
 /** Publishes one invocation's figures as EMF metrics. */
 function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
-  let ok = 0;
-  let retries = 0;
-  let bytes = 0;
-  const failedByCode = new Map<string, number>();
-  for (const result of report.results) {
-    if (result.ok) ok += 1;
-    retries += Math.max(0, result.attempts - 1);
-    bytes += result.bytes;
-    const code = result.error?.code;
-    if (code) failedByCode.set(code, (failedByCode.get(code) ?? 0) + 1);
-  }
-  metrics.addMetric(MetricName.URLS_FETCHED, 'Count', report.results.length);
-  metrics.addMetric(MetricName.URLS_SUCCEEDED, 'Count', ok);
-  metrics.addMetric(MetricName.URLS_FAILED, 'Count', report.results.length - ok);
-  metrics.addMetric(MetricName.RETRIES, 'Count', retries);
-  metrics.addMetric(MetricName.BYTES_FETCHED, 'Bytes', bytes);
+  const stats = new RunStats();
+  for (const result of report.results) stats.record(result);
+  const failedByCode = new Map([...stats.outcomes].filter(([code]) => code !== 'OK'));
+  metrics.addMetric(MetricName.URLS_FETCHED, 'Count', stats.urls);
+  metrics.addMetric(MetricName.URLS_SUCCEEDED, 'Count', stats.ok);
+  metrics.addMetric(MetricName.URLS_FAILED, 'Count', stats.urls - stats.ok);
+  metrics.addMetric(MetricName.RETRIES, 'Count', stats.retries);
+  metrics.addMetric(MetricName.BYTES_FETCHED, 'Bytes', stats.bytes);
   metrics.addMetric(MetricName.CONTINUED_URLS, 'Count', report.continuedUrls);
   metrics.addMetric(MetricName.REDELIVERED_URLS, 'Count', report.redeliveredUrls);
   metrics.addMetric(MetricName.BLOCKED_DESTINATIONS, 'Count', failedByCode.get(ErrorCode.BLOCKED_DESTINATION) ?? 0);
@@ -54,7 +47,7 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
     single.addMetric(MetricName.URLS_FAILED_BY_CODE, 'Count', count);
   }
   for (const result of report.results) {
-    if (result.latencyMs > 0) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', result.latencyMs);
+    if (fetchedHere(result)) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', result.latencyMs);
   }
 }
 

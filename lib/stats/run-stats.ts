@@ -15,6 +15,19 @@ interface RunSummary {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
 }
 
+/** Attempts beyond a URL's first, not counting the requests that followed redirects. */
+function retriesOf(result: FetchResult): number {
+  return Math.max(0, result.attempts - 1 - result.redirects);
+}
+
+/**
+ * Whether this process made a request for the result (refused, exhausted or never-started URLs
+ * have no latency worth a percentile).
+ */
+function fetchedHere(result: FetchResult): boolean {
+  return result.attempts > 0 && result.latencyMs > 0;
+}
+
 /** Counts and latency distribution of every final result recorded in a run. */
 class RunStats {
   readonly latency = new LatencyHistogram();
@@ -28,12 +41,12 @@ class RunStats {
   record(result: FetchResult): void {
     this.urls += 1;
     if (result.ok) this.ok += 1;
-    // Every attempt beyond a URL's first is a retry (redirect hops are not attempts' retries).
-    this.retries += Math.max(0, result.attempts - 1);
+    // URLs refused or exhausted without a request here add no retries (their attempts are old).
+    if (fetchedHere(result)) this.retries += retriesOf(result);
     this.bytes += result.bytes;
     const outcome = result.error?.code ?? 'OK';
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
-    if (result.attempts > 0) this.latency.record(result.latencyMs);
+    if (fetchedHere(result)) this.latency.record(result.latencyMs);
   }
 
   summary(now = performance.now()): RunSummary {
@@ -60,5 +73,5 @@ class RunStats {
   }
 }
 
-export { RunStats };
+export { fetchedHere, retriesOf, RunStats };
 export type { RunSummary };

@@ -1,0 +1,58 @@
+import { recordBatchMetrics, type FetchResult } from '../../lib/index.ts';
+
+/** Records what would go to Powertools Metrics. */
+function recorder() {
+  const metrics: Array<[string, string, number]> = [];
+  const singles: Array<{ dimension: [string, string]; metric: [string, string, number] }> = [];
+  return {
+    metrics,
+    singles,
+    addMetric: (name: string, unit: string, value: number) => { metrics.push([name, unit, value]); },
+    singleMetric() {
+      let dimension: [string, string] = ['', ''];
+      return {
+        addDimension: (name: string, value: string) => { dimension = [name, value]; },
+        addMetric: (name: string, unit: string, value: number) => { singles.push({ dimension, metric: [name, unit, value] }); },
+      };
+    },
+  };
+}
+
+const result = (fields: Partial<FetchResult>): FetchResult => ({
+  url: 'https://e.example/', ok: false, status: null, attempts: 1, redirects: 0, latencyMs: 10, bytes: 0, error: null, ...fields,
+});
+
+describe('recordBatchMetrics', () => {
+  test('publishes counts, retries without redirect hops, failures by code and one latency per URL fetched here', () => {
+    const metrics = recorder();
+
+    recordBatchMetrics(metrics, {
+      results: [
+        result({ ok: true, status: 200, attempts: 3, redirects: 2, bytes: 100, latencyMs: 12 }),
+        result({ ok: true, status: 200, attempts: 3, redirects: 0, bytes: 50, latencyMs: 30 }),
+        result({ status: 503, attempts: 2, error: { code: 'HTTP_STATUS', message: 'HTTP status 503' }, latencyMs: 20 }),
+        result({ attempts: 1, error: { code: 'BLOCKED_DESTINATION', message: 'blocked' }, latencyMs: 1 }),
+        result({ attempts: 3, latencyMs: 0, error: { code: 'ATTEMPTS_EXHAUSTED', message: 'no attempts left' } }),
+      ],
+      continuedUrls: 4,
+      redeliveredUrls: 2,
+      failedRecords: 1,
+    });
+
+    expect(metrics.metrics.filter(([name]) => name !== 'FetchLatency')).toStrictEqual([
+      ['UrlsFetched', 'Count', 5],
+      ['UrlsSucceeded', 'Count', 2],
+      ['UrlsFailed', 'Count', 3],
+      ['Retries', 'Count', 0 + 2 + 1 + 0 + 0],
+      ['BytesFetched', 'Bytes', 150],
+      ['ContinuedUrls', 'Count', 4],
+      ['RedeliveredUrls', 'Count', 2],
+      ['BlockedDestinations', 'Count', 1],
+      ['FailedRecords', 'Count', 1],
+    ]);
+    expect(metrics.metrics.filter(([name]) => name === 'FetchLatency').map(([, , value]) => value)).toStrictEqual([12, 30, 20, 1]);
+    expect(metrics.singles.map((s) => [s.dimension[1], s.metric[2]]).sort()).toStrictEqual([
+      ['ATTEMPTS_EXHAUSTED', 1], ['BLOCKED_DESTINATION', 1], ['HTTP_STATUS', 1],
+    ]);
+  });
+});
