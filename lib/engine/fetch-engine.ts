@@ -40,7 +40,8 @@ class FetchEngine {
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
   readonly #defaultContext: FetchContext;
   #inFlight = 0;
-  #idle: (() => void) | undefined;
+  /** Resolved when in-flight work reaches zero; shared by every caller of drain(). */
+  #idle: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: FetchEngineOptions = {}) {
     this.options = resolveEngineOptions(options, abortableSleep);
@@ -93,7 +94,10 @@ class FetchEngine {
     } finally {
       this.#inFlight -= 1;
       this.#limit.release();
-      if (this.#inFlight === 0) this.#idle?.();
+      if (this.#inFlight === 0) {
+        this.#idle?.resolve();
+        this.#idle = undefined;
+      }
     }
   }
 
@@ -142,7 +146,8 @@ class FetchEngine {
   /** Resolves once nothing is in flight. */
   async drain(): Promise<void> {
     while (this.#inFlight > 0) {
-      await new Promise<void>((resolve) => { this.#idle = resolve; });
+      const idle = (this.#idle ??= Promise.withResolvers<void>());
+      await idle.promise;
     }
   }
 

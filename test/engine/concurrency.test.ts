@@ -84,6 +84,16 @@ describe('bounded concurrency and connection pooling', () => {
     expect(server.hitsOf('/slow')).toBeLessThanOrEqual(12);
   });
 
+  test('several callers can wait for the engine to drain at once', async () => {
+    const engine = localEngine();
+    const pending = engine.fetch({ url: server.url('/slow') });
+
+    await Promise.all([engine.drain(), engine.drain()]);
+
+    expect(engine.inFlight).toBe(0);
+    expect((await pending).ok).toBe(true);
+  });
+
   test('close() waits for in-flight work, then closes pooled sockets', async () => {
     const engine = localEngine();
     const pending = engine.fetch({ url: server.url('/slow') });
