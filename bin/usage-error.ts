@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -12,4 +14,13 @@ function integerFlag(flag: string, value: string | undefined, min: number, max: 
   return Number(value);
 }
 
-export { integerFlag, UsageError };
+/** `parseArgs`, strict, with its errors turned into usage errors (exit code 2). */
+function parseCommandArgs<T extends ParseArgsConfig>(config: T) {
+  try {
+    return parseArgs({ strict: true, ...config });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export { integerFlag, parseCommandArgs, UsageError };

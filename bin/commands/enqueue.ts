@@ -1,11 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { enqueueRequests, SqsSender } from '../../lib/index.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { cliSqsClient } from '../sqs-client.ts';
-import { integerFlag, UsageError } from '../usage-error.ts';
+import { openInput } from '../cli-streams.ts';
+import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
   Sends the URLs of FILE (- for stdin; the format of \`run\`) to an SQS queue as batchfetch
@@ -19,22 +16,17 @@ const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
 `;
 
 async function enqueueCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'queue-url': { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        'message-urls': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'queue-url': { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      'message-urls': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(ENQUEUE_USAGE);
@@ -44,15 +36,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
   const maxUrls = integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 100;
   const path = positionals[0]!;
-  let input: Readable = process.stdin;
-  if (path !== '-') {
-    input = createReadStream(path);
-    try {
-      await once(input, 'open');
-    } catch (error) {
-      throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
+  const input = await openInput(path);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   try {
     const summary = await enqueueRequests(streamLines(input), new SqsSender({ client, queueUrl: values['queue-url'] }), { maxUrls });

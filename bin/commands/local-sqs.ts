@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
-import { integerFlag, UsageError } from '../usage-error.ts';
+import { integerFlag, parseCommandArgs } from '../usage-error.ts';
 
 const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
   Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 until SIGINT/SIGTERM, for
@@ -10,21 +9,16 @@ const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--v
 `;
 
 async function localSqsCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        port: { type: 'string' },
-        queue: { type: 'string', multiple: true },
-        'visibility-timeout': { type: 'string' },
-        'max-receive-count': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      queue: { type: 'string', multiple: true },
+      'visibility-timeout': { type: 'string' },
+      'max-receive-count': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (parsed.values.help) {
     process.stdout.write(LOCAL_SQS_USAGE);
     return 0;

@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { createFetchEngine, RunStats } from '../../lib/index.ts';
+import { writeFileSync } from 'node:fs';
+import { createFetchEngine, readConsumerConfig, RunStats } from '../../lib/index.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
@@ -15,7 +12,8 @@ import { localContext } from '../local/local-context.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
-import { integerFlag, UsageError } from '../usage-error.ts';
+import { closeOutput, openInput, openOutput } from '../cli-streams.ts';
+import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -43,12 +41,7 @@ const FLAGS = {
 } as const;
 
 function parseRunArgs(args: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: FLAGS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs({ args, options: FLAGS, allowPositionals: true });
   const { values, positionals } = parsed;
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError('run expects exactly one FILE (use - for stdin)');
@@ -66,41 +59,7 @@ function parseRunArgs(args: string[]) {
 }
 
 /** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
-const LOCAL_CONSUMER_CONFIG = {
-  engine: {},
-  deadlineMarginMs: 0,
-  continuationQueueUrl: undefined,
-  maxHops: 0,
-  maxAttemptsPerUrl: undefined,
-  resultsBucket: undefined,
-  resultsPrefix: 'results/',
-  storeBodies: false,
-};
-
-/** Opens a file stream, or explains as a usage error why it cannot be opened. */
-async function opened<T extends Readable | Writable>(stream: T, path: string, verb: 'read' | 'write'): Promise<T> {
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new UsageError(`cannot ${verb} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return stream;
-}
-
-const openInput = (path: string): Promise<Readable> =>
-  (path === '-' ? Promise.resolve(process.stdin) : opened(createReadStream(path), path, 'read'));
-
-const openOutput = (path: string): Promise<Writable> =>
-  (path === '-' ? Promise.resolve(process.stdout) : opened(createWriteStream(path), path, 'write'));
-
-async function closeOutput(stream: Writable): Promise<void> {
-  if (stream === process.stdout) {
-    await new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()));
-    return;
-  }
-  stream.end();
-  await once(stream, 'finish');
-}
+const LOCAL_CONSUMER_CONFIG = { ...readConsumerConfig({}), deadlineMarginMs: 0 };
 
 /** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
 async function runCommand(args: string[]): Promise<number> {

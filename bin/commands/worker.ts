@@ -1,17 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { createFetchEngine, JsonLinesSink, RunStats } from '../../lib/index.ts';
+import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats } from '../../lib/index.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueue } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
 import { cliSqsClient } from '../sqs-client.ts';
-import { integerFlag, UsageError } from '../usage-error.ts';
+import { closeOutput, openOutput } from '../cli-streams.ts';
+import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event
@@ -34,17 +31,6 @@ const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
 ${FETCH_FLAGS_USAGE}
 `;
 
-async function openAppend(path: string): Promise<Writable> {
-  if (path === '-') return process.stdout;
-  const stream = createWriteStream(path, { flags: 'a' });
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return stream;
-}
-
 /** True when nothing is visible, in flight or delayed on the queue. */
 async function drained(client: SQSClient, queueUrl: string): Promise<boolean> {
   const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
@@ -53,27 +39,22 @@ async function drained(client: SQSClient, queueUrl: string): Promise<boolean> {
 }
 
 async function workerCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        ...FETCH_FLAGS,
-        'queue-url': { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'batching-window': { type: 'string' },
-        pollers: { type: 'string' },
-        'invocation-timeout': { type: 'string' },
-        'exit-when-empty': { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs({
+    args,
+    options: {
+      ...FETCH_FLAGS,
+      'queue-url': { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'batching-window': { type: 'string' },
+      pollers: { type: 'string' },
+      'invocation-timeout': { type: 'string' },
+      'exit-when-empty': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values } = parsed;
   if (values.help) {
     process.stdout.write(WORKER_USAGE);
@@ -88,21 +69,13 @@ async function workerCommand(args: string[]): Promise<number> {
   const pollers = integerFlag('pollers', values.pollers, 1, 64) ?? 1;
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], 1_000, 900_000) ?? 300_000;
   const engine = createFetchEngine(engineOptionsFrom(values));
-  const output = await openAppend(values.out ?? '-');
+  const output = await openOutput(values.out ?? '-', true);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   const stats = new RunStats();
   const sink = countingSink(new JsonLinesSink(output), stats);
   const handler = createFetchBatchHandler({
-    config: {
-      engine: {},
-      deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)),
-      continuationQueueUrl: queueUrl,
-      maxHops: 8,
-      maxAttemptsPerUrl: undefined,
-      resultsBucket: undefined,
-      resultsPrefix: 'results/',
-      storeBodies: false,
-    },
+    // The consumer's defaults, with continuations to the queue being consumed (as deployed).
+    config: { ...readConsumerConfig({}), deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)), continuationQueueUrl: queueUrl },
     logger: new Logger({ serviceName: 'batchfetch-worker', logLevel: 'WARN' }),
     engine,
     sink,
@@ -134,10 +107,7 @@ async function workerCommand(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
     client.destroy();
-    if (output !== process.stdout) {
-      output.end();
-      await once(output, 'finish');
-    }
+    await closeOutput(output);
   }
   const summary = stats.summary();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -68,11 +68,10 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
     if (progress.inputDone && progress.messagesAcknowledged >= progress.messagesSent) stopPollers.abort();
   };
 
-  const onBatch = (acknowledged: number, failed: number, messages: readonly Message[]) => {
-    progress.messagesAcknowledged += acknowledged;
-    progress.redeliveries += failed;
-    const exhausted = messages.find((m) => Number(m.Attributes?.ApproximateReceiveCount ?? 1) >= maxReceives
-      && failed > 0);
+  const onBatch = (acknowledged: readonly Message[], failed: readonly Message[]) => {
+    progress.messagesAcknowledged += acknowledged.length;
+    progress.redeliveries += failed.length;
+    const exhausted = failed.find((m) => Number(m.Attributes?.ApproximateReceiveCount ?? 1) >= maxReceives);
     if (exhausted) fail(new PipelineError(`message ${exhausted.MessageId} failed ${maxReceives} times; see the log above`));
     options.onProgress?.(progress);
     wakeProducer?.();

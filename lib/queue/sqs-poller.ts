@@ -33,8 +33,8 @@ interface PollerOptions {
   readonly signal: AbortSignal;
   /** @default false */
   readonly cancelReceive?: boolean;
-  /** Called after each batch with how many messages were acknowledged and how many failed. */
-  readonly onBatch?: (acknowledged: number, failed: number, messages: readonly Message[]) => void;
+  /** Called after each batch with the messages acknowledged (deleted) and those that failed. */
+  readonly onBatch?: (acknowledged: readonly Message[], failed: readonly Message[]) => void;
   /** Called when a receive came back empty; resolving true stops the loop (drained queue). */
   readonly onEmpty?: () => Promise<boolean>;
 }
@@ -76,7 +76,7 @@ async function pollQueue(options: PollerOptions): Promise<void> {
     const failed = messages.filter((message) => failedIds.has(message.MessageId!));
     await deleteMessages(client, queueUrl, acknowledged);
     if (options.releaseFailed && failed.length > 0) await releaseMessages(client, queueUrl, failed);
-    options.onBatch?.(acknowledged.length, failed.length, messages);
+    options.onBatch?.(acknowledged, failed);
   }
 }
 

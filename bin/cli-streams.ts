@@ -1,0 +1,34 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { UsageError } from './usage-error.ts';
+
+/** Opens a file stream, or explains as a usage error why it cannot be opened. */
+async function opened<T extends Readable | Writable>(stream: T, path: string, verb: 'read' | 'write'): Promise<T> {
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new UsageError(`cannot ${verb} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return stream;
+}
+
+/** FILE, or stdin for `-`. */
+const openInput = (path: string): Promise<Readable> =>
+  (path === '-' ? Promise.resolve(process.stdin) : opened(createReadStream(path), path, 'read'));
+
+/** FILE (truncated, or appended to with `append`), or stdout for `-`. */
+const openOutput = (path: string, append = false): Promise<Writable> =>
+  (path === '-' ? Promise.resolve(process.stdout) : opened(createWriteStream(path, { flags: append ? 'a' : 'w' }), path, 'write'));
+
+/** Flushes an output opened by `openOutput` (stdout is drained, never ended). */
+async function closeOutput(stream: Writable): Promise<void> {
+  if (stream === process.stdout) {
+    await new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()));
+    return;
+  }
+  stream.end();
+  await once(stream, 'finish');
+}
+
+export { closeOutput, openInput, openOutput };
