@@ -4,8 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
-
 /** Finds nginx, installing Debian's package when it is missing (the bench needs root for that). */
 function ensureNginx(): string {
   const found = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
@@ -32,7 +30,7 @@ interface Nginx {
 
 /** nginx on 127.0.0.1, one worker pinned to CPU 0, serving a 1 KiB body with unlimited keep-alive. */
 async function startNginx(): Promise<Nginx> {
-  const binary = NGINX ?? ensureNginx();
+  const binary = ensureNginx();
   const dir = mkdtempSync(join(tmpdir(), 'batchfetch-nginx-'));
   const port = await freePort();
   writeFileSync(join(dir, '1k'), 'x'.repeat(1024));

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FUNCTIONS } from '../infra/bundling.ts';
 import { startNginx } from './nginx.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -128,7 +129,7 @@ async function measureBundles(): Promise<BundleFigure[]> {
   const { statSync } = await import('node:fs');
   spawnSync(process.execPath, [join(ROOT, 'infra/build.ts')], { stdio: 'inherit' });
   const figures: BundleFigure[] = [];
-  for (const name of ['fetch-batch', 'enqueue']) {
+  for (const name of FUNCTIONS) {
     const bundle = join(ROOT, `dist/${name}/index.mjs`);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {

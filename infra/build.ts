@@ -5,10 +5,9 @@
 import { build } from 'esbuild';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sharedBuildOptions } from './bundling.ts';
+import { FUNCTIONS, sharedBuildOptions } from './bundling.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const FUNCTIONS = ['fetch-batch', 'enqueue'] as const;
 
 await Promise.all([
   build({ ...sharedBuildOptions, entryPoints: [`${root}bin/cli.ts`], outfile: `${root}dist/cli/batchfetch.mjs` }),
@@ -24,5 +23,3 @@ if (process.argv.includes('--report')) {
     process.stdout.write(`dist/${name}/index.mjs ${(statSync(`${root}dist/${name}/index.mjs`).size / 1024).toFixed(0)} KiB\n`);
   }
 }
-
-export { FUNCTIONS };

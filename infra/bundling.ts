@@ -20,4 +20,9 @@ const sharedBuildOptions: BuildOptions = {
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
 };
 
-export { NODE_TARGET, sharedBuildOptions };
+/** The Lambda functions, each `functions/<name>/index.ts` bundled to `dist/<name>/index.mjs`. */
+const FUNCTIONS = ['fetch-batch', 'enqueue'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+export { FUNCTIONS, NODE_TARGET, sharedBuildOptions };
+export type { FunctionName };

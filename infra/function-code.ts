@@ -3,7 +3,7 @@ import { Code } from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedBuildOptions } from './bundling.ts';
+import { sharedBuildOptions, type FunctionName } from './bundling.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * `npm run build`), locally: no Docker. The asset hash is the bundle's, so an unchanged bundle is
  * not uploaded again.
  */
-function functionCode(name: 'fetch-batch' | 'enqueue'): Code {
+function functionCode(name: FunctionName): Code {
   return Code.fromAsset(join(ROOT, 'functions', name), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {

@@ -50,8 +50,6 @@ interface BatchReport {
 interface PlannedRecord {
   readonly record: SQSRecord;
   readonly message: ParsedMessage | { readonly error: string };
-  /** Requests to fetch now, with attempts carried over from earlier deliveries. */
-  readonly requests: FetchRequest[];
 }
 
 /**
@@ -66,12 +64,13 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
   const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0 };
   const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
   const planned = event.Records.map((record) => plan(record, report));
-  const fresh = planned.flatMap((p) => p.requests.filter((r) => (r.priorAttempts ?? 0) < maxAttempts));
+  const requestsOf = ({ message }: PlannedRecord) => ('error' in message ? [] : message.requests);
+  const fresh = planned.flatMap(requestsOf).filter((r) => (r.priorAttempts ?? 0) < maxAttempts);
   const fetched = new Map<FetchRequest, FetchResult>();
   const results = await fetchBounded(fresh, deps);
   fresh.forEach((request, i) => fetched.set(request, results[i]!));
 
-  await Promise.all(planned.map(async ({ record, message, requests }) => {
+  await Promise.all(planned.map(async ({ record, message }) => {
     const fail = (reason: string, fields: Record<string, unknown> = {}) => {
       deps.logger?.warn('message not acknowledged; SQS will deliver it again', { messageId: record.messageId, reason, ...fields });
       failures.push({ itemIdentifier: record.messageId });
@@ -81,6 +80,7 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
       fail(message.error);
       return;
     }
+    const requests = message.requests;
     const own = requests.map((request) => fetched.get(request) ?? exhausted(request));
     const cutOff = own.filter((result) => result.error?.code === ErrorCode.ABORTED);
     let done = own;
@@ -121,9 +121,10 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
  */
 function plan(record: SQSRecord, report: BatchReport): PlannedRecord {
   const message = parseQueueMessage(record.body);
-  if ('error' in message) return { record, message, requests: [] };
-  if (Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) report.redeliveredUrls += message.requests.length;
-  return { record, message, requests: message.requests };
+  if (!('error' in message) && Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) {
+    report.redeliveredUrls += message.requests.length;
+  }
+  return { record, message };
 }
 
 function exhausted(request: FetchRequest): FetchResult {

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
 
@@ -62,16 +62,17 @@ class SqsSender {
   async #send(bodies: string[]): Promise<void> {
     let pending = bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let failedIds: Set<string>;
+      let failed: BatchResultErrorEntry[];
       try {
-        const output = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }));
-        failedIds = new Set((output.Failed ?? []).filter((f) => !f.SenderFault).map((f) => f.Id!));
-        const senderFault = (output.Failed ?? []).find((f) => f.SenderFault);
-        if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
+        failed = (await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }))).Failed ?? [];
       } catch (error) {
-        if (attempt >= MAX_SEND_ATTEMPTS || (error as Error).message?.startsWith('SQS refused')) throw error;
-        failedIds = new Set(pending.map((entry) => entry.Id));
+        if (attempt >= MAX_SEND_ATTEMPTS) throw error;
+        failed = pending.map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'NetworkError' }));
       }
+      // A sender fault (bad message) would fail the same way again: stop instead of retrying.
+      const senderFault = failed.find((entry) => entry.SenderFault);
+      if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
+      const failedIds = new Set(failed.map((entry) => entry.Id!));
       this.sent += pending.length - failedIds.size;
       pending = pending.filter((entry) => failedIds.has(entry.Id));
       if (pending.length > 0) {
