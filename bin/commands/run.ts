@@ -3,7 +3,7 @@ import { createFetchEngine, readConsumerConfig, RunStats } from '../../lib/index
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
-import { readLines } from '../../lib/input/read-lines.ts';
+import { readLineChunks } from '../../lib/input/read-lines.ts';
 import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
@@ -102,7 +102,7 @@ async function runCommand(args: string[]): Promise<number> {
       queueUrl,
       queueArn,
       lines: (async function* parsed() {
-        for await (const line of readLines(input)) yield parseRequestLine(line);
+        for await (const lines of readLineChunks(input)) yield lines.map(parseRequestLine);
       })(),
       handler: (event) => fetchBatch(event, localContext()),
       sink,

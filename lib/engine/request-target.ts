@@ -71,7 +71,20 @@ function allIn(text: string, from: number, to: number, table: Uint8Array): boole
   return true;
 }
 
-function fastTarget(text: string): Target | undefined {
+/**
+ * The origin of the last URL that took the fast path whose scheme and authority were written
+ * exactly as that origin. Batches repeat origins: a URL starting with it, followed by `/`, `?` or
+ * nothing, has that very scheme, host and port, and skips the authority checks.
+ */
+let lastOrigin = '';
+
+/** Where the authority of `text` ends, and its origin, or undefined when not canonical. */
+function fastOrigin(text: string): { authorityEnd: number; origin: string } | undefined {
+  const end = lastOrigin.length;
+  if (end > 0 && text.startsWith(lastOrigin)) {
+    const next = text.charCodeAt(end);
+    if (Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */) return { authorityEnd: end, origin: lastOrigin };
+  }
   const https = text.startsWith('https://');
   if (!https && !text.startsWith('http://')) return undefined;
   const hostStart = https ? 8 : 7;
@@ -93,6 +106,15 @@ function fastTarget(text: string): Target | undefined {
     if (!/^[1-9]\d{0,4}$/.test(port) || Number(port) > 65535) return undefined;
     if (port === (https ? '443' : '80')) port = '';
   }
+  const origin = `${https ? 'https' : 'http'}://${host}${port === '' ? '' : `:${port}`}`;
+  if (origin.length === authorityEnd) lastOrigin = origin;
+  return { authorityEnd, origin };
+}
+
+function fastTarget(text: string): Target | undefined {
+  const found = fastOrigin(text);
+  if (!found) return undefined;
+  const { authorityEnd, origin } = found;
   const queryStart = text.indexOf('?', authorityEnd);
   const pathEnd = queryStart === -1 ? text.length : queryStart;
   if (!allIn(text, authorityEnd, pathEnd, PATH_CHARS)) return undefined;
@@ -100,7 +122,6 @@ function fastTarget(text: string): Target | undefined {
   if (queryStart !== -1 && (queryStart === text.length - 1 || !allIn(text, queryStart + 1, text.length, QUERY_CHARS))) return undefined;
   const path = authorityEnd === text.length || text.charCodeAt(authorityEnd) === 63 ? `/${text.slice(authorityEnd)}` : text.slice(authorityEnd);
   if (path.includes('/.') || path.includes('%2e') || path.includes('%2E')) return undefined;
-  const origin = `${https ? 'https' : 'http'}://${host}${port === '' ? '' : `:${port}`}`;
   return { href: origin + path, origin, path };
 }
 
@@ -110,10 +131,8 @@ function fromUrl(url: URL): Target {
 
 /** Parses an absolute http(s) URL, or explains why it cannot be fetched. */
 function parseTarget(input: unknown): Target | BatchfetchError {
-  if (typeof input !== 'string' || input.trim() === '') {
-    return new BatchfetchError(ErrorCode.INVALID_URL, 'URL is missing or empty');
-  }
-  const text = input.trim();
+  const text = typeof input === 'string' ? input.trim() : '';
+  if (text === '') return new BatchfetchError(ErrorCode.INVALID_URL, 'URL is missing or empty');
   const fast = fastTarget(text);
   if (fast) return fast;
   let url: URL;

@@ -10,9 +10,11 @@ interface Line {
 
 /**
  * Splits a byte stream into lines (LF or CRLF) without ever holding more than `maxLength`
- * characters of one line: a hostile 1 GB line costs 64 KiB, not 1 GB.
+ * characters of one line: a hostile 1 GB line costs 64 KiB, not 1 GB. Yields the lines each input
+ * chunk completes, as one array: a consumer pays one async step per chunk, not one per line
+ * (per-line async iteration showed as ~0.3 µs per URL in the local run's profile).
  */
-async function* readLines(input: Readable | AsyncIterable<Buffer | string>, maxLength = 64 * 1024): AsyncGenerator<Line> {
+async function* readLineChunks(input: Readable | AsyncIterable<Buffer | string>, maxLength = 64 * 1024): AsyncGenerator<Line[]> {
   let current = '';
   let truncated = false;
   let number = 0;
@@ -27,16 +29,18 @@ async function* readLines(input: Readable | AsyncIterable<Buffer | string>, maxL
   const decoder = new TextDecoder('utf-8');
   for await (const chunk of input) {
     const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const lines: Line[] = [];
     let start = 0;
     for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
       append(text.slice(start, newline));
-      yield emit();
+      lines.push(emit());
       start = newline + 1;
     }
     append(text.slice(start));
+    if (lines.length > 0) yield lines;
   }
   append(decoder.decode());
-  if (current !== '' || truncated) yield emit();
+  if (current !== '' || truncated) yield [emit()];
 
   function append(piece: string): void {
     if (truncated) return;
@@ -49,5 +53,10 @@ async function* readLines(input: Readable | AsyncIterable<Buffer | string>, maxL
   }
 }
 
-export { readLines };
+/** The lines of a byte stream one by one; see `readLineChunks`. */
+async function* readLines(input: Readable | AsyncIterable<Buffer | string>, maxLength = 64 * 1024): AsyncGenerator<Line> {
+  for await (const lines of readLineChunks(input, maxLength)) yield* lines;
+}
+
+export { readLineChunks, readLines };
 export type { Line };

@@ -1,19 +1,19 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
-import type { FetchRequest } from '../engine/fetch-types.ts';
+import type { FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
 import type { ResultSink } from '../sinks/result-sink.ts';
 import { pollQueue, type BatchHandler } from './sqs-poller.ts';
 import { SqsSender } from './sqs-sender.ts';
-import { splitIntoMessages, type SplitOptions } from './split-into-messages.ts';
+import { MessageSplitter, type SplitItem, type SplitOptions } from './split-into-messages.ts';
 
 interface PipelineOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   readonly queueArn: string;
-  /** Parsed input lines, pulled only as fast as the queue drains. */
-  readonly lines: AsyncIterable<ParsedLine>;
+  /** Parsed input lines in chunks (as read), pulled only as fast as the queue drains. */
+  readonly lines: AsyncIterable<readonly ParsedLine[]>;
   /** The SQS consumer (the fetch-batch handler). */
   readonly handler: BatchHandler;
   /** Receives records that never enter the queue: invalid lines, and lines read after an abort. */
@@ -114,25 +114,15 @@ async function produce(
   flow: { waitForRoom: () => Promise<void> },
 ): Promise<void> {
   const sender = new SqsSender({ client: options.client, queueUrl: options.queueUrl });
-  const direct = async (record: Parameters<ResultSink['write']>[0][number]) => {
+  const splitter = new MessageSplitter(options.split);
+  const direct = async (record: FetchResult) => {
     progress.directRecords += 1;
     await options.sink.write([record]);
   };
-  const aborted = (request: FetchRequest) => invalidResult(request, new BatchfetchError(ErrorCode.ABORTED, 'run aborted before the URL was started'));
-
-  async function* requests(): AsyncGenerator<FetchRequest> {
-    for await (const line of options.lines) {
-      if (line.kind === 'skip') continue;
-      if (line.kind === 'invalid') await direct(line.result);
-      else if (options.signal?.aborted) await direct(aborted(line.request));
-      else yield line.request;
-    }
-  }
-
-  for await (const item of splitIntoMessages(requests(), options.split)) {
+  const send = async (item: SplitItem) => {
     if (item.kind === 'oversized') {
       await direct(invalidResult(item.request, new BatchfetchError(ErrorCode.INVALID_REQUEST, 'request is larger than one queue message')));
-      continue;
+      return;
     }
     await flow.waitForRoom();
     await sender.add(item.body);
@@ -141,7 +131,25 @@ async function produce(
     // A message waits in the sender's buffer until 10 are ready; while the queue is starved,
     // push it out now so consumers never idle waiting for the producer.
     if (progress.messagesSent - progress.messagesAcknowledged <= 10) await sender.flush();
+  };
+
+  // Lines are handled synchronously within a chunk; the loop awaits only when a message is
+  // complete or a record is written directly.
+  for await (const lines of options.lines) {
+    for (const line of lines) {
+      if (line.kind === 'skip') continue;
+      if (line.kind === 'invalid') {
+        await direct(line.result);
+      } else if (options.signal?.aborted) {
+        await direct(invalidResult(line.request, new BatchfetchError(ErrorCode.ABORTED, 'run aborted before the URL was started')));
+      } else {
+        const item = splitter.add(line.request);
+        if (item) await send(item);
+      }
+    }
   }
+  const last = splitter.finish();
+  if (last) await send(last);
   await sender.flush();
 }
 

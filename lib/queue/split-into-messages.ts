@@ -23,65 +23,99 @@ type SplitItem =
 /**
  * Groups requests into message bodies of at most `maxUrls` URLs and `maxBytes` bytes, in input
  * order, each request in exactly one message. Bare URLs use the compact `{"urls": [...]}` form.
+ * Synchronous, so a producer awaits once per message rather than once per URL.
  */
-async function* splitIntoMessages(
-  requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>,
-  splitOptions: SplitOptions = {},
-): AsyncGenerator<SplitItem> {
-  const maxUrls = splitOptions.maxUrls ?? 100;
-  const maxBytes = splitOptions.maxBytes ?? 256 * 1024;
-  if (!Number.isInteger(maxUrls) || maxUrls < 1 || maxUrls > MAX_URLS_PER_MESSAGE) {
-    throw new InvalidOptionError('maxUrls', `an integer from 1 to ${MAX_URLS_PER_MESSAGE}`, maxUrls);
+class MessageSplitter {
+  readonly #maxUrls: number;
+  readonly #maxBytes: number;
+  /** Bytes of the envelope around the items, in the larger (`requests`) form. */
+  readonly #envelopeBytes: number;
+  readonly #extraJson: string;
+  #batch: FetchRequest[] = [];
+  /** Each request as JSON in the `requests` form (built only once a request is not bare). */
+  #items: string[] | undefined;
+  /** Each URL as a JSON string, for the compact `urls` form. */
+  #urlItems: string[] = [];
+  #bytes: number;
+
+  constructor(splitOptions: SplitOptions = {}) {
+    const maxUrls = splitOptions.maxUrls ?? 100;
+    const maxBytes = splitOptions.maxBytes ?? 256 * 1024;
+    if (!Number.isInteger(maxUrls) || maxUrls < 1 || maxUrls > MAX_URLS_PER_MESSAGE) {
+      throw new InvalidOptionError('maxUrls', `an integer from 1 to ${MAX_URLS_PER_MESSAGE}`, maxUrls);
+    }
+    if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > SQS_MAX_MESSAGE_BYTES) {
+      throw new InvalidOptionError('maxBytes', `an integer from 1024 to ${SQS_MAX_MESSAGE_BYTES}`, maxBytes);
+    }
+    const extra = {
+      ...(splitOptions.options && Object.keys(splitOptions.options).length > 0 ? { options: splitOptions.options } : {}),
+      ...(splitOptions.hop ? { hop: splitOptions.hop } : {}),
+    };
+    this.#maxUrls = maxUrls;
+    this.#maxBytes = maxBytes;
+    this.#envelopeBytes = Buffer.byteLength(JSON.stringify({ requests: [], ...extra }));
+    this.#extraJson = Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1, -1)}` : '';
+    this.#bytes = this.#envelopeBytes;
   }
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > SQS_MAX_MESSAGE_BYTES) {
-    throw new InvalidOptionError('maxBytes', `an integer from 1024 to ${SQS_MAX_MESSAGE_BYTES}`, maxBytes);
-  }
-  const extra = {
-    ...(splitOptions.options && Object.keys(splitOptions.options).length > 0 ? { options: splitOptions.options } : {}),
-    ...(splitOptions.hop ? { hop: splitOptions.hop } : {}),
-  };
-  // Bytes of the envelope around the items, in the larger (`requests`) form.
-  const envelopeBytes = Buffer.byteLength(JSON.stringify({ requests: [], ...extra }));
 
-  let batch: FetchRequest[] = [];
-  /** Each request as JSON in the `requests` form. */
-  let items: string[] = [];
-  /** Each URL as a JSON string, for the compact `urls` form while every request is bare. */
-  let urlItems: string[] = [];
-  let bytes = envelopeBytes;
-  let allBare = true;
-  const extraJson = Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1, -1)}` : '';
-
-  const flush = (): SplitItem => {
-    const body = allBare ? `{"urls":[${urlItems.join(',')}]${extraJson}}` : `{"requests":[${items.join(',')}]${extraJson}}`;
-    const message: SplitItem = { kind: 'message', body, requests: batch };
-    batch = [];
-    items = [];
-    urlItems = [];
-    bytes = envelopeBytes;
-    allBare = true;
-    return message;
-  };
-
-  for await (const request of requests) {
+  /**
+   * Adds a request. Returns the message it completed (the request then starts the next one), or
+   * `oversized` when the request alone exceeds a message (it is not added), or nothing.
+   */
+  add(request: FetchRequest): SplitItem | undefined {
     const bare = request.method === undefined && request.headers === undefined && request.body === undefined
       && request.id === undefined && !request.priorAttempts;
     const urlJson = JSON.stringify(request.url);
     const item = bare ? `{"url":${urlJson}}` : JSON.stringify(toWire(request));
-    const itemBytes = Buffer.byteLength(item) + 1;
-    if (envelopeBytes + itemBytes > maxBytes) {
-      yield { kind: 'oversized', request };
-      continue;
-    }
-    if (batch.length > 0 && (batch.length >= maxUrls || bytes + itemBytes > maxBytes)) yield flush();
-    batch.push(request);
-    items.push(item);
-    urlItems.push(urlJson);
-    bytes += itemBytes;
-    allBare &&= bare;
+    // URLs are mostly ASCII: their UTF-16 length is then their byte length, without encoding.
+    const itemBytes = (isAscii(item) ? item.length : Buffer.byteLength(item)) + 1;
+    if (this.#envelopeBytes + itemBytes > this.#maxBytes) return { kind: 'oversized', request };
+    let completed: SplitItem | undefined;
+    if (this.#batch.length > 0 && (this.#batch.length >= this.#maxUrls || this.#bytes + itemBytes > this.#maxBytes)) completed = this.finish();
+    if (!bare && this.#items === undefined) this.#items = this.#urlItems.map((json) => `{"url":${json}}`);
+    this.#batch.push(request);
+    this.#items?.push(item);
+    this.#urlItems.push(urlJson);
+    this.#bytes += itemBytes;
+    return completed;
   }
-  if (batch.length > 0) yield flush();
+
+  /** The message being filled, if it holds any request; the next `add` starts a new one. */
+  finish(): SplitItem | undefined {
+    if (this.#batch.length === 0) return undefined;
+    const body = this.#items === undefined
+      ? `{"urls":[${this.#urlItems.join(',')}]${this.#extraJson}}`
+      : `{"requests":[${this.#items.join(',')}]${this.#extraJson}}`;
+    const message: SplitItem = { kind: 'message', body, requests: this.#batch };
+    this.#batch = [];
+    this.#items = undefined;
+    this.#urlItems = [];
+    this.#bytes = this.#envelopeBytes;
+    return message;
+  }
 }
 
-export { splitIntoMessages, SQS_MAX_MESSAGE_BYTES };
+/** True when every character of `text` is ASCII (one UTF-8 byte each). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 127) return false;
+  }
+  return true;
+}
+
+/** `MessageSplitter` over an iterable of requests. */
+async function* splitIntoMessages(
+  requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>,
+  splitOptions: SplitOptions = {},
+): AsyncGenerator<SplitItem> {
+  const splitter = new MessageSplitter(splitOptions);
+  for await (const request of requests) {
+    const item = splitter.add(request);
+    if (item) yield item;
+  }
+  const last = splitter.finish();
+  if (last) yield last;
+}
+
+export { MessageSplitter, splitIntoMessages, SQS_MAX_MESSAGE_BYTES };
 export type { SplitItem, SplitOptions };

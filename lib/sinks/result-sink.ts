@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { FetchResult } from '../engine/fetch-types.ts';
+import { resultToJson } from './result-json.ts';
 
 /**
  * Where final result records go. `write` resolves only once the records are durably handed over
@@ -29,7 +30,7 @@ class JsonLinesSink implements ResultSink {
   async write(results: readonly FetchResult[]): Promise<void> {
     if (results.length === 0) return;
     let text = '';
-    for (const result of results) text += `${JSON.stringify(result)}\n`;
+    for (const result of results) text += `${resultToJson(result)}\n`;
     this.written += results.length;
     if (!this.#stream.write(text)) {
       this.#drained ??= once(this.#stream, 'drain').finally(() => { this.#drained = undefined; });

@@ -45,6 +45,19 @@ describe('parseTarget', () => {
     }), { numRuns: 5000 });
   });
 
+  test('agrees with the parser for runs of URLs sharing origins (the last-origin shortcut)', () => {
+    const url = fc.tuple(pieces.scheme, pieces.host, pieces.port, pieces.path, pieces.query).map((p) => `${p[0]}://${p[1]}${p[2]}${p[3]}${p[4]}`);
+    const prefixed = fc.constantFrom('http://example.com', 'http://example.com.evil', 'http://example.com:80', 'http://example.com:8080',
+      'http://example.comx', 'https://example.com', 'http://example.com#', 'http://example.com@x');
+    fc.assert(fc.property(fc.array(fc.oneof(url, fc.tuple(prefixed, pieces.path, pieces.query).map((p) => p.join(''))), { minLength: 2, maxLength: 8 }), (texts) => {
+      for (const text of texts) {
+        const expected = whatwg(text);
+        if (expected === 'refused') expect(parseTarget(text)).toBeInstanceOf(BatchfetchError);
+        else expect(parseTarget(text)).toStrictEqual(expected);
+      }
+    }), { numRuns: 3000 });
+  });
+
   test.each([
     ['http://example.com', { href: 'http://example.com/', origin: 'http://example.com', path: '/' }],
     ['https://example.com:443/x?y=1', { href: 'https://example.com/x?y=1', origin: 'https://example.com', path: '/x?y=1' }],

@@ -1,4 +1,4 @@
-import { readLines } from '../../lib/input/read-lines.ts';
+import { readLineChunks, readLines } from '../../lib/input/read-lines.ts';
 
 async function collect(chunks: Array<string | Buffer>, maxLength?: number) {
   const lines = [];
@@ -30,5 +30,14 @@ describe('readLines', () => {
       { number: 1, text: 'x'.repeat(50) + 'y'.repeat(14), truncated: true },
       { number: 2, text: 'next', truncated: false },
     ]);
+  });
+
+  test('readLineChunks hands over the lines each input chunk completes, together', async () => {
+    const chunks = [];
+    for await (const lines of readLineChunks((async function* () { yield* ['a\nb\nc', 'd\n', 'no newline', '\ne']; })())) {
+      chunks.push(lines.map((l) => l.text));
+    }
+
+    expect(chunks).toStrictEqual([['a', 'b'], ['cd'], ['no newline'], ['e']]);
   });
 });

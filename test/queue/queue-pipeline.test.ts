@@ -7,9 +7,10 @@ import { closeEngines, localEngine } from '../support/engines.ts';
 import { MemorySink } from '../support/memory-sink.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
-async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine> {
-  let number = 0;
-  for (const text of texts) yield parseRequestLine({ number: ++number, text, truncated: false });
+/** Parsed lines in chunks of three, as the CLI reads them chunk by chunk. */
+async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine[]> {
+  const parsed = texts.map((text, i) => parseRequestLine({ number: i + 1, text, truncated: false }));
+  for (let i = 0; i < parsed.length; i += 3) yield parsed.slice(i, i + 3);
 }
 
 describe('queue pipeline through a real SQS-protocol server', () => {

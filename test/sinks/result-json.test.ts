@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { ErrorCode } from '../../lib/errors.ts';
+import type { FetchResult } from '../../lib/index.ts';
+import { resultToJson } from '../../lib/sinks/result-json.ts';
+
+/** The keys of a record, in the order FetchResult declares them. */
+const DECLARED_ORDER = ['url', 'id', 'ok', 'status', 'attempts', 'redirects', 'finalUrl', 'latencyMs', 'bytes', 'contentType', 'sha256', 'body', 'error'];
+
+const text = fc.string({ unit: 'binary', maxLength: 60 });
+const result: fc.Arbitrary<FetchResult> = fc.record({
+  url: text,
+  id: fc.option(text, { nil: undefined }),
+  ok: fc.boolean(),
+  status: fc.option(fc.integer({ min: 100, max: 599 }), { nil: null }),
+  attempts: fc.nat(20),
+  redirects: fc.nat(5),
+  finalUrl: fc.option(text, { nil: undefined }),
+  latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
+  bytes: fc.nat(),
+  contentType: fc.option(text, { nil: undefined }),
+  sha256: fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: undefined }),
+  body: fc.option(fc.base64String(), { nil: undefined }),
+  error: fc.option(fc.record({ code: fc.constantFrom(...Object.values(ErrorCode)), message: text }), { nil: null }),
+}).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as FetchResult);
+
+describe('result records as JSON lines', () => {
+  test('parse back to the same record, keys in declared order, for any strings (quotes, control characters, lone surrogates)', () => {
+    fc.assert(fc.property(result, (record) => {
+      const json = resultToJson(record);
+      expect(JSON.parse(json)).toStrictEqual(JSON.parse(JSON.stringify(record)));
+      expect(Object.keys(JSON.parse(json))).toStrictEqual(DECLARED_ORDER.filter((key) => key in record));
+      expect(json).not.toContain('\n');
+    }), { numRuns: 2000 });
+  });
+
+  test('a record with every field reads as documented', () => {
+    const record: FetchResult = {
+      url: 'https://example.com/a"b', id: 'x-1', ok: false, status: 404, attempts: 2, redirects: 1,
+      finalUrl: 'https://example.com/b', latencyMs: 12.5, bytes: 3, contentType: 'text/plain',
+      sha256: 'ab'.repeat(32), body: 'eHl6', error: { code: ErrorCode.HTTP_STATUS, message: 'HTTP status 404' },
+    };
+    expect(resultToJson(record)).toBe('{"url":"https://example.com/a\\"b","id":"x-1","ok":false,"status":404,"attempts":2,"redirects":1,'
+      + '"finalUrl":"https://example.com/b","latencyMs":12.5,"bytes":3,"contentType":"text/plain",'
+      + `"sha256":"${'ab'.repeat(32)}","body":"eHl6","error":{"code":"HTTP_STATUS","message":"HTTP status 404"}}`);
+  });
+});
