@@ -15,7 +15,7 @@ import { startNginx } from './nginx.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.BENCH_REQUESTS ?? 100_000);
 const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
 const PYTHON = '/usr/bin/python3';
@@ -66,23 +66,29 @@ async function writeUrlFile(path: string, base: string, n: number): Promise<void
   await once(out, 'finish');
 }
 
-/** The full local run: `batchfetch run FILE`, results written to a file, through the embedded queue. */
+/**
+ * `batchfetch run FILE`, results written to a file, through the embedded queue. With `allow`
+ * false, loopback stays blocked: every URL must end as BLOCKED_DESTINATION (the hostile batch).
+ */
+async function runLocal(base: string, n: number, dir: string, allow = true): Promise<Sample> {
+  const input = join(dir, `urls-${n}.txt`);
+  if (!existsSync(input)) await writeUrlFile(input, base, n);
+  const out = join(dir, 'results.jsonl');
+  const summaryPath = join(dir, 'summary.json');
+  // Executed through its shebang, as `npx batchfetch` runs it (npm puts the pinned Node first on PATH).
+  const { wallMs } = await spawnJson([...TASKSET, join(ROOT, 'bin/batchfetch.js'), 'run', input,
+    ...(allow ? ['--allow-network', '127.0.0.0/8'] : []), '--concurrency', String(CONCURRENCY), '--per-origin', String(CONCURRENCY),
+    '--out', out, '--quiet', '--summary-json', summaryPath]);
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
+  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
+  if (lines !== n) throw new Error(`local run wrote ${lines} records for ${n} URLs`);
+  if (!allow && summary.outcomes.BLOCKED_DESTINATION !== n) throw new Error(`blocked run: ${JSON.stringify(summary.outcomes)}`);
+  return { client: 'batchfetch run', requests: n, ok: summary.ok, wallMs, cpuMs: summary.cpuMs, peakRssMb: summary.peakRssMb, p50: summary.latencyMs.p50, p99: summary.latencyMs.p99 };
+}
+
 const localRun: Client = {
   name: 'batchfetch run (full local run)',
-  async run(base, n, dir) {
-    const input = join(dir, `urls-${n}.txt`);
-    if (!existsSync(input)) await writeUrlFile(input, base, n);
-    const out = join(dir, 'results.jsonl');
-    const summaryPath = join(dir, 'summary.json');
-    // Executed through its shebang, as `npx batchfetch` runs it (npm puts the pinned Node first on PATH).
-    const { wallMs } = await spawnJson([...TASKSET, join(ROOT, 'bin/batchfetch.js'), 'run', input,
-      '--allow-network', '127.0.0.0/8', '--concurrency', String(CONCURRENCY), '--per-origin', String(CONCURRENCY),
-      '--out', out, '--quiet', '--summary-json', summaryPath]);
-    const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
-    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
-    if (lines !== n) throw new Error(`local run wrote ${lines} records for ${n} URLs`);
-    return { client: this.name, requests: n, ok: summary.ok, wallMs, cpuMs: summary.cpuMs, peakRssMb: summary.peakRssMb, p50: summary.latencyMs.p50, p99: summary.latencyMs.p99 };
-  },
+  run: (base, n, dir) => runLocal(base, n, dir),
 };
 
 const aiohttp: Client = {
@@ -185,6 +191,26 @@ async function main(): Promise<void> {
       };
     });
 
+    const marginal = (r: { big: Sample; small: Sample }) => ((r.big.cpuMs - r.small.cpuMs) * 1000) / (N - SMALL);
+    // Machine noise moves every client of a round together: the ratio of two clients measured
+    // back to back in one round is steadier than the ratio of their medians.
+    const paired = (a: string, b: string): PairedRatio | undefined => {
+      const [runsA, runsB] = [samples.get(a), samples.get(b)];
+      if (!runsA || !runsB) return undefined;
+      const ratios = runsA.map((run, round) => marginal(run) / marginal(runsB[round]!));
+      return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+    };
+    const ratios = {
+      localVsUndici: paired(localRun.name, 'undici request() (baseline)'),
+      engineVsUndici: paired('batchfetch engine (lib)', 'undici request() (baseline)'),
+      aiohttpVsLocal: paired(aiohttp.name, localRun.name),
+    };
+
+    // A hostile batch: every URL points at a blocked address and must be refused cheaply.
+    const refusedSmall = await runLocal(nginx.base, SMALL, dir, false);
+    const refusedBig = await runLocal(nginx.base, N, dir, false);
+    const refusedCpuUsPerUrl = marginal({ big: refusedBig, small: refusedSmall });
+
     let million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined;
     if (MILLION > 0) {
       const sample = await localRun.run(nginx.base, MILLION, dir);
@@ -196,14 +222,26 @@ async function main(): Promise<void> {
         urlsPerS: (MILLION / sample.wallMs) * 1000,
       };
     }
-    report(rows, million, bundles);
+    report(rows, ratios, refusedCpuUsPerUrl, million, bundles);
   } finally {
     nginx.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined, bundles: BundleFigure[]): void {
+interface PairedRatio {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function report(
+  rows: Row[],
+  ratios: Record<'localVsUndici' | 'engineVsUndici' | 'aiohttpVsLocal', PairedRatio | undefined>,
+  refusedCpuUsPerUrl: number,
+  million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined,
+  bundles: BundleFigure[],
+): void {
   const byName = (prefix: string) => rows.find((r) => r.name.startsWith(prefix));
   const undici = byName('undici');
   const local = byName('batchfetch run');
@@ -219,10 +257,16 @@ function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peak
     ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${f(r.cpuUsPerReq)} | ${f(r.totalCpuUsPerReq)} | ${Math.round(r.startupCpuMs)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.peakRssMb} |`),
     '',
   ];
-  if (undici && local) lines.push(`- full local run / undici request() CPU per URL: **${f(local.cpuUsPerReq / undici.cpuUsPerReq, 2)}×** (target ≤ 1.3×)`);
-  if (undici && engine) lines.push(`- engine / undici request() CPU per URL: **${f(engine.cpuUsPerReq / undici.cpuUsPerReq, 2)}×**`);
-  if (python && local) lines.push(`- aiohttp / full local run CPU per URL: **${f(python.cpuUsPerReq / local.cpuUsPerReq, 2)}×** less CPU for batchfetch (target ≥ 6×)`);
+  const ratio = (r: PairedRatio | undefined) => (r ? `**${f(r.median, 2)}×** (rounds ${f(r.min, 2)}–${f(r.max, 2)})` : 'n/a');
+  if (undici && local) {
+    lines.push(`- full local run / undici request() CPU per URL: ${ratio(ratios.localVsUndici)} (target ≤ 1.3×); ratio of medians ${f(local.cpuUsPerReq / undici.cpuUsPerReq, 2)}×`);
+  }
+  if (undici && engine) lines.push(`- engine / undici request() CPU per URL: ${ratio(ratios.engineVsUndici)}`);
+  if (python && local) {
+    lines.push(`- aiohttp / full local run CPU per URL: ${ratio(ratios.aiohttpVsLocal)} less CPU for batchfetch (target ≥ 6×); ratio of medians ${f(python.cpuUsPerReq / local.cpuUsPerReq, 2)}×`);
+  }
   if (python && engine) lines.push(`- aiohttp / engine CPU per URL: **${f(python.cpuUsPerReq / engine.cpuUsPerReq, 2)}×**`);
+  lines.push(`- hostile batch (every URL to a blocked address, local run): ${f(refusedCpuUsPerUrl)} µs CPU per URL, one BLOCKED_DESTINATION record each`);
   if (million) {
     lines.push(`- ${million.records.toLocaleString('en')}-URL local run: ${f(million.wallS)} s wall (${Math.round(million.urlsPerS)} URLs/s), ` +
       `${f(million.cpuUsPerUrl)} µs CPU per URL, peak RSS ${million.peakRssMb} MB (target < 256 MB), one record per URL written`);
@@ -233,7 +277,7 @@ function report(rows: Row[], million: { wallS: number; cpuUsPerUrl: number; peak
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/latest.md'), text);
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, million, bundles }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, ratios, refusedCpuUsPerUrl, million, bundles }, null, 2)}\n`);
 }
 
 await main();

@@ -50,7 +50,16 @@ class BatchfetchError extends Error {
   readonly retryable: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // No stack trace: these are outcomes written into result records, not bugs, and capturing
+    // one (through deep async frames) cost ~15 µs per refused URL in the profile. The `cause`
+    // keeps the original error, with its stack, where there is one.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = 'BatchfetchError';
     this.code = code;
     this.retryable = options?.retryable;

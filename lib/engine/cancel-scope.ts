@@ -18,10 +18,18 @@ interface Cancellable {
 class CancelScope {
   readonly signal: AbortSignal | undefined;
   #head: Cancellable | undefined;
+  /**
+   * Set by the abort listener: reading `aborted` of a composite signal (`AbortSignal.any`, as an
+   * invocation's deadline combined with the run's) re-checks its sources on every read, which the
+   * profile showed at ~0.7 µs per URL.
+   */
+  #aborted: boolean;
 
   constructor(signal: AbortSignal | undefined) {
     this.signal = signal;
+    this.#aborted = signal?.aborted ?? false;
     signal?.addEventListener('abort', () => {
+      this.#aborted = true;
       const reason = abortedError(signal);
       while (this.#head) {
         const attempt = this.#head;
@@ -32,7 +40,7 @@ class CancelScope {
   }
 
   get aborted(): boolean {
-    return this.signal?.aborted ?? false;
+    return this.#aborted;
   }
 
   /** The error an attempt cut off by this scope ends with. */

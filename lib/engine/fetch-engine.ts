@@ -3,6 +3,7 @@ import { Agent } from '../net/undici-core.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
+import { DestinationGuard } from '../net/destination-guard.ts';
 import { createSafeConnector } from '../net/safe-connector.ts';
 import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
 import type { AttemptSettings } from './attempt.ts';
@@ -35,6 +36,7 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 class FetchEngine {
   readonly options: ResolvedEngineOptions;
   readonly #agent: UndiciAgent;
+  readonly #guard: DestinationGuard;
   readonly #limit: Semaphore;
   readonly #attemptSettings: AttemptSettings;
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
@@ -46,17 +48,14 @@ class FetchEngine {
   constructor(options: FetchEngineOptions = {}) {
     this.options = resolveEngineOptions(options, abortableSleep);
     const resolved = this.options;
-    const policy = createDestinationPolicy({ allowNetworks: resolved.allowNetworks });
+    const dns = new DnsCache({
+      ttlMs: resolved.dnsTtlMs,
+      timeoutMs: resolved.connectTimeoutMs,
+      ...(resolved.dnsResolve ? { resolve: resolved.dnsResolve } : {}),
+    });
+    this.#guard = new DestinationGuard(createDestinationPolicy({ allowNetworks: resolved.allowNetworks }), dns);
     this.#agent = new Agent({
-      connect: createSafeConnector({
-        policy,
-        dns: new DnsCache({
-          ttlMs: resolved.dnsTtlMs,
-          timeoutMs: resolved.connectTimeoutMs,
-          ...(resolved.dnsResolve ? { resolve: resolved.dnsResolve } : {}),
-        }),
-        connectTimeoutMs: resolved.connectTimeoutMs,
-      }),
+      connect: createSafeConnector({ guard: this.#guard, dns, connectTimeoutMs: resolved.connectTimeoutMs }),
       connections: resolved.perOrigin,
       // Pipelining lets one hostile response poison the next on a shared socket (undici SECURITY.md).
       pipelining: 1,
@@ -175,7 +174,13 @@ class FetchEngine {
   }
 
   #makeContext(signal: AbortSignal | undefined): FetchContext {
-    return { dispatcher: this.#agent, options: this.options, attemptSettings: this.#attemptSettings, scope: new CancelScope(signal) };
+    return {
+      dispatcher: this.#agent,
+      guard: this.#guard,
+      options: this.options,
+      attemptSettings: this.#attemptSettings,
+      scope: new CancelScope(signal),
+    };
   }
 }
 

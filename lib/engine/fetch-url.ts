@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
+import type { DestinationGuard } from '../net/destination-guard.ts';
 import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { CancelScope } from './cancel-scope.ts';
@@ -14,6 +15,8 @@ const CROSS_ORIGIN_STRIPPED = ['authorization', 'cookie', 'proxy-authorization']
 
 interface FetchContext {
   readonly dispatcher: Dispatcher;
+  /** Refuses blocked destinations known without I/O before undici sees them. */
+  readonly guard: Pick<DestinationGuard, 'refusal'>;
   readonly options: ResolvedEngineOptions;
   readonly attemptSettings: AttemptSettings;
   readonly scope: CancelScope;
@@ -135,6 +138,12 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
 
   for (;;) {
     if (scope.aborted) return result({ error: scope.reason().toResultError() }, state);
+    const refused = context.guard.refusal(state.url.origin);
+    if (refused) {
+      // Counted as an attempt, as when the connector refuses the address a name resolved to.
+      state.attempts += 1;
+      return result({ error: refused }, state);
+    }
     const outcome: AttemptOutcome = await runAttempt(context.dispatcher, {
       origin: state.url.origin,
       path: state.url.path,

@@ -17,6 +17,8 @@ interface DnsCacheOptions {
 interface Entry {
   readonly expiresAt: number;
   readonly addresses: Promise<LookupAddress[]>;
+  /** The answer, once it arrived. */
+  settled?: readonly LookupAddress[];
 }
 
 const osResolve: Resolver = (hostname) =>
@@ -61,11 +63,18 @@ class DnsCache {
     if (this.#entries.size >= this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
-    this.#entries.set(hostname, { expiresAt: now + this.#ttlMs, addresses });
-    addresses.catch(() => {
-      if (this.#entries.get(hostname)?.addresses === addresses) this.#entries.delete(hostname);
+    const entry: Entry = { expiresAt: now + this.#ttlMs, addresses };
+    this.#entries.set(hostname, entry);
+    addresses.then((answer) => { entry.settled = answer; }, () => {
+      if (this.#entries.get(hostname) === entry) this.#entries.delete(hostname);
     });
     return addresses;
+  }
+
+  /** The cached answer for `hostname` if it is fresh and has arrived, without resolving. */
+  peek(hostname: string): readonly LookupAddress[] | undefined {
+    const cached = this.#entries.get(hostname);
+    return cached && cached.expiresAt > this.#now() ? cached.settled : undefined;
   }
 
   #resolveWithTimeout(hostname: string): Promise<LookupAddress[]> {

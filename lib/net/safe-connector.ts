@@ -3,7 +3,7 @@ import type { buildConnector as BuildConnector } from 'undici';
 import { buildConnector } from './undici-core.ts';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { DnsCache } from './dns-cache.ts';
-import type { DestinationPolicy } from './destination-policy.ts';
+import type { DestinationGuard } from './destination-guard.ts';
 
 /**
  * An undici connector that decides on the address it is about to connect to, before any socket
@@ -14,42 +14,31 @@ import type { DestinationPolicy } from './destination-policy.ts';
  * TLS still verifies the certificate against the original host name (`servername`).
  */
 function createSafeConnector(options: {
-  readonly policy: DestinationPolicy;
+  readonly guard: DestinationGuard;
   readonly dns: DnsCache;
   readonly connectTimeoutMs: number;
 }): BuildConnector.connector {
-  const { policy, dns } = options;
+  const { guard, dns } = options;
   const connect = buildConnector({ timeout: options.connectTimeoutMs, allowH2: false });
-
-  const blocked = (reason: string | undefined) =>
-    new BatchfetchError(ErrorCode.BLOCKED_DESTINATION, `destination address is not allowed (${reason ?? 'blocked'})`);
 
   return function safeConnect(connectOptions, callback) {
     const hostname = stripBrackets(connectOptions.hostname);
     if (isIP(hostname) !== 0) {
-      const verdict = policy.check(hostname);
-      if (!verdict.allowed) {
-        callback(blocked(verdict.reason), null);
-        return;
-      }
-      connect(connectOptions, callback);
+      const refused = guard.checkLiteral(hostname);
+      if (refused) callback(refused, null);
+      else connect(connectOptions, callback);
       return;
     }
     dns.lookup(hostname).then(
       (addresses) => {
-        let firstReason: string | undefined;
-        const allowed = addresses.find(({ address }) => {
-          const verdict = policy.check(address);
-          firstReason ??= verdict.reason;
-          return verdict.allowed;
-        });
-        if (!allowed) {
-          callback(addresses.length === 0 ? dnsError(hostname) : blocked(firstReason), null);
+        const picked = guard.pick(hostname, addresses);
+        if (picked instanceof BatchfetchError) {
+          callback(picked, null);
           return;
         }
         connect({
           ...connectOptions,
-          hostname: allowed.address,
+          hostname: picked.address,
           servername: connectOptions.servername ?? hostname,
         }, callback);
       },
@@ -60,10 +49,6 @@ function createSafeConnector(options: {
 
 function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-}
-
-function dnsError(hostname: string): BatchfetchError {
-  return new BatchfetchError(ErrorCode.DNS_FAILURE, `host name did not resolve: ${hostname}`);
 }
 
 function toDnsError(error: unknown): BatchfetchError {

@@ -1,4 +1,8 @@
 import { ErrorCode } from '../../lib/index.ts';
+import { createDestinationPolicy } from '../../lib/net/destination-policy.ts';
+import { DestinationGuard } from '../../lib/net/destination-guard.ts';
+import { DnsCache } from '../../lib/net/dns-cache.ts';
+import { createSafeConnector } from '../../lib/net/safe-connector.ts';
 import { closeEngines, localEngine, safeEngine } from '../support/engines.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
@@ -111,5 +115,55 @@ describe('destination safety on real connections', () => {
 
     expect(result.error?.code).toBe(ErrorCode.INVALID_URL);
     expect(result.status).toBe(302);
+  });
+
+  test('a name whose cached answer is blocked is refused again without another lookup, with the same message', async () => {
+    let lookups = 0;
+    const engine = safeEngine({ dnsResolve: async () => { lookups += 1; return [{ address: '10.1.2.3', family: 4 }]; } });
+
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await engine.fetch({ url: `http://intranet.example:${server.port}/${i}` }));
+
+    expect(results.map((r) => r.error)).toStrictEqual(Array(3).fill({ code: ErrorCode.BLOCKED_DESTINATION, message: 'destination address is not allowed (private)' }));
+    expect(results.map((r) => r.attempts)).toStrictEqual([1, 1, 1]);
+    expect(lookups).toBe(1);
+    expect(server.connections).toBe(0);
+  });
+
+  test('a batch of blocked URLs ends with one BLOCKED_DESTINATION record each and leaves the pool usable', async () => {
+    const engine = localEngine({ allowNetworks: ['127.0.0.1/32'] });
+    const blockedUrls = Array.from({ length: 200 }, (_, i) => ({ url: `http://127.0.0.2:${server.port}/${i}` }));
+
+    const results = [];
+    for await (const result of engine.fetchAll([...blockedUrls, { url: server.url('/', '127.0.0.1') }])) results.push(result);
+
+    expect(results.filter((r) => r.error?.code === ErrorCode.BLOCKED_DESTINATION)).toHaveLength(200);
+    expect(results.find((r) => r.ok)).toMatchObject({ status: 200, bytes: 6 });
+    expect(server.connections).toBe(1);
+  });
+});
+
+describe('the safe connector on its own (the check at connect time, behind the early refusal)', () => {
+  const connector = (resolve: () => Promise<Array<{ address: string; family: number }>>) => {
+    const dns = new DnsCache({ resolve });
+    return createSafeConnector({ guard: new DestinationGuard(createDestinationPolicy({}), dns), dns, connectTimeoutMs: 1000 });
+  };
+  const connect = (target: ReturnType<typeof connector>, hostname: string) => new Promise<Error | null>((resolve) => {
+    target({ hostname, host: hostname, protocol: 'http:', port: '9', servername: null, localAddress: null, httpSocket: undefined } as never, (error, socket) => {
+      socket?.destroy();
+      resolve(error);
+    });
+  });
+
+  test.each(['127.0.0.1', '[::1]', '[::ffff:10.0.0.1]', '169.254.169.254'])('refuses the IP literal %s before opening a socket', async (hostname) => {
+    const error = await connect(connector(async () => []), hostname);
+
+    expect(error).toMatchObject({ code: ErrorCode.BLOCKED_DESTINATION });
+  });
+
+  test('refuses a name whose every address is blocked, and reports a name without addresses as a DNS failure', async () => {
+    expect(await connect(connector(async () => [{ address: '192.168.1.1', family: 4 }, { address: 'fd00::1', family: 6 }]), 'lan.example'))
+      .toMatchObject({ code: ErrorCode.BLOCKED_DESTINATION, message: 'destination address is not allowed (private)' });
+    expect(await connect(connector(async () => []), 'empty.example')).toMatchObject({ code: ErrorCode.DNS_FAILURE });
   });
 });
