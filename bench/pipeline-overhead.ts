@@ -6,16 +6,10 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createFetchBatchHandler } from '../functions/fetch-batch/handler.ts';
-import { readConsumerConfig, RunStats, type FetchEngine, type FetchRequest, type FetchResult } from '../lib/index.ts';
-import { parseRequestLine } from '../lib/input/parse-request-line.ts';
-import { readLineChunks } from '../lib/input/read-lines.ts';
-import { runQueuePipeline } from '../lib/queue/queue-pipeline.ts';
+import { RunStats, type FetchEngine, type FetchRequest, type FetchResult } from '../lib/index.ts';
 import { countingSink } from '../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../lib/sinks/result-sink.ts';
-import { startEmbeddedSqs } from '../bin/local/embedded-sqs.ts';
-import { localContext } from '../bin/local/local-context.ts';
+import { runLocalPipeline } from '../bin/local/local-pipeline.ts';
 
 const URLS = Number(process.argv[2] ?? 1_000_000);
 const MESSAGE_URLS = 500;
@@ -51,35 +45,21 @@ function* urlLines(): Generator<string> {
 
 const outPath = join(tmpdir(), `batchfetch-pipeline-${process.pid}.jsonl`);
 const output = createWriteStream(outPath);
-const sqs = await startEmbeddedSqs();
 const stats = new RunStats();
-const sink = countingSink(new JsonLinesSink(output), stats);
 try {
-  const { queueUrl, queueArn } = await sqs.createQueue('bench-pipeline', { VisibilityTimeout: '900' });
-  const fetchBatch = createFetchBatchHandler({
-    config: { ...readConsumerConfig({}), deadlineMarginMs: 0 },
-    logger: new Logger({ serviceName: 'bench', logLevel: 'WARN' }),
-    engine: instantEngine,
-    sink,
-    abortedIsFinal: true,
-  });
   const started = process.cpuUsage();
-  await runQueuePipeline({
-    client: sqs.client,
-    queueUrl,
-    queueArn,
-    lines: (async function* parsed() {
-      for await (const lines of readLineChunks(Readable.from(urlLines()))) yield lines.map(parseRequestLine);
-    })(),
-    handler: (event) => fetchBatch(event, localContext()),
-    sink,
-    split: { maxUrls: MESSAGE_URLS },
+  // Exactly what `batchfetch run` runs, with the instant engine.
+  await runLocalPipeline({
+    input: Readable.from(urlLines()),
+    engine: instantEngine,
+    sink: countingSink(new JsonLinesSink(output), stats),
+    messageUrls: MESSAGE_URLS,
+    pollers: 2,
   });
   const cpu = process.cpuUsage(started);
   if (stats.urls !== URLS) throw new Error(`${stats.urls} records for ${URLS} URLs`);
   process.stdout.write(`pipeline without HTTP: ${URLS.toLocaleString('en')} URLs, ${((cpu.user + cpu.system) / URLS).toFixed(2)} µs CPU per URL\n`);
 } finally {
-  await sqs.stop();
   output.end();
   rmSync(outPath, { force: true });
 }

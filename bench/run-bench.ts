@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,9 @@ const SMALL = Number(process.env.BENCH_SMALL ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
+/** URLs of the dead-host runs: each costs three refused connects and two backoffs. */
+const DEAD = 2_000;
+const DEAD_SMALL = 500;
 const PYTHON = '/usr/bin/python3';
 const TASKSET = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', cpus().length > 1 ? '1' : '0'] : [];
 
@@ -57,6 +61,17 @@ function nodeClient(name: string, script: string): Client {
   };
 }
 
+/** A loopback port nothing listens on (taken from the OS, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
 async function writeUrlFile(path: string, base: string, n: number): Promise<void> {
   const out = createWriteStream(path);
   for (let i = 0; i < n; i++) {
@@ -67,11 +82,12 @@ async function writeUrlFile(path: string, base: string, n: number): Promise<void
 }
 
 /**
- * `batchfetch run FILE`, results written to a file, through the embedded queue. With `allow`
- * false, loopback stays blocked: every URL must end as BLOCKED_DESTINATION (the hostile batch).
+ * `batchfetch run FILE`, results written to a file, through the embedded queue. With `expect`,
+ * loopback stays blocked or the port is closed: every URL must end with that code (hostile batches).
  */
-async function runLocal(base: string, n: number, dir: string, allow = true): Promise<Sample> {
-  const input = join(dir, `urls-${n}.txt`);
+async function runLocal(base: string, n: number, dir: string, expect?: 'BLOCKED_DESTINATION' | 'CONNECT_FAILED'): Promise<Sample> {
+  const allow = expect !== 'BLOCKED_DESTINATION';
+  const input = join(dir, `urls-${new URL(base).port}-${n}.txt`);
   if (!existsSync(input)) await writeUrlFile(input, base, n);
   const out = join(dir, 'results.jsonl');
   const summaryPath = join(dir, 'summary.json');
@@ -82,7 +98,7 @@ async function runLocal(base: string, n: number, dir: string, allow = true): Pro
   const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
   const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
   if (lines !== n) throw new Error(`local run wrote ${lines} records for ${n} URLs`);
-  if (!allow && summary.outcomes.BLOCKED_DESTINATION !== n) throw new Error(`blocked run: ${JSON.stringify(summary.outcomes)}`);
+  if (expect && summary.outcomes[expect] !== n) throw new Error(`${expect} run: ${JSON.stringify(summary.outcomes)}`);
   return { client: 'batchfetch run', requests: n, ok: summary.ok, wallMs, cpuMs: summary.cpuMs, peakRssMb: summary.peakRssMb, p50: summary.latencyMs.p50, p99: summary.latencyMs.p99 };
 }
 
@@ -207,9 +223,14 @@ async function main(): Promise<void> {
     };
 
     // A hostile batch: every URL points at a blocked address and must be refused cheaply.
-    const refusedSmall = await runLocal(nginx.base, SMALL, dir, false);
-    const refusedBig = await runLocal(nginx.base, N, dir, false);
+    const refusedSmall = await runLocal(nginx.base, SMALL, dir, 'BLOCKED_DESTINATION');
+    const refusedBig = await runLocal(nginx.base, N, dir, 'BLOCKED_DESTINATION');
     const refusedCpuUsPerUrl = marginal({ big: refusedBig, small: refusedSmall });
+    // Dead hosts: a closed port refuses every connect; 3 attempts per URL (the default retries).
+    const closedBase = `http://127.0.0.1:${await closedPort()}`;
+    const deadSmall = await runLocal(closedBase, DEAD_SMALL, dir, 'CONNECT_FAILED');
+    const deadBig = await runLocal(closedBase, DEAD, dir, 'CONNECT_FAILED');
+    const deadCpuUsPerAttempt = ((deadBig.cpuMs - deadSmall.cpuMs) * 1000) / ((DEAD - DEAD_SMALL) * 3);
 
     let million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined;
     if (MILLION > 0) {
@@ -222,7 +243,7 @@ async function main(): Promise<void> {
         urlsPerS: (MILLION / sample.wallMs) * 1000,
       };
     }
-    report(rows, ratios, refusedCpuUsPerUrl, million, bundles);
+    report(rows, ratios, { refusedCpuUsPerUrl, deadCpuUsPerAttempt }, million, bundles);
   } finally {
     nginx.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -238,7 +259,7 @@ interface PairedRatio {
 function report(
   rows: Row[],
   ratios: Record<'localVsUndici' | 'engineVsUndici' | 'aiohttpVsLocal', PairedRatio | undefined>,
-  refusedCpuUsPerUrl: number,
+  hostile: { refusedCpuUsPerUrl: number; deadCpuUsPerAttempt: number },
   million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined,
   bundles: BundleFigure[],
 ): void {
@@ -266,7 +287,8 @@ function report(
     lines.push(`- aiohttp / full local run CPU per URL: ${ratio(ratios.aiohttpVsLocal)} less CPU for batchfetch (target ≥ 6×); ratio of medians ${f(python.cpuUsPerReq / local.cpuUsPerReq, 2)}×`);
   }
   if (python && engine) lines.push(`- aiohttp / engine CPU per URL: **${f(python.cpuUsPerReq / engine.cpuUsPerReq, 2)}×**`);
-  lines.push(`- hostile batch (every URL to a blocked address, local run): ${f(refusedCpuUsPerUrl)} µs CPU per URL, one BLOCKED_DESTINATION record each`);
+  lines.push(`- hostile batch (every URL to a blocked address, local run): ${f(hostile.refusedCpuUsPerUrl)} µs CPU per URL, one BLOCKED_DESTINATION record each`);
+  lines.push(`- dead host (every URL to a closed port, local run, 3 attempts each): ${f(hostile.deadCpuUsPerAttempt)} µs CPU per attempt, one CONNECT_FAILED record each`);
   if (million) {
     lines.push(`- ${million.records.toLocaleString('en')}-URL local run: ${f(million.wallS)} s wall (${Math.round(million.urlsPerS)} URLs/s), ` +
       `${f(million.cpuUsPerUrl)} µs CPU per URL, peak RSS ${million.peakRssMb} MB (target < 256 MB), one record per URL written`);
@@ -277,7 +299,7 @@ function report(
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/latest.md'), text);
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, ratios, refusedCpuUsPerUrl, million, bundles }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify({ rows, ratios, hostile, million, bundles }, null, 2)}\n`);
 }
 
 await main();

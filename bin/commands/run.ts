@@ -1,14 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createFetchEngine, readConsumerConfig, RunStats } from '../../lib/index.ts';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
-import { readLineChunks } from '../../lib/input/read-lines.ts';
-import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
+import { createFetchEngine, RunStats } from '../../lib/index.ts';
+import { runLocalPipeline } from '../local/local-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
-import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
-import { localContext } from '../local/local-context.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
@@ -58,9 +52,6 @@ function parseRunArgs(args: string[]) {
   };
 }
 
-/** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
-const LOCAL_CONSUMER_CONFIG = { ...readConsumerConfig({}), deadlineMarginMs: 0 };
-
 /** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
 async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
@@ -84,31 +75,14 @@ async function runCommand(args: string[]): Promise<number> {
   const stats = new RunStats();
   const sink = countingSink(new JsonLinesSink(output), stats);
   const progress = new ProgressLine(stats, !options.quiet && Boolean(process.stderr.isTTY));
-  const sqs = await startEmbeddedSqs();
   try {
-    const { queueUrl, queueArn } = await sqs.createQueue(`batchfetch-local-${process.pid}`, { VisibilityTimeout: '900' });
-    // The Lambda consumer itself, fed the same SQS events. Powertools writes WARN lines to stderr;
-    // results go to the sink; no EMF (the summary below reports the same figures).
-    const fetchBatch = createFetchBatchHandler({
-      config: LOCAL_CONSUMER_CONFIG,
-      logger: new Logger({ serviceName: 'batchfetch-local', logLevel: 'WARN' }),
+    await runLocalPipeline({
+      input,
       engine,
       sink,
       signal: run.signal,
-      abortedIsFinal: true,
-    });
-    await runQueuePipeline({
-      client: sqs.client,
-      queueUrl,
-      queueArn,
-      lines: (async function* parsed() {
-        for await (const lines of readLineChunks(input)) yield lines.map(parseRequestLine);
-      })(),
-      handler: (event) => fetchBatch(event, localContext()),
-      sink,
-      split: { maxUrls: options.messageUrls },
+      messageUrls: options.messageUrls,
       pollers: options.pollers,
-      signal: run.signal,
       onProgress: (p) => progress.update(p),
     });
   } finally {
@@ -116,7 +90,6 @@ async function runCommand(args: string[]): Promise<number> {
     progress.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
-    await sqs.stop();
     await closeOutput(output);
   }
 

@@ -2,14 +2,14 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { totalmem } from 'node:os';
 
+/** The memory a Lambda context reports; read once (constrainedMemory() reads cgroup files each call). */
+let memoryLimitInMB: string | undefined;
+
 /**
  * A Lambda context for invocations outside Lambda (local run, worker). `remainingMs` is the
  * invocation's time budget; the local run has no Lambda timeout, so it defaults to "unbounded"
  * (the run's own --deadline and Ctrl-C reach the handler through its abort signal instead).
  */
-/** The memory a Lambda context reports; read once (constrainedMemory() reads cgroup files each call). */
-let memoryLimitInMB: string | undefined;
-
 function localContext(remainingMs = 2 ** 31 - 1): Context {
   const deadline = Date.now() + remainingMs;
   return {

@@ -67,8 +67,7 @@ class MessageSplitter {
       && request.id === undefined && !request.priorAttempts;
     const urlJson = JSON.stringify(request.url);
     const item = bare ? `{"url":${urlJson}}` : JSON.stringify(toWire(request));
-    // URLs are mostly ASCII: their UTF-16 length is then their byte length, without encoding.
-    const itemBytes = (isAscii(item) ? item.length : Buffer.byteLength(item)) + 1;
+    const itemBytes = Buffer.byteLength(item) + 1;
     if (this.#envelopeBytes + itemBytes > this.#maxBytes) return { kind: 'oversized', request };
     let completed: SplitItem | undefined;
     if (this.#batch.length > 0 && (this.#batch.length >= this.#maxUrls || this.#bytes + itemBytes > this.#maxBytes)) completed = this.finish();
@@ -93,14 +92,6 @@ class MessageSplitter {
     this.#bytes = this.#envelopeBytes;
     return message;
   }
-}
-
-/** True when every character of `text` is ASCII (one UTF-8 byte each). */
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 127) return false;
-  }
-  return true;
 }
 
 /** `MessageSplitter` over an iterable of requests. */
