@@ -29,6 +29,11 @@ export const ErrorCode = {
   HTTP_STATUS: 'HTTP_STATUS',
   /** The run (or invocation) deadline passed or it was cancelled before the URL finished. */
   ABORTED: 'ABORTED',
+  /**
+   * This machine ran out of file descriptors or local ports for longer than the attempt's deadline
+   * (the engine waits out shorter shortages without spending a retry).
+   */
+  RESOURCE_EXHAUSTED: 'RESOURCE_EXHAUSTED',
   /** The URL used up its attempts across invocations (continuations and redeliveries). */
   ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
   /** Anything not classified above; a bug report is welcome when this appears. */

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from './errors.ts';
+import { connectionBudgetFor, readDescriptorLimit } from './net/descriptor-limit.ts';
 import type { Resolver } from './net/dns-cache.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
@@ -18,6 +19,18 @@ interface FetchEngineOptions {
   readonly concurrency?: number;
   /** Connections per origin at most (HTTP/1.1, keep-alive, pipelining off). @default 16 */
   readonly perOrigin?: number;
+  /**
+   * The connection budget: sockets open at once (connecting, active and idle, all origins
+   * together). Idle sockets are closed least recently used first to stay under it, and a connect
+   * waits when every socket is busy. At least `concurrency`, at most the descriptor limit.
+   * @default the open-file limit less a reserve (896 for Lambda's 1,024)
+   */
+  readonly maxSockets?: number;
+  /**
+   * Extra trusted certificate authorities (PEM text), added to Node's default roots (which
+   * include `NODE_EXTRA_CA_CERTS`). Verification is never turned off. @default none
+   */
+  readonly ca?: string | readonly string[];
   /** Deadline of one attempt from the moment it is written to a socket, in ms. @default 30_000 */
   readonly timeoutMs?: number;
   /** TCP (+TLS) connect timeout, DNS included, in ms. @default 10_000 */
@@ -63,26 +76,40 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca'>> & {
   readonly signal: AbortSignal | undefined;
   readonly dnsResolve: Resolver | undefined;
+  readonly ca: readonly string[];
+  /** The open-file limit the default budget was derived from. */
+  readonly descriptorLimit: number;
 };
 
 const BODY_MODES: readonly string[] = Object.values(BodyMode);
 
-function integerIn(option: string, value: number, min: number, max: number): number {
+function integerIn(option: string, value: number, min: number, max: number, why = ''): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(option, `an integer from ${min} to ${max}`, value);
+    throw new InvalidOptionError(option, `an integer from ${min} to ${max}${why}`, value);
   }
   return value;
+}
+
+/** Says where the upper bound of `concurrency` comes from, naming both values. */
+function budgetNote(options: FetchEngineOptions, resolved: ResolvedEngineOptions): string {
+  return options.maxSockets === undefined
+    ? ` (the connection budget \`maxSockets\` is ${resolved.maxSockets}, derived from the open-file limit ${resolved.descriptorLimit})`
+    : ` (at most the connection budget \`maxSockets\`, ${resolved.maxSockets})`;
 }
 
 /** Fills defaults and validates every option at once, before anything is started. */
 function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedEngineOptions['sleep']): ResolvedEngineOptions {
   const timeoutMs = options.timeoutMs ?? 30_000; // 30 s
+  const descriptorLimit = readDescriptorLimit();
   const resolved: ResolvedEngineOptions = {
     concurrency: options.concurrency ?? 64,
     perOrigin: options.perOrigin ?? 16,
+    maxSockets: options.maxSockets ?? connectionBudgetFor(descriptorLimit),
+    descriptorLimit,
+    ca: options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : options.ca,
     timeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000, // 10 s
     headersTimeoutMs: options.headersTimeoutMs ?? timeoutMs,
@@ -104,8 +131,10 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     random: options.random ?? Math.random,
     sleep: options.sleep ?? sleep,
   };
-  // Lambda allows 1,024 file descriptors per environment: stay well below (shared/FACTS.md).
-  integerIn('concurrency', resolved.concurrency, 1, 4_096);
+  integerIn('maxSockets', resolved.maxSockets, 1, Math.min(descriptorLimit, 1_000_000));
+  // Every request in flight holds a socket, so the budget bounds concurrency; a default budget
+  // is the descriptor limit less a reserve (Lambda: 1,024 descriptors, so at most 896).
+  integerIn('concurrency', resolved.concurrency, 1, Math.min(4_096, resolved.maxSockets), budgetNote(options, resolved));
   integerIn('perOrigin', resolved.perOrigin, 1, 4_096);
   integerIn('timeoutMs', resolved.timeoutMs, 1, 900_000);
   integerIn('connectTimeoutMs', resolved.connectTimeoutMs, 1, 900_000);
@@ -121,6 +150,9 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   integerIn('keepAliveTimeoutMs', resolved.keepAliveTimeoutMs, 1, 600_000);
   if (!BODY_MODES.includes(resolved.bodyMode)) {
     throw new InvalidOptionError('bodyMode', `one of ${BODY_MODES.join(', ')}`, resolved.bodyMode);
+  }
+  if (!resolved.ca.every((pem) => typeof pem === 'string' && pem.includes('-----BEGIN CERTIFICATE-----'))) {
+    throw new InvalidOptionError('ca', 'PEM text with at least one certificate', resolved.ca);
   }
   if (!Array.isArray(resolved.allowNetworks)) {
     throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);

@@ -9,7 +9,11 @@ const BY_CODE: Readonly<Record<string, Classification>> = {
   ECONNREFUSED: [ErrorCode.CONNECT_FAILED, 'connection refused'],
   EHOSTUNREACH: [ErrorCode.CONNECT_FAILED, 'host unreachable'],
   ENETUNREACH: [ErrorCode.CONNECT_FAILED, 'network unreachable'],
-  EADDRNOTAVAIL: [ErrorCode.CONNECT_FAILED, 'address not available'],
+  // Local shortages reach here only when they outlast the connector's waiting (or hit outside it).
+  EADDRNOTAVAIL: [ErrorCode.RESOURCE_EXHAUSTED, 'no local port available'],
+  EMFILE: [ErrorCode.RESOURCE_EXHAUSTED, 'too many open files in this process'],
+  ENFILE: [ErrorCode.RESOURCE_EXHAUSTED, 'too many open files on this machine'],
+  ENOBUFS: [ErrorCode.RESOURCE_EXHAUSTED, 'no socket buffer space'],
   UND_ERR_HEADERS_TIMEOUT: [ErrorCode.TIMEOUT, 'response headers timed out'],
   UND_ERR_BODY_TIMEOUT: [ErrorCode.TIMEOUT, 'response body stalled'],
   UND_ERR_SOCKET: [ErrorCode.CONNECTION_RESET, 'connection closed by peer'],

@@ -1,10 +1,14 @@
 import type { Agent as UndiciAgent } from 'undici';
 import { Agent } from '../net/undici-core.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { getCACertificates } from 'node:tls';
+import { createBudgetedConnector } from '../net/budgeted-connector.ts';
 import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
 import { DestinationGuard } from '../net/destination-guard.ts';
 import { createSafeConnector } from '../net/safe-connector.ts';
+import { SocketBudget, type SocketBudgetStats } from '../net/socket-budget.ts';
+import { TlsSessionStore } from '../net/tls-sessions.ts';
 import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
 import type { AttemptSettings } from './attempt.ts';
 import { CancelScope } from './cancel-scope.ts';
@@ -21,9 +25,12 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   }
 }
 
+/** TLS sessions kept for resumption, one per server name (a few MB at most). */
+const MAX_TLS_SESSIONS = 2_048;
+
 /**
- * One fetch engine per run or Lambda cold start: one keep-alive connection pool (undici Agent),
- * one DNS cache and one global concurrency limit shared by every caller. Callers count results
+ * One fetch engine per run or Lambda cold start: one keep-alive connection pool (undici Agent)
+ * under one connection budget, one DNS cache and one global concurrency limit shared by every caller. Callers count results
  * (RunStats, EMF metrics) where they need them.
  *
  * @example
@@ -37,6 +44,7 @@ class FetchEngine {
   readonly options: ResolvedEngineOptions;
   readonly #agent: UndiciAgent;
   readonly #guard: DestinationGuard;
+  readonly #budget: SocketBudget;
   readonly #limit: Semaphore;
   readonly #attemptSettings: AttemptSettings;
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
@@ -54,13 +62,27 @@ class FetchEngine {
       ...(resolved.dnsResolve ? { resolve: resolved.dnsResolve } : {}),
     });
     this.#guard = new DestinationGuard(createDestinationPolicy({ allowNetworks: resolved.allowNetworks }), dns);
+    this.#budget = new SocketBudget(resolved.maxSockets);
+    const safeConnect = createSafeConnector({
+      guard: this.#guard,
+      dns,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      tls: {
+        ca: resolved.ca.length > 0 ? [...getCACertificates('default'), ...resolved.ca] : undefined,
+        sessions: new TlsSessionStore(MAX_TLS_SESSIONS),
+        maxSessions: MAX_TLS_SESSIONS,
+      },
+    });
     this.#agent = new Agent({
-      connect: createSafeConnector({ guard: this.#guard, dns, connectTimeoutMs: resolved.connectTimeoutMs }),
+      connect: createBudgetedConnector(safeConnect, { budget: this.#budget, giveUpAfterMs: resolved.timeoutMs }),
       connections: resolved.perOrigin,
       // Pipelining lets one hostile response poison the next on a shared socket (undici SECURITY.md).
       pipelining: 1,
       allowH2: false,
       keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      // A server's `Keep-Alive: timeout=N` hint may shorten idle time, never extend it: idle
+      // sockets hold descriptors (undici's default lets a hint keep one for up to 600 s).
+      keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
       headersTimeout: resolved.headersTimeoutMs,
       bodyTimeout: resolved.bodyIdleTimeoutMs,
     });
@@ -73,6 +95,11 @@ class FetchEngine {
       discardBodyOf: (status) => REDIRECT_STATUSES.has(status) && resolved.maxRedirects > 0,
     };
     this.#defaultContext = this.#makeContext(resolved.signal);
+  }
+
+  /** Sockets open now and at peak, evictions and waits of the connection budget. */
+  get socketStats(): SocketBudgetStats {
+    return this.#budget.stats;
   }
 
   /** Requests currently holding a concurrency permit. */
@@ -153,11 +180,13 @@ class FetchEngine {
   /** Waits for work in flight, then closes every pooled connection. */
   async close(): Promise<void> {
     await this.drain();
+    this.#budget.close();
     await this.#agent.close();
   }
 
   /** Closes every connection at once; requests in flight end with an error result. */
   async destroy(): Promise<void> {
+    this.#budget.close();
     await this.#agent.destroy();
   }
 

@@ -1,9 +1,20 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
 import { buildConnector } from './undici-core.ts';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationGuard } from './destination-guard.ts';
+import { TlsSessionStore } from './tls-sessions.ts';
+
+/** TLS settings of the connector. */
+interface TlsSettings {
+  /** Trusted roots (PEM); undefined: Node's defaults. */
+  readonly ca: readonly string[] | undefined;
+  /** Keeps sessions alive for resumption; its bound is also undici's session cache size. */
+  readonly sessions: TlsSessionStore;
+  readonly maxSessions: number;
+}
 
 /**
  * An undici connector that decides on the address it is about to connect to, before any socket
@@ -17,9 +28,22 @@ function createSafeConnector(options: {
   readonly guard: DestinationGuard;
   readonly dns: DnsCache;
   readonly connectTimeoutMs: number;
+  readonly tls?: TlsSettings;
 }): BuildConnector.connector {
   const { guard, dns } = options;
-  const connect = buildConnector({ timeout: options.connectTimeoutMs, allowH2: false });
+  const tls = options.tls ?? { ca: undefined, sessions: new TlsSessionStore(100), maxSessions: 100 };
+  const build = buildConnector({
+    timeout: options.connectTimeoutMs,
+    allowH2: false,
+    maxCachedSessions: tls.maxSessions,
+    ...(tls.ca ? { ca: [...tls.ca] } : {}),
+  });
+  const connect: BuildConnector.connector = (connectOptions, callback) => build(connectOptions, (error, socket) => {
+    if (error === null && connectOptions.protocol === 'https:') {
+      tls.sessions.watch(socket as TLSSocket, connectOptions.servername ?? connectOptions.hostname);
+    }
+    (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
+  });
 
   return function safeConnect(connectOptions, callback) {
     const hostname = stripBrackets(connectOptions.hostname);
@@ -36,11 +60,17 @@ function createSafeConnector(options: {
           callback(picked, null);
           return;
         }
-        connect({
-          ...connectOptions,
-          hostname: picked.address,
-          servername: connectOptions.servername ?? hostname,
-        }, callback);
+        try {
+          connect({
+            ...connectOptions,
+            hostname: picked.address,
+            servername: connectOptions.servername ?? hostname,
+          }, callback);
+        } catch (error) {
+          // net.connect throws (EMFILE) when it cannot create a socket; inside this promise
+          // callback a throw would be swallowed and the request would wait for ever.
+          callback(error as Error, null);
+        }
       },
       (error: unknown) => callback(toDnsError(error), null),
     );
@@ -62,3 +92,4 @@ function toDnsError(error: unknown): BatchfetchError {
 }
 
 export { createSafeConnector };
+export type { TlsSettings };

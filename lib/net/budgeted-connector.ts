@@ -1,0 +1,91 @@
+import type { Socket } from 'node:net';
+import type { buildConnector as BuildConnector } from 'undici';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+import type { SocketBudget } from './socket-budget.ts';
+
+/**
+ * Errors that say this machine, not the destination, is out of something: descriptors (EMFILE per
+ * process, ENFILE system-wide), socket buffers (ENOBUFS) or local ports (EADDRNOTAVAIL: no free
+ * ephemeral port, see connect(2)). They are back-pressure, never a result of the URL.
+ */
+const LOCAL_EXHAUSTION = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL']);
+
+function isLocalExhaustion(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && LOCAL_EXHAUSTION.has(code);
+}
+
+interface BudgetedConnectorOptions {
+  readonly budget: SocketBudget;
+  /** How long a connect keeps waiting out local exhaustion before its URL ends, in ms. */
+  readonly giveUpAfterMs: number;
+}
+
+/** Pause before asking the OS again when no socket of ours closed in the meantime. */
+const EXHAUSTION_RETRY_MS = [10, 25, 50, 100, 250, 500] as const;
+
+/**
+ * Wraps a connector so every socket holds a slot of the engine's `SocketBudget` from before it is
+ * opened until it closes. A connect that finds the budget spent waits (idle sockets of other
+ * origins are closed for it); one that the OS refuses for lack of descriptors or ports shrinks the
+ * budget and tries again, without spending a retry, until `giveUpAfterMs` has passed: only then
+ * does it fail, with `RESOURCE_EXHAUSTED`.
+ */
+function createBudgetedConnector(inner: BuildConnector.connector, options: BudgetedConnectorOptions): BuildConnector.connector {
+  const { budget, giveUpAfterMs } = options;
+
+  return function budgetedConnect(connectOptions, callback) {
+    let started: number | undefined;
+    let refusals = 0;
+
+    const connectWithSlot = (): void => {
+      try {
+        inner(connectOptions, settle);
+      } catch (error) {
+        // net.connect throws EMFILE synchronously when it cannot create the socket at all.
+        settle(error as Error, null);
+      }
+    };
+
+    const settle = (error: Error | null, socket: Socket | null): void => {
+      if (error === null && socket) {
+        budget.track(socket);
+        callback(null, socket);
+        return;
+      }
+      budget.release();
+      if (!isLocalExhaustion(error)) {
+        callback(error!, null);
+        return;
+      }
+      budget.exhausted();
+      started ??= performance.now();
+      if (performance.now() - started >= giveUpAfterMs) {
+        callback(exhaustionError(error), null);
+        return;
+      }
+      const pause = EXHAUSTION_RETRY_MS[Math.min(refusals, EXHAUSTION_RETRY_MS.length - 1)]!;
+      refusals += 1;
+      setTimeout(start, pause);
+    };
+
+    const start = (): void => {
+      const wait = budget.acquire();
+      if (wait === undefined) connectWithSlot();
+      else wait.then(connectWithSlot, (error: Error) => callback(error, null));
+    };
+
+    start();
+  };
+}
+
+function exhaustionError(cause: unknown): BatchfetchError {
+  const code = (cause as { code?: string }).code;
+  return new BatchfetchError(
+    ErrorCode.RESOURCE_EXHAUSTED,
+    `no local socket could be opened: descriptors or ports exhausted (${code})`,
+    { cause },
+  );
+}
+
+export { createBudgetedConnector, isLocalExhaustion };

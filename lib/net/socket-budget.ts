@@ -1,0 +1,158 @@
+import type { Socket } from 'node:net';
+import { BatchfetchError, ErrorCode } from '../errors.ts';
+
+/** What the budget has seen; read by tests and the benchmark. */
+interface SocketBudgetStats {
+  /** Slots taken now: sockets connecting or open. */
+  readonly open: number;
+  /** Most slots ever taken at once. */
+  readonly peak: number;
+  /** Idle sockets closed to make room for another origin. */
+  readonly evicted: number;
+  /** Connects that had to wait for a slot. */
+  readonly waited: number;
+  /** Times the OS refused a socket (EMFILE and friends) and the budget shrank. */
+  readonly exhausted: number;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * A budget of open sockets shared by every origin of one engine. undici's Agent keeps a pool per
+ * origin with no cap across origins, so a warm process that has met a thousand hosts holds a
+ * thousand idle keep-alive sockets and the next connect fails with EMFILE. Here every connect
+ * takes a slot first; when none is free the least recently idle socket is closed (LRU) and the
+ * connect waits for its slot. A socket is idle while undici has unref'd it: undici unrefs a
+ * socket exactly when its client has no request queued or running and refs it again before
+ * using it (`resumeH1` in undici's lib/dispatcher/client-h1.js), so wrapping those two methods
+ * tracks idleness without touching undici's internals.
+ */
+class SocketBudget {
+  readonly limit: number;
+  /** The limit in force: lowered when the OS runs out first, raised back one connect at a time. */
+  #effective: number;
+  #open = 0;
+  #peak = 0;
+  #evicted = 0;
+  #waited = 0;
+  #exhausted = 0;
+  /** Idle sockets in the order they became idle: the first is the least recently used. */
+  readonly #idle = new Set<Socket>();
+  /** Sockets destroyed to make room whose 'close' has not come yet. */
+  #evicting = 0;
+  readonly #waiters: Waiter[] = [];
+  #closedReason: BatchfetchError | undefined;
+
+  constructor(limit: number) {
+    this.limit = limit;
+    this.#effective = limit;
+  }
+
+  get stats(): SocketBudgetStats {
+    return { open: this.#open, peak: this.#peak, evicted: this.#evicted, waited: this.#waited, exhausted: this.#exhausted };
+  }
+
+  /**
+   * Takes a slot for one socket. Returns undefined when it was free at once (the common case,
+   * no promise allocated), else a promise that resolves once a slot has been handed over.
+   */
+  acquire(): Promise<void> | undefined {
+    if (this.#closedReason) return Promise.reject(this.#closedReason);
+    if (this.#open < this.#effective && this.#waiters.length === 0) {
+      this.#take();
+      return undefined;
+    }
+    this.#waited += 1;
+    const waiting = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#evictForWaiters();
+    return waiting;
+  }
+
+  /** Gives a slot back (a connect failed, or its socket closed); the next waiter gets it. */
+  release(): void {
+    this.#open -= 1;
+    this.#handOver();
+  }
+
+  /** Counts `socket` against its slot until it closes, and follows whether it is idle. */
+  track(socket: Socket): void {
+    const budget = this;
+    const { ref, unref } = socket;
+    socket.unref = function trackedUnref(this: Socket) {
+      budget.#becameIdle(socket);
+      return unref.call(this);
+    };
+    socket.ref = function trackedRef(this: Socket) {
+      budget.#idle.delete(socket);
+      return ref.call(this);
+    };
+    socket.once('close', () => {
+      this.#idle.delete(socket);
+      if ((socket as EvictedSocket)[EVICTED] === true) this.#evicting -= 1;
+      this.release();
+    });
+    if (this.#effective < this.limit) {
+      this.#effective += 1;
+      this.#handOver();
+    }
+  }
+
+  /**
+   * The OS refused a socket below the budget (EMFILE, ENFILE, ENOBUFS, EADDRNOTAVAIL): something
+   * else holds descriptors or ports. Shrink to what is open now, so connects wait for sockets to
+   * close instead of failing again; `track` grows it back as connects succeed.
+   */
+  exhausted(): void {
+    this.#exhausted += 1;
+    this.#effective = Math.max(1, Math.min(this.#effective, this.#open));
+    this.#evictForWaiters();
+  }
+
+  /** Fails every waiting connect and any later one (the engine is closing). */
+  close(reason: BatchfetchError = new BatchfetchError(ErrorCode.ABORTED, 'connection pool closed')): void {
+    this.#closedReason = reason;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(reason);
+  }
+
+  #take(): void {
+    this.#open += 1;
+    if (this.#open > this.#peak) this.#peak = this.#open;
+  }
+
+  #handOver(): void {
+    while (this.#waiters.length > 0 && this.#open < this.#effective) {
+      this.#take();
+      this.#waiters.shift()!.resolve();
+    }
+  }
+
+  #becameIdle(socket: Socket): void {
+    if (socket.destroyed) return;
+    this.#idle.delete(socket);
+    this.#idle.add(socket);
+    this.#evictForWaiters();
+  }
+
+  /** Closes least recently idle sockets until every waiter has a slot coming. */
+  #evictForWaiters(): void {
+    const wanted = this.#open - this.#effective + this.#waiters.length;
+    while (this.#evicting < wanted && this.#idle.size > 0) {
+      const socket: Socket = this.#idle.values().next().value!;
+      this.#idle.delete(socket);
+      (socket as EvictedSocket)[EVICTED] = true;
+      this.#evicting += 1;
+      this.#evicted += 1;
+      // undici sees an idle socket close, as after its own keep-alive timeout, and drops it.
+      socket.destroy();
+    }
+  }
+}
+
+const EVICTED = Symbol('evicted');
+type EvictedSocket = Socket & { [EVICTED]?: true };
+
+export { SocketBudget };
+export type { SocketBudgetStats };
