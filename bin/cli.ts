@@ -3,6 +3,7 @@ import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
 import { localSqsCommand, LOCAL_SQS_USAGE } from './commands/local-sqs.ts';
 import { runCommand, RUN_USAGE } from './commands/run.ts';
 import { workerCommand, WORKER_USAGE } from './commands/worker.ts';
+import { describeOptionError } from './fetch-flags.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
@@ -45,7 +46,8 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError || error instanceof InvalidOptionError) {
-    process.stderr.write(`batchfetch: ${error.message}\nRun 'batchfetch --help' for usage.\n`);
+    const message = error instanceof InvalidOptionError ? describeOptionError(error) : error.message;
+    process.stderr.write(`batchfetch: ${message}\nRun 'batchfetch --help' for usage.\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`batchfetch: the run could not complete: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,10 +1,12 @@
-import type { FetchEngineOptions } from '../lib/index.ts';
+import { readFileSync } from 'node:fs';
+import type { FetchEngineOptions, InvalidOptionError } from '../lib/index.ts';
 import { integerFlag, UsageError } from './usage-error.ts';
 
 /** The fetch flags `run` and `worker` share (parseArgs option specs). */
 const FETCH_FLAGS = {
   concurrency: { type: 'string' },
   'per-origin': { type: 'string' },
+  'max-sockets': { type: 'string' },
   timeout: { type: 'string' },
   'connect-timeout': { type: 'string' },
   retries: { type: 'string' },
@@ -12,17 +14,36 @@ const FETCH_FLAGS = {
   'max-redirects': { type: 'string' },
   body: { type: 'string' },
   'allow-network': { type: 'string', multiple: true },
+  'ca-file': { type: 'string' },
 } as const;
+
+/** The flag behind each engine option, so an option error names what the user typed. */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  concurrency: '--concurrency',
+  perOrigin: '--per-origin',
+  maxSockets: '--max-sockets',
+  timeoutMs: '--timeout',
+  connectTimeoutMs: '--connect-timeout',
+  retries: '--retries',
+  maxBodyBytes: '--max-bytes',
+  maxRedirects: '--max-redirects',
+  bodyMode: '--body',
+  allowNetworks: '--allow-network',
+  ca: '--ca-file',
+};
 
 const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 64)
   --per-origin N         connections per origin at most (default 16)
+  --max-sockets N        sockets open at once across all origins (default: the open-file
+                         limit less a reserve, 896 under ulimit -n 1024)
   --timeout MS           deadline of one attempt (default 30000)
   --connect-timeout MS   TCP/TLS connect timeout (default 10000)
   --retries N            retries after the first attempt (default 2)
   --max-bytes N          decoded body bytes per response at most (default 10485760)
   --max-redirects N      redirects followed at most (default 5)
   --body MODE            discard | hash | keep (default discard)
-  --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)`;
+  --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
+  --ca-file FILE         also trust the CA certificates (PEM) in FILE`;
 
 type FetchFlagValues = { [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[K] extends { multiple: true } ? string[] : string };
 
@@ -33,6 +54,7 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
   return {
     concurrency: integerFlag('concurrency', values.concurrency, 1, 4096),
     perOrigin: integerFlag('per-origin', values['per-origin'], 1, 4096),
+    maxSockets: integerFlag('max-sockets', values['max-sockets'], 1, 1_000_000),
     timeoutMs: integerFlag('timeout', values.timeout, 1, 900_000),
     connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], 1, 900_000),
     retries: integerFlag('retries', values.retries, 0, 10),
@@ -40,7 +62,23 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     maxRedirects: integerFlag('max-redirects', values['max-redirects'], 0, 20),
     bodyMode: body as 'discard' | 'hash' | 'keep',
     allowNetworks: values['allow-network'] ?? [],
+    ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
   };
 }
 
-export { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE };
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca-file: cannot read '${path}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** An engine option error in the words of the command line: `concurrency` becomes `--concurrency`. */
+function describeOptionError(error: InvalidOptionError): string {
+  const flagOf = (name: string) => FLAG_OF_OPTION[name] ?? `\`${name}\``;
+  const expected = error.expected.replace(/`(\w+)`/g, (_quoted, name: string) => flagOf(name));
+  return `${flagOf(error.option)} expects ${expected}, got '${String(error.received)}'`;
+}
+
+export { describeOptionError, engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE };

@@ -81,10 +81,17 @@ class BatchfetchError extends Error {
  */
 class InvalidOptionError extends TypeError {
   readonly code = 'INVALID_OPTION';
+  /** The engine option's name, so a command line can name its own flag instead. */
+  readonly option: string;
+  readonly expected: string;
+  readonly received: unknown;
 
   constructor(option: string, expected: string, received: unknown) {
     super(`Expected \`${option}\` to be ${expected}, got \`${String(received)}\` (${typeof received})`);
     this.name = 'InvalidOptionError';
+    this.option = option;
+    this.expected = expected;
+    this.received = received;
   }
 }
 

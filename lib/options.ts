@@ -96,8 +96,8 @@ function integerIn(option: string, value: number, min: number, max: number, why 
 /** Says where the upper bound of `concurrency` comes from, naming both values. */
 function budgetNote(options: FetchEngineOptions, resolved: ResolvedEngineOptions): string {
   return options.maxSockets === undefined
-    ? ` (the connection budget \`maxSockets\` is ${resolved.maxSockets}, derived from the open-file limit ${resolved.descriptorLimit})`
-    : ` (at most the connection budget \`maxSockets\`, ${resolved.maxSockets})`;
+    ? ` (every request in flight holds a socket, and the connection budget \`maxSockets\` is ${resolved.maxSockets}: the open-file limit ${resolved.descriptorLimit} less a reserve)`
+    : ` (every request in flight holds a socket, and the connection budget \`maxSockets\` is ${resolved.maxSockets})`;
 }
 
 /** Fills defaults and validates every option at once, before anything is started. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.ts';
 import type { FetchEngineOptions } from '../options.ts';
 import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
@@ -54,6 +55,18 @@ class EnvReader {
     return text as T;
   }
 
+  /** The text of the file a variable names (read at cold start), e.g. a CA bundle in a layer. */
+  file(name: string): string | undefined {
+    const path = this.text(name);
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      this.problems.push(`${name} must name a readable file, got '${path}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  }
+
   list(name: string): string[] {
     return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
@@ -75,8 +88,12 @@ function defined<T extends object>(object: T): T {
 function readConsumerConfig(env: Env = process.env): ConsumerConfig {
   const read = new EnvReader(env);
   const engine = defined<FetchEngineOptions>({
-    concurrency: read.integer('FETCH_CONCURRENCY', 1, 900),
-    perOrigin: read.integer('FETCH_PER_ORIGIN', 1, 900),
+    // The engine also checks concurrency against the connection budget (FETCH_MAX_SOCKETS, or
+    // Lambda's 1,024 descriptors less a reserve: 896).
+    concurrency: read.integer('FETCH_CONCURRENCY', 1, 4_096),
+    perOrigin: read.integer('FETCH_PER_ORIGIN', 1, 4_096),
+    maxSockets: read.integer('FETCH_MAX_SOCKETS', 1, 1_000_000),
+    ca: read.file('FETCH_CA_FILE'),
     timeoutMs: read.integer('FETCH_TIMEOUT_MS', 1, 900_000),
     connectTimeoutMs: read.integer('FETCH_CONNECT_TIMEOUT_MS', 1, 900_000),
     retries: read.integer('FETCH_RETRIES', 0, 10),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { ConfigurationError, readConsumerConfig, readEnqueueConfig } from '../../lib/index.ts';
 
 describe('configuration from environment variables', () => {
@@ -41,9 +42,20 @@ describe('configuration from environment variables', () => {
     const read = () => readConsumerConfig({ FETCH_CONCURRENCY: 'many', MAX_CONTINUATION_HOPS: '16', FETCH_BODY_MODE: 'print', STORE_BODIES: 'yes' });
 
     expect(read).toThrow(ConfigurationError);
-    expect(read).toThrow("invalid configuration: FETCH_CONCURRENCY must be an integer from 1 to 900, got 'many'; "
+    expect(read).toThrow("invalid configuration: FETCH_CONCURRENCY must be an integer from 1 to 4096, got 'many'; "
       + "FETCH_BODY_MODE must be one of discard, hash, keep, got 'print'; MAX_CONTINUATION_HOPS must be an integer from 0 to 10, got '16'; "
       + "STORE_BODIES must be one of true, false, 1, 0, got 'yes'");
+  });
+
+  test('FETCH_MAX_SOCKETS sets the connection budget and FETCH_CA_FILE names a PEM file read at cold start', () => {
+    const caFile = fileURLToPath(new URL('../fixtures/private-ca.crt', import.meta.url));
+
+    const config = readConsumerConfig({ FETCH_MAX_SOCKETS: '500', FETCH_CA_FILE: caFile });
+
+    expect(config.engine.maxSockets).toBe(500);
+    expect(config.engine.ca).toContain('-----BEGIN CERTIFICATE-----');
+    expect(() => readConsumerConfig({ FETCH_CA_FILE: '/nonexistent/ca.pem' }))
+      .toThrow("invalid configuration: FETCH_CA_FILE must name a readable file, got '/nonexistent/ca.pem' (ENOENT)");
   });
 
   test('the enqueuer needs QUEUE_URL', () => {

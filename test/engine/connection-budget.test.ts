@@ -68,7 +68,7 @@ describe('the connection budget (sockets open across all origins)', () => {
 
   test('concurrency above the budget is refused at once, naming both values', () => {
     expect(() => localEngine({ concurrency: 100, maxSockets: 50 }))
-      .toThrow('Expected `concurrency` to be an integer from 1 to 50 (at most the connection budget `maxSockets`, 50), got `100` (number)');
+      .toThrow('Expected `concurrency` to be an integer from 1 to 50 (every request in flight holds a socket, and the connection budget `maxSockets` is 50), got `100` (number)');
   });
 
   test('the default budget comes from the open-file limit, and a concurrency above it names both', async () => {
@@ -76,7 +76,7 @@ describe('the connection budget (sockets open across all origins)', () => {
     expect(report.descriptorLimit).toBe(300);
     expect(report.maxSockets).toBe(172);
     await expect(fetchUnderDescriptorLimit(300, { port: server.port, origins: 1, urlsPerOrigin: 1, concurrency: 200 }))
-      .rejects.toThrow('Expected `concurrency` to be an integer from 1 to 172 (the connection budget `maxSockets` is 172, derived from the open-file limit 300), got `200`');
+      .rejects.toThrow('Expected `concurrency` to be an integer from 1 to 172 (every request in flight holds a socket, and the connection budget `maxSockets` is 172: the open-file limit 300 less a reserve), got `200`');
   });
 });
 
