@@ -59,6 +59,8 @@ interface FetchEngineOptions {
   readonly allowNetworks?: readonly string[];
   /** How long resolved addresses are reused, in ms. @default 30_000 */
   readonly dnsTtlMs?: number;
+  /** DNS servers to ask instead of the system's, e.g. `['10.0.0.2', '127.0.0.1:5353']`. @default /etc/resolv.conf */
+  readonly dnsServers?: readonly string[];
   /**
    * Resolves a host name to addresses. @default the OS resolver (`dns.lookup`); replace it to use
    * your own DNS, or in tests.
@@ -76,9 +78,10 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers'>> & {
   readonly signal: AbortSignal | undefined;
   readonly dnsResolve: Resolver | undefined;
+  readonly dnsServers: readonly string[] | undefined;
   readonly ca: readonly string[];
   /** The open-file limit the default budget was derived from. */
   readonly descriptorLimit: number;
@@ -128,6 +131,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     userAgent: options.userAgent ?? 'batchfetch/0.1',
     signal: options.signal,
     dnsResolve: options.dnsResolve,
+    dnsServers: options.dnsServers,
     random: options.random ?? Math.random,
     sleep: options.sleep ?? sleep,
   };

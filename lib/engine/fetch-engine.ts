@@ -7,6 +7,7 @@ import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
 import { DestinationGuard } from '../net/destination-guard.ts';
 import { createSafeConnector } from '../net/safe-connector.ts';
+import { SystemResolver } from '../net/system-resolver.ts';
 import { SocketBudget, type SocketBudgetStats } from '../net/socket-budget.ts';
 import { TlsSessionStore } from '../net/tls-sessions.ts';
 import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
@@ -59,7 +60,7 @@ class FetchEngine {
     const dns = new DnsCache({
       ttlMs: resolved.dnsTtlMs,
       timeoutMs: resolved.connectTimeoutMs,
-      ...(resolved.dnsResolve ? { resolve: resolved.dnsResolve } : {}),
+      resolve: resolved.dnsResolve ?? new SystemResolver(resolved.dnsServers ? { servers: resolved.dnsServers } : {}).resolve,
     });
     this.#guard = new DestinationGuard(createDestinationPolicy({ allowNetworks: resolved.allowNetworks }), dns);
     this.#budget = new SocketBudget(resolved.maxSockets);

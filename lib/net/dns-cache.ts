@@ -1,31 +1,32 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import { SystemResolver, type DnsAnswer } from './system-resolver.ts';
 
-type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+/** Resolves a host name: the addresses, or an answer that also says how long it may be reused. */
+type Resolver = (hostname: string) => Promise<LookupAddress[] | DnsAnswer>;
 
 interface DnsCacheOptions {
-  /** How long a successful answer is reused, in ms. @default 30_000 */
+  /** Longest reuse of an answer, in ms; a shorter TTL in the answer wins. @default 30_000 */
   readonly ttlMs?: number;
+  /** How long "no such name" is remembered, in ms (RFC 2308 negative caching). @default min(ttlMs, 30_000) */
+  readonly negativeTtlMs?: number;
   /** Upper bound on one resolution, in ms (getaddrinfo itself cannot be cancelled). @default 5_000 */
   readonly timeoutMs?: number;
   /** Entries kept at most; the oldest are dropped first. @default 10_000 */
   readonly maxEntries?: number;
-  /** Injected for tests; defaults to the OS resolver (`dns.lookup`, all addresses). */
+  /** Injected for tests or a custom DNS; defaults to `SystemResolver` (c-ares, /etc/hosts, getaddrinfo fallback). */
   readonly resolve?: Resolver;
   readonly now?: () => number;
 }
 
+/** An answer's TTL below this is raised to it: a TTL of 0 would mean one query per connection. */
+const MIN_TTL_MS = 1_000;
+
 interface Entry {
-  readonly expiresAt: number;
+  expiresAt: number;
   readonly addresses: Promise<LookupAddress[]>;
   /** The answer, once it arrived. */
   settled?: readonly LookupAddress[];
 }
-
-const osResolve: Resolver = (hostname) =>
-  new Promise((resolve, reject) => {
-    dnsLookup(hostname, { all: true, order: 'verbatim' }, (error, addresses) =>
-      error ? reject(error) : resolve(addresses));
-  });
 
 class DnsTimeoutError extends Error {
   readonly code = 'EAI_AGAIN';
@@ -35,12 +36,15 @@ class DnsTimeoutError extends Error {
 }
 
 /**
- * A shared DNS cache: concurrent lookups of one name share a single resolution, answers are reused
- * for `ttlMs`, failures are not cached (the next request asks again).
+ * A shared DNS cache: concurrent lookups of one name share a single resolution; answers are reused
+ * for their TTL (at most `ttlMs`, at least 1 s); "no such name" is remembered for `negativeTtlMs`;
+ * other failures are not cached (the next request asks again). Bounded: at most `maxEntries`
+ * names, the oldest dropped first, so memory follows the hosts in use, not every host seen.
  */
 class DnsCache {
   readonly #entries = new Map<string, Entry>();
   readonly #ttlMs: number;
+  readonly #negativeTtlMs: number;
   readonly #timeoutMs: number;
   readonly #maxEntries: number;
   readonly #resolve: Resolver;
@@ -48,10 +52,15 @@ class DnsCache {
 
   constructor(options: DnsCacheOptions = {}) {
     this.#ttlMs = options.ttlMs ?? 30_000; // 30 s
+    this.#negativeTtlMs = options.negativeTtlMs ?? Math.min(this.#ttlMs, 30_000); // 30 s
     this.#timeoutMs = options.timeoutMs ?? 5_000; // 5 s
     this.#maxEntries = options.maxEntries ?? 10_000;
-    this.#resolve = options.resolve ?? osResolve;
+    this.#resolve = options.resolve ?? new SystemResolver().resolve;
     this.#now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 
   lookup(hostname: string): Promise<LookupAddress[]> {
@@ -59,14 +68,23 @@ class DnsCache {
     const cached = this.#entries.get(hostname);
     if (cached && cached.expiresAt > now) return cached.addresses;
 
-    const addresses = this.#resolveWithTimeout(hostname);
+    const answer = this.#resolveWithTimeout(hostname);
+    const addresses = answer.then((resolved) => (Array.isArray(resolved) ? resolved : resolved.addresses));
+    if (cached) this.#entries.delete(hostname);
     if (this.#entries.size >= this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
     const entry: Entry = { expiresAt: now + this.#ttlMs, addresses };
     this.#entries.set(hostname, entry);
-    addresses.then((answer) => { entry.settled = answer; }, () => {
-      if (this.#entries.get(hostname) === entry) this.#entries.delete(hostname);
+    answer.then((resolved) => {
+      entry.settled = Array.isArray(resolved) ? resolved : resolved.addresses;
+      const ttlMs = Array.isArray(resolved) ? undefined : resolved.ttlMs;
+      if (ttlMs !== undefined) entry.expiresAt = Math.min(entry.expiresAt, this.#now() + Math.max(MIN_TTL_MS, ttlMs));
+    }, (error: unknown) => {
+      if (this.#entries.get(hostname) !== entry) return;
+      const code = (error as { code?: string } | null)?.code;
+      if (code === 'ENOTFOUND' || code === 'ENODATA') entry.expiresAt = this.#now() + this.#negativeTtlMs;
+      else this.#entries.delete(hostname);
     });
     return addresses;
   }
@@ -77,7 +95,7 @@ class DnsCache {
     return cached && cached.expiresAt > this.#now() ? cached.settled : undefined;
   }
 
-  #resolveWithTimeout(hostname: string): Promise<LookupAddress[]> {
+  #resolveWithTimeout(hostname: string): Promise<LookupAddress[] | DnsAnswer> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new DnsTimeoutError()), this.#timeoutMs);
       this.#resolve(hostname).then(
