@@ -80,7 +80,7 @@ describe('batchfetch run (the local run, in a child process)', () => {
     [['run'], 'run expects exactly one FILE (use - for stdin)'],
     [['run', '-', '--concurrency', 'lots'], "--concurrency expects an integer from 1 to 4096, got 'lots'"],
     [['run', '-', '--body', 'print'], "--body expects discard, hash or keep, got 'print'"],
-    [['run', '-', '--allow-network', 'everything'], 'Expected `allowNetworks` to be a list of CIDRs'],
+    [['run', '-', '--allow-network', 'everything'], "--allow-network expects a list of CIDRs such as 127.0.0.0/8 or ::1/128, got 'everything'"],
     [['run', '/no/such/file'], 'cannot read /no/such/file: ENOENT'],
     [['fly'], "unknown command 'fly'"],
   ])('%j is a usage error: exit 2 with a clear message', async (args, message) => {
