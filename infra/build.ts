@@ -9,6 +9,16 @@ import { FUNCTIONS, sharedBuildOptions } from './bundling.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// `node infra/build.ts --function NAME --outfile FILE`: one function only (the CDK bundling, which
+// runs synchronously and so cannot use esbuild plugins in-process).
+const only = process.argv.indexOf('--function');
+if (only !== -1) {
+  const name = process.argv[only + 1]!;
+  const outfile = process.argv[process.argv.indexOf('--outfile') + 1]!;
+  await build({ ...sharedBuildOptions, entryPoints: [`${root}functions/${name}/index.ts`], outfile });
+  process.exit(0);
+}
+
 await Promise.all([
   build({ ...sharedBuildOptions, entryPoints: [`${root}bin/cli.ts`], outfile: `${root}dist/cli/batchfetch.mjs` }),
   ...FUNCTIONS.map((name) => build({

@@ -1,15 +1,15 @@
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
-import { buildSync } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedBuildOptions, type FunctionName } from './bundling.ts';
+import type { FunctionName } from './bundling.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * A function's code, bundled by CDK with this project's one esbuild configuration (the same as
- * `npm run build`), locally: no Docker. The asset hash is the bundle's, so an unchanged bundle is
+ * `npm run build`, through infra/build.ts), locally: no Docker. The asset hash is the bundle's, so an unchanged bundle is
  * not uploaded again.
  */
 function functionCode(name: FunctionName): Code {
@@ -20,7 +20,10 @@ function functionCode(name: FunctionName): Code {
       image: DockerImage.fromRegistry('public.ecr.aws/lambda/nodejs:24'),
       local: {
         tryBundle(outputDir: string): boolean {
-          buildSync({ ...sharedBuildOptions, entryPoints: [join(ROOT, 'functions', name, 'index.ts')], outfile: join(outputDir, 'index.mjs') });
+          // The build runs in a child process: CDK bundles synchronously, and esbuild's synchronous
+          // API cannot run the plugins of the shared configuration.
+          const built = spawnSync(process.execPath, [join(ROOT, 'infra/build.ts'), '--function', name, '--outfile', join(outputDir, 'index.mjs')], { stdio: 'inherit' });
+          if (built.status !== 0) throw new Error(`bundling ${name} failed (exit ${built.status})`);
           return true;
         },
       },

@@ -11,3 +11,14 @@ declare module 'undici/lib/core/connect.js' {
   const build: typeof buildConnector;
   export default build;
 }
+
+declare module 'undici/lib/dispatcher/pool.js' {
+  import type { Pool } from 'undici';
+  const PoolClass: typeof Pool;
+  export default PoolClass;
+}
+
+declare module 'undici/lib/core/symbols.js' {
+  const symbols: { readonly kConnected: symbol; readonly kBusy: symbol; readonly kPending: symbol };
+  export default symbols;
+}

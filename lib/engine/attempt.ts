@@ -139,7 +139,7 @@ function headerText(value: string | string[] | undefined): string | undefined {
  * `ABORTED`, and undici aborts the request when it reaches a socket.
  */
 function runAttempt(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<Dispatcher, 'dispatch'>,
   options: Dispatcher.DispatchOptions,
   settings: AttemptSettings,
   scope: CancelScope,

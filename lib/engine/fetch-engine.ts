@@ -1,5 +1,3 @@
-import type { Agent as UndiciAgent } from 'undici';
-import { Agent } from '../net/undici-core.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getCACertificates } from 'node:tls';
 import { createBudgetedConnector } from '../net/budgeted-connector.ts';
@@ -7,6 +5,7 @@ import { DnsCache } from '../net/dns-cache.ts';
 import { createDestinationPolicy } from '../net/destination-policy.ts';
 import { DestinationGuard } from '../net/destination-guard.ts';
 import { createSafeConnector } from '../net/safe-connector.ts';
+import { OriginPools } from '../net/origin-pools.ts';
 import { SystemResolver } from '../net/system-resolver.ts';
 import { SocketBudget, type SocketBudgetStats } from '../net/socket-budget.ts';
 import { TlsSessionStore } from '../net/tls-sessions.ts';
@@ -30,7 +29,7 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 const MAX_TLS_SESSIONS = 2_048;
 
 /**
- * One fetch engine per run or Lambda cold start: one keep-alive connection pool (undici Agent)
+ * One fetch engine per run or Lambda cold start: keep-alive connection pools (undici, one per origin)
  * under one connection budget, one DNS cache and one global concurrency limit shared by every caller. Callers count results
  * (RunStats, EMF metrics) where they need them.
  *
@@ -43,7 +42,7 @@ const MAX_TLS_SESSIONS = 2_048;
  */
 class FetchEngine {
   readonly options: ResolvedEngineOptions;
-  readonly #agent: UndiciAgent;
+  readonly #agent: OriginPools;
   readonly #guard: DestinationGuard;
   readonly #budget: SocketBudget;
   readonly #limit: Semaphore;
@@ -74,7 +73,7 @@ class FetchEngine {
         maxSessions: MAX_TLS_SESSIONS,
       },
     });
-    this.#agent = new Agent({
+    this.#agent = new OriginPools({
       connect: createBudgetedConnector(safeConnect, { budget: this.#budget, giveUpAfterMs: resolved.timeoutMs }),
       connections: resolved.perOrigin,
       // Pipelining lets one hostile response poison the next on a shared socket (undici SECURITY.md).
@@ -86,7 +85,7 @@ class FetchEngine {
       keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
       headersTimeout: resolved.headersTimeoutMs,
       bodyTimeout: resolved.bodyIdleTimeoutMs,
-    });
+    }, resolved.maxSockets);
     this.#limit = new Semaphore(resolved.concurrency);
     this.#attemptSettings = {
       timeoutMs: resolved.timeoutMs,
@@ -98,9 +97,9 @@ class FetchEngine {
     this.#defaultContext = this.#makeContext(resolved.signal);
   }
 
-  /** Sockets open now and at peak, evictions and waits of the connection budget. */
-  get socketStats(): SocketBudgetStats {
-    return this.#budget.stats;
+  /** Sockets open now and at peak, evictions and waits of the connection budget; pools alive. */
+  get socketStats(): SocketBudgetStats & { readonly pools: number } {
+    return { ...this.#budget.stats, pools: this.#agent.size };
   }
 
   /** Requests currently holding a concurrency permit. */

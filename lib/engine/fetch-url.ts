@@ -14,7 +14,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CROSS_ORIGIN_STRIPPED = ['authorization', 'cookie', 'proxy-authorization'];
 
 interface FetchContext {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: Pick<Dispatcher, 'dispatch'>;
   /** Refuses blocked destinations known without I/O before undici sees them. */
   readonly guard: Pick<DestinationGuard, 'refusal'>;
   readonly options: ResolvedEngineOptions;

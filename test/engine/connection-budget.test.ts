@@ -66,6 +66,18 @@ describe('the connection budget (sockets open across all origins)', () => {
     expect(engine.socketStats.peak).toBeLessThanOrEqual(3);
   });
 
+  test('state follows the budget, not the origins seen: pools alive stay within maxSockets + concurrency', async () => {
+    const engine = localEngine({ concurrency: 8, maxSockets: 8, dnsResolve: loopbackResolver });
+    const requests = Array.from({ length: 300 }, (_, i) => ({ url: `http://o${i % 100}.test:${server.port}/fast?i=${i}` }));
+
+    const results = await fetchAllOf(engine, requests);
+
+    expect(results.filter((r) => !r.ok)).toStrictEqual([]);
+    // A pool is kept while it has a socket (at most maxSockets) or a request waiting for one.
+    expect(engine.socketStats.pools).toBeLessThanOrEqual(8 + 8);
+    expect(engine.socketStats.pools).toBeLessThan(100);
+  });
+
   test('concurrency above the budget is refused at once, naming both values', () => {
     expect(() => localEngine({ concurrency: 100, maxSockets: 50 }))
       .toThrow('Expected `concurrency` to be an integer from 1 to 50 (every request in flight holds a socket, and the connection budget `maxSockets` is 50), got `100` (number)');

@@ -1,0 +1,82 @@
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+import { kBusy, kConnected, kPending, Pool } from './undici-core.ts';
+
+/** A pool with the state undici keeps under symbols (the same fields its Agent reads). */
+type PoolState = UndiciPool & Record<symbol, unknown>;
+
+/** Given to `destroy` of a retired pool, so undici does not build a new error (and stack) per client. */
+const RETIRED = Object.assign(new Error('connection pool retired: its origin has no connection left'), { code: 'UND_ERR_DESTROYED' });
+
+/**
+ * One undici `Pool` per origin, created on first use. It does what undici's `Agent` does for
+ * HTTP/1.1, minus the costs that show at thousands of origins (measured in a profile of 1,000
+ * origins under an 896-socket budget, where most requests need a new connection):
+ * - the Agent closes a pool as soon as its last socket closes and builds a new one for the next
+ *   request (a 2,048-slot queue and a deep clone of the options each time), then scans every
+ *   pool's key (`closeClientIfUnused` in lib/dispatcher/agent.js: O(origins) per closed socket);
+ * - closing a pool creates a `ClientDestroyedError`, stack trace included, for each client.
+ * Here unused pools are kept, up to `maxPools`; past that the oldest pool without a connection or
+ * request is destroyed with one shared error. A pool in use is never retired, so the pools alive
+ * are at most `maxPools` plus those whose requests wait for a socket (at most the concurrency):
+ * memory follows the budget, not the origins seen.
+ */
+class OriginPools {
+  /** In creation order; a pool found in use when retiring is moved to the end. */
+  readonly #pools = new Map<string, PoolState>();
+  readonly #options: UndiciPool.Options;
+  readonly #maxPools: number;
+
+  constructor(options: UndiciPool.Options, maxPools: number) {
+    this.#options = options;
+    this.#maxPools = maxPools;
+  }
+
+  /** Pools alive now. */
+  get size(): number {
+    return this.#pools.size;
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = options.origin as string;
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      // Make room first, so the pool about to take this request is never the one retired.
+      if (this.#pools.size >= this.#maxPools) this.#retireOne();
+      pool = new Pool(origin, this.#options) as PoolState;
+      this.#pools.set(origin, pool);
+    }
+    return pool.dispatch(options, handler);
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+
+  async destroy(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.destroy()));
+  }
+
+  /** Destroys the oldest pool that has no connection and no request, if there is one. */
+  #retireOne(): void {
+    let looked = 0;
+    for (const [origin, pool] of this.#pools) {
+      if (looked++ >= this.#pools.size) return;
+      this.#pools.delete(origin);
+      if (isUnused(pool)) {
+        void pool.destroy(RETIRED);
+        return;
+      }
+      this.#pools.set(origin, pool); // in use: look at it again last
+    }
+  }
+}
+
+function isUnused(pool: PoolState): boolean {
+  return (pool[kConnected] as number) === 0 && pool[kBusy] !== true && (pool[kPending] as number) === 0;
+}
+
+export { OriginPools };
