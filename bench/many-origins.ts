@@ -20,6 +20,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1); // 0.1 for a quick look
 const MILLION = Number(process.env.BENCH_MILLION ?? 1_000_000);
 const MILLION_ORIGINS = Number(process.env.BENCH_MILLION_ORIGINS ?? 100_000);
 const CPU_CORE = cpus().length > 1 ? '1' : '0';
+/** `million` runs only the million-URL scenario. */
+const ONLY = process.env.BENCH_ONLY;
 
 interface Run {
   readonly client: string;
@@ -35,7 +37,7 @@ interface Run {
 interface Client {
   readonly name: string;
   /** The command that fetches every URL of `list`; its stdout is handed to `parse`. */
-  command(list: string, concurrency: number, tls: boolean, dir: string): string[];
+  command(list: string, concurrency: number, tls: boolean, dir: string, perOrigin: number): string[];
   parse(stdout: string, dir: string): { ok: number; failures: Record<string, number> };
   /** Most requests in flight this client supports (curl's --parallel-max stops at 300). */
   readonly maxConcurrency?: number;
@@ -43,8 +45,8 @@ interface Client {
 
 const batchfetch: Client = {
   name: 'batchfetch run',
-  command: (list, concurrency, tls, dir) => [join(ROOT, 'bin/batchfetch.js'), 'run', list, '--allow-network', '127.0.0.0/8',
-    '--concurrency', String(concurrency), '--out', join(dir, 'results.jsonl'), '--quiet', '--summary-json', join(dir, 'summary.json'),
+  command: (list, concurrency, tls, dir, perOrigin) => [join(ROOT, 'bin/batchfetch.js'), 'run', list, '--allow-network', '127.0.0.0/8',
+    '--concurrency', String(concurrency), '--per-origin', String(perOrigin), '--out', join(dir, 'results.jsonl'), '--quiet', '--summary-json', join(dir, 'summary.json'),
     ...(tls ? ['--ca-file', CA] : [])],
   parse(_stdout, dir) {
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { ok: number; outcomes: Record<string, number> };
@@ -73,6 +75,12 @@ const curl: Client = {
     for (const code of codes) if (code !== '200') failures[`HTTP_${code}`] = (failures[`HTTP_${code}`] ?? 0) + 1;
     return { ok: codes.filter((code) => code === '200').length, failures };
   },
+};
+
+const scrapy: Client = {
+  name: 'Scrapy',
+  command: (list, concurrency, _tls, dir) => [PYTHON, join(ROOT, 'bench/clients/url_list_scrapy.py'), list, String(concurrency), join(dir, 'scrapy.jsonl')],
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
 };
 
 const aiohttp: Client = {
@@ -133,9 +141,10 @@ function descendantFds(pid: number): number {
   return total;
 }
 
-async function runClient(client: Client, list: string, urls: number, concurrency: number, tls: boolean, hosts: string, dir: string): Promise<Run> {
+async function runClient(client: Client, list: string, urls: number, scenario: Scenario, hosts: string, dir: string): Promise<Run> {
+  const { concurrency, tls } = scenario;
   const timing = join(dir, 'time.txt');
-  const inner = ['/usr/bin/time', '-o', timing, '-f', '%e %U %S %M', 'taskset', '-c', CPU_CORE, ...client.command(list, concurrency, tls, dir)];
+  const inner = ['/usr/bin/time', '-o', timing, '-f', '%e %U %S %M', 'taskset', '-c', CPU_CORE, ...client.command(list, concurrency, tls, dir, scenario.perOrigin ?? 16)];
   const script = `mount --bind "$0" /etc/hosts && ulimit -n ${DESCRIPTORS} && exec "$@"`;
   const child = spawn('unshare', ['-m', 'sh', '-c', script, hosts, ...inner], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -167,6 +176,8 @@ interface Scenario {
   readonly clients: Client[];
   /** URLs of one origin together (a site's sitemap) instead of shuffled across origins. */
   readonly grouped?: boolean;
+  /** batchfetch's --per-origin: 16, as every other client here is configured, unless it runs alone (its default, 6). */
+  readonly perOrigin?: number;
   /** Also run each client with a quarter of the URLs, to separate start-up from the per-URL cost. */
   readonly marginal?: boolean;
 }
@@ -196,8 +207,8 @@ async function runScenario(scenario: Scenario, ports: { http: number; https: num
   const runs: ScenarioResult['runs'] = [];
   for (const client of scenario.clients) {
     if (client.maxConcurrency !== undefined && scenario.concurrency > client.maxConcurrency) continue;
-    const smallRun = scenario.marginal ? await runClient(client, small, smallUrls, scenario.concurrency, scenario.tls, hosts, dir) : undefined;
-    const bigRun = await runClient(client, big, scenario.urls, scenario.concurrency, scenario.tls, hosts, dir);
+    const smallRun = scenario.marginal ? await runClient(client, small, smallUrls, scenario, hosts, dir) : undefined;
+    const bigRun = await runClient(client, big, scenario.urls, scenario, hosts, dir);
     process.stderr.write(`bench: ${scenario.name} / ${client.name}: ok ${bigRun.ok}/${bigRun.urls}, ${Math.round(bigRun.urls / bigRun.wallMs * 1000)} URLs/s, ` +
       `cpu ${Math.round(bigRun.cpuMs)} ms, rss ${bigRun.peakRssMb} MB, fds ${bigRun.peakFds} ${JSON.stringify(bigRun.failures)}\n`);
     runs.push({ big: bigRun, ...(smallRun ? { small: smallRun } : {}) });
@@ -209,6 +220,7 @@ function ensureTools(): void {
   aptInstall(['curl'], () => !existsSync('/usr/bin/curl'));
   aptInstall(['time'], () => !existsSync('/usr/bin/time'));
   aptInstall(['python3-aiohttp'], () => spawnOk(PYTHON, ['-c', 'import aiohttp']) === false);
+  aptInstall(['python3-scrapy'], () => spawnOk(PYTHON, ['-c', 'import scrapy']) === false);
 }
 
 function spawnOk(command: string, args: string[]): boolean {
@@ -229,7 +241,7 @@ async function main(): Promise<void> {
   // only the names their scenario uses (batchfetch parses it once into a map either way).
   const smallHosts = join(dir, 'hosts-1000');
   await writeLines(smallHosts, ['127.0.0.1 localhost', ...Array.from({ length: 1_000 }, (_, i) => `127.0.0.1 o${i}.batchfetch.test`)]);
-  const all = [batchfetch, undiciRequest, curl, aiohttp];
+  const all = [batchfetch, undiciRequest, curl, aiohttp, scrapy];
   const scenarios: Scenario[] = [
     { name: 'many origins, HTTP', origins: 1_000, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: all, marginal: true },
     { name: 'HTTPS, one origin', origins: 1, urls: scaled(20_000), tls: true, path: '/1k', concurrency: 64, clients: all, marginal: true },
@@ -241,11 +253,11 @@ async function main(): Promise<void> {
   ];
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of scenarios) results.push(await runScenario(scenario, ports, smallHosts, dir));
+    for (const scenario of ONLY === 'million' ? [] : scenarios) results.push(await runScenario(scenario, ports, smallHosts, dir));
     if (MILLION > 0) {
       results.push(await runScenario({
         name: `${MILLION.toLocaleString('en')} URLs over ${MILLION_ORIGINS.toLocaleString('en')} origins`, origins: MILLION_ORIGINS, urls: MILLION,
-        tls: false, path: '/1k', concurrency: 256, clients: [batchfetch], grouped: true,
+        tls: false, path: '/1k', concurrency: 256, clients: [batchfetch], grouped: true, perOrigin: 6,
       }, ports, hosts, dir));
     }
   } finally {
@@ -275,8 +287,9 @@ function report(results: ScenarioResult[]): void {
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/many-origins.md'), text);
-  writeFileSync(join(ROOT, 'bench/results/many-origins.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const name = ONLY ? `many-origins-${ONLY}` : 'many-origins';
+  writeFileSync(join(ROOT, `bench/results/${name}.md`), text);
+  writeFileSync(join(ROOT, `bench/results/${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
 }
 
 await main();

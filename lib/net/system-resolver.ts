@@ -98,18 +98,27 @@ class SystemResolver {
   }
 }
 
-/** hosts(5): an address, then names, `#` comments. */
+/**
+ * hosts(5): an address, then names, `#` comments. Names with the same single address share one
+ * answer array, so a large file (container images, test rigs with thousands of names) costs
+ * little more than its names.
+ */
 function parseHostsFile(text: string): Map<string, LookupAddress[]> {
   const hosts = new Map<string, LookupAddress[]>();
+  const shared = new Map<string, LookupAddress[]>();
   for (const line of text.split('\n')) {
     const [address, ...names] = line.replace(/#.*/, '').trim().split(/\s+/);
     if (!address || names.length === 0) continue;
-    const family = address.includes(':') ? 6 : 4;
+    let single = shared.get(address);
+    if (!single) {
+      single = [{ address, family: address.includes(':') ? 6 : 4 }];
+      shared.set(address, single);
+    }
     for (const name of names) {
       const key = name.toLowerCase();
-      const list = hosts.get(key) ?? [];
-      if (!list.some((entry) => entry.address === address)) list.push({ address, family });
-      hosts.set(key, list);
+      const list = hosts.get(key);
+      if (!list) hosts.set(key, single);
+      else if (!list.some((entry) => entry.address === address)) hosts.set(key, [...list, single[0]!]);
     }
   }
   return hosts;

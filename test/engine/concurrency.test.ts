@@ -1,18 +1,13 @@
 import type { FetchRequest } from '../../lib/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
-import { TestServer, type Route } from '../support/test-server.ts';
-
-/** Answers after `ms`, so requests overlap. */
-const slow = (ms: number): Route => (_req, res) => {
-  setTimeout(() => res.end('slow'), ms);
-};
+import { routes, TestServer } from '../support/test-server.ts';
 
 describe('bounded concurrency and connection pooling', () => {
   let server: TestServer;
 
   beforeEach(async () => {
-    server = await TestServer.start({ '/slow': slow(20), '/fast': (_req, res) => res.end('f') });
+    server = await TestServer.start({ '/slow': routes.slow(20), '/fast': (_req, res) => res.end('f') });
   });
 
   afterEach(async () => {

@@ -1,12 +1,7 @@
 import type { FetchRequest, FetchResult } from '../../lib/index.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
 import { fetchUnderDescriptorLimit } from '../support/fd-limited-child.ts';
-import { TestServer, type Route } from '../support/test-server.ts';
-
-/** Answers after `ms`, so requests overlap. */
-const slow = (ms: number): Route => (_req, res) => {
-  setTimeout(() => res.end('slow'), ms);
-};
+import { routes, TestServer } from '../support/test-server.ts';
 
 /** Every `oN.test` host name resolves to the loopback server. */
 const loopbackResolver = async () => [{ address: '127.0.0.1', family: 4 }];
@@ -21,7 +16,7 @@ describe('the connection budget (sockets open across all origins)', () => {
   let server: TestServer;
 
   beforeEach(async () => {
-    server = await TestServer.start({ '/slow': slow(10), '/fast': (_req, res) => res.end('f') });
+    server = await TestServer.start({ '/slow': routes.slow(10), '/fast': (_req, res) => res.end('f') });
   });
 
   afterEach(async () => {
@@ -96,7 +91,7 @@ describe('many origins under a low descriptor limit (child processes with ulimit
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await TestServer.start({ '/slow': slow(20) });
+    server = await TestServer.start({ '/slow': routes.slow(20) });
   });
 
   afterAll(async () => {

@@ -112,6 +112,10 @@ const routes = {
   },
   /** Never answers. */
   hang: (): Route => () => {},
+  /** Answers after `ms`, so requests overlap. */
+  slow: (ms: number): Route => (_req, res) => {
+    setTimeout(() => res.end('slow'), ms);
+  },
   /** Sends headers, then one byte every `everyMs` for ever (until the client goes). */
   drip: (everyMs: number): Route => (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
