@@ -1,8 +1,8 @@
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
 import { integerFlag, parseCommandArgs } from '../usage-error.ts';
 
-const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
-  Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 until SIGINT/SIGTERM, for
+const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--host ADDR] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
+  Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 (or --host) until SIGINT/SIGTERM, for
   \`batchfetch worker\` and \`enqueue\` with --endpoint. Prints one JSON line: the endpoint and the
   URLs of the queues created with --queue (default port 4566, visibility timeout 30 s), each with
   a dead-letter queue NAME-dlq after --max-receive-count deliveries (default 5).
@@ -13,6 +13,7 @@ async function localSqsCommand(args: string[]): Promise<number> {
     args,
     options: {
       port: { type: 'string' },
+      host: { type: 'string' },
       queue: { type: 'string', multiple: true },
       'visibility-timeout': { type: 'string' },
       'max-receive-count': { type: 'string' },
@@ -24,7 +25,8 @@ async function localSqsCommand(args: string[]): Promise<number> {
     return 0;
   }
   const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], 0, 43_200) ?? 30;
-  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, 0, 65_535) ?? 4566);
+  // Loopback unless asked: whoever reaches this server can add URLs for a worker to fetch.
+  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, 0, 65_535) ?? 4566, parsed.values.host ?? '127.0.0.1');
   const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], 1, 1000) ?? 5;
   const queues: Record<string, string> = {};
   for (const name of parsed.values.queue ?? []) {

@@ -1,5 +1,6 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
+import { listenOnHost } from './listen-on-host.ts';
 
 interface EmbeddedSqs {
   readonly client: SQSClient;
@@ -11,12 +12,13 @@ interface EmbeddedSqs {
 }
 
 /**
- * A real SQS-protocol server (fauxqs) started in this process on 127.0.0.1, and an SDK client
- * for it: the local run makes the same @aws-sdk/client-sqs calls a deployment makes.
+ * A real SQS-protocol server (fauxqs) started in this process, listening on `host` only
+ * (127.0.0.1 unless asked otherwise), and an SDK client for it: the local run makes the same
+ * @aws-sdk/client-sqs calls a deployment makes.
  */
-async function startEmbeddedSqs(port = 0): Promise<EmbeddedSqs> {
-  const server = await startFauxqs({ port, host: '127.0.0.1', logger: false });
-  const endpoint = `http://127.0.0.1:${server.port}`;
+async function startEmbeddedSqs(port = 0, host = '127.0.0.1'): Promise<EmbeddedSqs> {
+  const server = await listenOnHost(host, () => startFauxqs({ port, host, logger: false }));
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   const client = new SQSClient({
     endpoint,
     region: 'us-east-1',
