@@ -46,8 +46,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   #headers: IncomingHttpHeaders | undefined;
   #reader: BodyReader | undefined;
 
-  constructor(settings: AttemptSettings, resolve: (outcome: AttemptOutcome) => void) {
+  readonly #method: string;
+
+  constructor(settings: AttemptSettings, method: string, resolve: (outcome: AttemptOutcome) => void) {
     this.#settings = settings;
+    this.#method = method;
     this.#resolve = resolve;
   }
 
@@ -79,13 +82,23 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     const settings = this.#settings;
     this.#status = statusCode;
     this.#headers = headers;
-    const declared = Number(headers['content-length']);
+    // HEAD, 204 and 304 responses have no body whatever their Content-Length and Content-Encoding
+    // say (RFC 9110 §6.4.1, §8.6, §15.3.5, §15.4.5): body rules do not apply to them.
+    const bodiless = this.#method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    const declared = bodiless ? 0 : Number(headers['content-length']);
     if (declared > settings.maxBodyBytes) {
+      if (settings.discardBodyOf(statusCode)) {
+        // A redirect about to be followed: its body is never read, so its size does not matter.
+        // The exchange ends here and the connection is dropped rather than drained.
+        this.#settle({ status: statusCode, headers, bytes: 0, responseStarted: true });
+        controller.abort(new BatchfetchError(ErrorCode.ABORTED, 'redirect body not read'));
+        return;
+      }
       this.cancel(tooLarge(settings.maxBodyBytes));
       return;
     }
-    const mode = settings.discardBodyOf(statusCode) ? BodyMode.DISCARD : settings.bodyMode;
-    const encoding = settings.decompress ? headerText(headers['content-encoding']) : undefined;
+    const mode = bodiless || settings.discardBodyOf(statusCode) ? BodyMode.DISCARD : settings.bodyMode;
+    const encoding = settings.decompress && !bodiless ? headerText(headers['content-encoding']) : undefined;
     this.#reader = new BodyReader(mode, settings.maxBodyBytes, encoding, {
       onError: (error) => this.cancel(classifyError(error)),
       onDrain: () => controller.resume(),
@@ -145,7 +158,7 @@ function runAttempt(
   scope: CancelScope,
 ): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    const handler = new AttemptHandler(settings, (outcome) => {
+    const handler = new AttemptHandler(settings, options.method, (outcome) => {
       scope.delete(handler);
       resolve(outcome);
     });
