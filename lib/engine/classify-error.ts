@@ -29,7 +29,23 @@ const BY_CODE: Readonly<Record<string, Classification>> = {
   UND_ERR_INVALID_ARG: [ErrorCode.INVALID_REQUEST, 'invalid request'],
   UND_ERR_NOT_SUPPORTED: [ErrorCode.INVALID_REQUEST, 'request not supported'],
   UND_ERR_ABORTED: [ErrorCode.ABORTED, 'request aborted'],
+  UND_ERR_ABORT: [ErrorCode.ABORTED, 'request aborted'],
   UND_ERR_DESTROYED: [ErrorCode.ABORTED, 'connection pool closed'],
+  // undici's "informational" errors close a socket for a reason of its own (idle timeout, reset).
+  UND_ERR_INFO: [ErrorCode.CONNECTION_RESET, 'connection closed'],
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: [ErrorCode.INVALID_REQUEST, 'the content-length header does not match the request body'],
+  UND_ERR_REQ_RETRY: [ErrorCode.HTTP_STATUS, 'retries exhausted'],
+  UND_ERR_RESPONSE: [ErrorCode.HTTP_STATUS, 'unsuccessful response'],
+  UND_ERR_REDIRECT_MAX: [ErrorCode.TOO_MANY_REDIRECTS, 'too many redirects'],
+  UND_ERR_PRX_TLS: [ErrorCode.CONNECT_FAILED, 'proxy connection failed'],
+  UND_ERR_PRX_CONN: [ErrorCode.CONNECT_FAILED, 'proxy connection failed'],
+  UND_ERR_SOCKS5: [ErrorCode.CONNECT_FAILED, 'proxy connection failed'],
+  UND_ERR_BPL_MISSING_UPSTREAM: [ErrorCode.CONNECT_FAILED, 'no upstream'],
+  UND_ERR_MAX_ORIGINS_REACHED: [ErrorCode.RESOURCE_EXHAUSTED, 'too many origins'],
+  UND_ERR_WS_MESSAGE_SIZE_EXCEEDED: [ErrorCode.BODY_TOO_LARGE, 'message too large'],
+  // undici asserts on what the parser hands it (a status line `HTTP/1.1 099` fails
+  // `statusCode >= 100`): from a server's bytes, that is a malformed response.
+  ERR_ASSERTION: [ErrorCode.PROTOCOL_ERROR, 'malformed HTTP response'],
   Z_DATA_ERROR: [ErrorCode.PROTOCOL_ERROR, 'invalid compressed body'],
   Z_BUF_ERROR: [ErrorCode.PROTOCOL_ERROR, 'truncated compressed body'],
   ERR_BROTLI_DECOMPRESSION_FAILED: [ErrorCode.PROTOCOL_ERROR, 'invalid compressed body'],
