@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { consumerConfigProblems } from '../lib/config/env-config.ts';
 
 /** One EventBridge Scheduler schedule that invokes the enqueue function. */
 interface FetchSchedule {
@@ -95,6 +96,10 @@ function validateProps(props: BatchFetcherProps): void {
     const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
   }
+  // The function's own configuration schema, so a bad value fails `cdk synth`, not a cold start.
+  // Files named by variables (FETCH_CA_FILE) exist in the function's environment, not here.
+  const resolvedEnvironment = Object.fromEntries(Object.entries(props.fetchEnvironment ?? {}).filter(([, value]) => !Token.isUnresolved(value)));
+  problems.push(...consumerConfigProblems(resolvedEnvironment, { readFiles: false }).map((problem) => `fetchEnvironment: ${problem}`));
   if (problems.length > 0) throw new Error(`Invalid BatchFetcher props:\n- ${problems.join('\n- ')}`);
 }
 

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { logicalIdOf } from './logical-id.ts';
 import { Architecture, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -29,6 +30,8 @@ const DLQ_RETENTION = Duration.days(14);
 class BatchFetcher extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Failed asynchronous invocations of the enqueue function (schedule firings), with their event. */
+  readonly enqueueFailureQueue: Queue;
   readonly fetchFunction: LambdaFunction;
   readonly enqueueFunction: LambdaFunction;
   readonly resultsBucket: Bucket | undefined;
@@ -39,7 +42,10 @@ class BatchFetcher extends Construct {
     super(scope, id);
     validateProps(props);
     const fetchTimeout = props.fetchTimeout ?? Duration.minutes(5);
-    const namespace = props.metricsNamespace ?? 'Batchfetch';
+    // The values the fetch function gets (fetchEnvironment wins, as it is spread last), so the
+    // alarms and the dashboard read the metrics it actually publishes.
+    const namespace = props.fetchEnvironment?.POWERTOOLS_METRICS_NAMESPACE ?? props.metricsNamespace ?? 'Batchfetch';
+    const service = props.fetchEnvironment?.POWERTOOLS_SERVICE_NAME ?? 'batchfetch';
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -80,7 +86,7 @@ class BatchFetcher extends Construct {
       logGroup: new LogGroup(this, 'FetchBatchLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'batchfetch',
+        POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: namespace,
         CONTINUATION_QUEUE_URL: this.queue.queueUrl,
         ...(this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {}),
@@ -118,6 +124,16 @@ class BatchFetcher extends Construct {
       },
     });
     this.queue.grantSendMessages(this.enqueueFunction);
+    // EventBridge Scheduler invokes the function asynchronously: its retry policy and DLQ only
+    // cover delivering the event. An error the function throws is retried by Lambda (twice) and
+    // then dropped, unless an on-failure destination keeps it
+    // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+    this.enqueueFailureQueue = new Queue(this, 'EnqueueFailureQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+    });
+    this.enqueueFunction.configureAsyncInvoke({ onFailure: new SqsDestination(this.enqueueFailureQueue), retryAttempts: 2 });
     for (const bucket of props.sourceBuckets ?? []) bucket.grantRead(this.enqueueFunction);
 
     acknowledgeReviewedFindings(this);
@@ -126,9 +142,11 @@ class BatchFetcher extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       scheduleDeadLetterQueue: this.schedules.deadLetterQueue,
+      enqueueFailureQueue: this.enqueueFailureQueue,
       fetchFunction: this.fetchFunction,
       enqueueFunction: this.enqueueFunction,
       namespace,
+      service,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),
       errorRatioThreshold: props.errorRatioThreshold ?? 0.5,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
@@ -144,6 +162,10 @@ function acknowledgeReviewedFindings(fetcher: BatchFetcher): void {
       reason: 'The basic execution role only lets the function write its own CloudWatch Logs; every other grant is scoped to this construct\'s queue and bucket.',
     });
   }
+  Validations.of(fetcher.enqueueFailureQueue).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-SQS3',
+    reason: 'This queue is itself the dead-letter destination of the enqueue function\'s failed asynchronous invocations.',
+  });
   if (fetcher.resultsBucket) {
     Validations.of(fetcher.resultsBucket).acknowledge({
       id: 'AwsSolutions::AwsSolutions-S1',

@@ -19,9 +19,13 @@ interface FetchMonitoringProps {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly scheduleDeadLetterQueue: Queue;
+  /** Where the enqueue function's failed asynchronous invocations (schedules) end up. */
+  readonly enqueueFailureQueue: Queue;
   readonly fetchFunction: LambdaFunction;
   readonly enqueueFunction: LambdaFunction;
   readonly namespace: string;
+  /** The `service` dimension the fetch function's metrics carry (its POWERTOOLS_SERVICE_NAME). */
+  readonly service: string;
   readonly maxMessageAge: Duration;
   readonly errorRatioThreshold: number;
   readonly alarmTopic?: ITopic;
@@ -35,7 +39,7 @@ class FetchMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: FetchMonitoringProps) {
     super(scope, id);
     const emf = (metricName: string, statistic = 'Sum', period = Duration.minutes(1)) =>
-      new Metric({ namespace: props.namespace, metricName, dimensionsMap: { service: 'batchfetch' }, statistic, period });
+      new Metric({ namespace: props.namespace, metricName, dimensionsMap: { service: props.service }, statistic, period });
     const alarm = (name: string, description: string, metric: IMetric, threshold: number, evaluationPeriods = 1) => {
       const created = new Alarm(this, name, {
         metric,
@@ -54,6 +58,8 @@ class FetchMonitoring extends Construct {
       props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), 0);
     alarm('ScheduleDeadLetterQueueNotEmpty', 'A scheduled enqueue failed after its retries',
       props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 0);
+    alarm('EnqueueFailuresNotEmpty', 'An asynchronous enqueue invocation (a schedule firing) failed after Lambda\'s retries',
+      props.enqueueFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 0);
     alarm('OldestMessageAge', `The oldest fetch message waits longer than ${props.maxMessageAge.toHumanString()}`,
       props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), props.maxMessageAge.toSeconds(), 2);
     const errorRatio = new MathExpression({

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.ts';
+import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import type { FetchEngineOptions } from '../options.ts';
 import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
 
@@ -25,9 +26,11 @@ interface ConsumerConfig {
 class EnvReader {
   readonly problems: string[] = [];
   readonly #env: Env;
+  readonly #readFiles: boolean;
 
-  constructor(env: Env) {
+  constructor(env: Env, readFiles = true) {
     this.#env = env;
+    this.#readFiles = readFiles;
   }
 
   integer(name: string, min: number, max: number): number | undefined {
@@ -59,6 +62,7 @@ class EnvReader {
   file(name: string): string | undefined {
     const path = this.text(name);
     if (path === undefined) return undefined;
+    if (!this.#readFiles) return undefined;
     try {
       return readFileSync(path, 'utf8');
     } catch (error) {
@@ -86,7 +90,33 @@ function defined<T extends object>(object: T): T {
  * README's "Configuration" table lists them with their defaults.
  */
 function readConsumerConfig(env: Env = process.env): ConsumerConfig {
-  const read = new EnvReader(env);
+  const { config, problems } = parseConsumerConfig(env, true);
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config;
+}
+
+/**
+ * Every problem `readConsumerConfig` would find, without throwing, for checking a function's
+ * environment before it is deployed (the construct runs it at synth). Files named by variables
+ * are not read when `readFiles` is false (they exist in the function's environment only). The
+ * engine's own rule — concurrency within the connection budget — is checked against Lambda's
+ * 1,024 descriptors when no FETCH_MAX_SOCKETS is set.
+ */
+function consumerConfigProblems(env: Env, options: { readFiles: boolean }): string[] {
+  const { config, problems } = parseConsumerConfig(env, options.readFiles);
+  const { concurrency, maxSockets } = config.engine;
+  const budget = maxSockets ?? connectionBudgetFor(LAMBDA_DESCRIPTOR_LIMIT);
+  if (concurrency !== undefined && concurrency > budget) {
+    problems.push(`FETCH_CONCURRENCY (${concurrency}) must be at most the connection budget (${budget}${maxSockets === undefined ? `: Lambda's ${LAMBDA_DESCRIPTOR_LIMIT} descriptors less a reserve` : ', FETCH_MAX_SOCKETS'})`);
+  }
+  return problems;
+}
+
+/** Lambda's file descriptors per execution environment (Lambda quotas). */
+const LAMBDA_DESCRIPTOR_LIMIT = 1_024;
+
+function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerConfig; problems: string[] } {
+  const read = new EnvReader(env, readFiles);
   const engine = defined<FetchEngineOptions>({
     // The engine also checks concurrency against the connection budget (FETCH_MAX_SOCKETS, or
     // Lambda's 1,024 descriptors less a reserve: 896).
@@ -113,10 +143,7 @@ function readConsumerConfig(env: Env = process.env): ConsumerConfig {
     resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
     storeBodies: read.boolean('STORE_BODIES'),
   };
-  if (read.problems.length > 0) {
-    throw new ConfigurationError(read.problems);
-  }
-  return config;
+  return { config, problems: read.problems };
 }
 
 /** Settings of the enqueue function. */
@@ -141,5 +168,5 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
   return config;
 }
 
-export { EnvReader, readConsumerConfig, readEnqueueConfig };
+export { consumerConfigProblems, EnvReader, readConsumerConfig, readEnqueueConfig };
 export type { ConsumerConfig, EnqueueConfig, Env };

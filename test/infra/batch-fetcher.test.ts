@@ -42,7 +42,7 @@ describe('BatchFetcher construct', () => {
 
   test('every queue refuses requests without TLS', () => {
     const policies = template.findResources('AWS::SQS::QueuePolicy');
-    expect(Object.keys(policies).length).toBe(3);
+    expect(Object.keys(policies).length).toBe(4);
     for (const policy of Object.values(policies)) {
       expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
     }
@@ -69,7 +69,7 @@ describe('BatchFetcher construct', () => {
   });
 
   test('alarms cover the DLQs, message age, the error ratio, function errors and throttles; a dashboard exists', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched > 0, failed / fetched, 0)' })]),
       Threshold: 0.5,
@@ -100,6 +100,40 @@ describe('BatchFetcher construct', () => {
     tuned.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumBatchingWindowInSeconds: 5, ScalingConfig: { MaximumConcurrency: 50 } });
     tuned.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720, RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }) });
     tuned.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 60, Timeout: 120 });
+  });
+
+  test('a failed asynchronous enqueue (a schedule firing) is kept in a queue, not dropped, and alarmed on', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('asynchronous enqueue'),
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+    });
+  });
+
+  test('alarms and dashboard read the service and namespace the function publishes under', () => {
+    const overridden = stackWith({ fetchEnvironment: { POWERTOOLS_SERVICE_NAME: 'crawler', POWERTOOLS_METRICS_NAMESPACE: 'Crawls' } });
+
+    overridden.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([Match.objectLike({
+        MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'Crawls', Dimensions: [{ Name: 'service', Value: 'crawler' }] }) }),
+      })]),
+    });
+    overridden.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'crawler', POWERTOOLS_METRICS_NAMESPACE: 'Crawls' }) },
+    });
+  });
+
+  test('fetchEnvironment is checked at synth by the schema the function reads at cold start', () => {
+    expect(() => stackWith({ fetchEnvironment: { FETCH_CONCURRENCY: 'many', FETCH_BODY_MODE: 'print' } })).toThrow([
+      'Invalid BatchFetcher props:',
+      "- fetchEnvironment: FETCH_CONCURRENCY must be an integer from 1 to 4096, got 'many'",
+      "- fetchEnvironment: FETCH_BODY_MODE must be one of discard, hash, keep, got 'print'",
+    ].join('\n'));
+    expect(() => stackWith({ fetchEnvironment: { FETCH_CONCURRENCY: '1000' } }))
+      .toThrow("fetchEnvironment: FETCH_CONCURRENCY (1000) must be at most the connection budget (896: Lambda's 1024 descriptors less a reserve)");
   });
 
   test('invalid props are reported together in one clear error', () => {
