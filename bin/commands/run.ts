@@ -66,10 +66,12 @@ async function runCommand(args: string[]): Promise<number> {
     interrupted = true;
     run.abort(new Error('interrupted'));
   };
-  const deadline = options.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), options.deadlineMs);
-  const engine = createFetchEngine({ ...options.engine, signal: run.signal });
+  // Input and output first: a bad FILE is a usage error that must end the process at once, not
+  // after a --deadline timer or an engine already created keeps it alive.
   const input = await openInput(options.input);
   const output = await openOutput(options.out);
+  const engine = createFetchEngine({ ...options.engine, signal: run.signal });
+  const deadline = options.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), options.deadlineMs);
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   const stats = new RunStats();

@@ -45,3 +45,13 @@ describe('batchfetch run: connection budget and TLS flags', () => {
     expect(run.stderr).toContain("batchfetch: --concurrency expects an integer from 1 to 50 (every request in flight holds a socket, and the connection budget --max-sockets is 50), got '100'");
   });
 });
+
+describe('batchfetch run: start-up failures end at once', () => {
+  test('a missing FILE with a long --deadline exits 2 at once instead of waiting for the deadline', async () => {
+    const run = await runCli(['run', '/nonexistent/urls.txt', '--deadline', '600000'], { timeoutMs: 15_000 });
+
+    expect(run.code).toBe(2);
+    // Waiting for the deadline would end in runCli's kill after 15 s: exit code null, not 2.
+    expect(run.stderr).toContain('/nonexistent/urls.txt');
+  });
+});
