@@ -150,18 +150,24 @@ interface BundleFigure {
 async function measureBundles(): Promise<BundleFigure[]> {
   const { statSync } = await import('node:fs');
   spawnSync(process.execPath, [join(ROOT, 'infra/build.ts')], { stdio: 'inherit' });
+  const importMs = (specifier: string, flags: string[] = []) => {
+    const times: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const probe = spawnSync(process.execPath, [...flags, '--input-type=module', '-e',
+        `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`],
+      { env: { ...process.env, QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q', AWS_REGION: 'us-east-1' }, encoding: 'utf8', cwd: ROOT });
+      times.push(Number(probe.stdout.trim()));
+    }
+    return median(times);
+  };
   const figures: BundleFigure[] = [];
   for (const name of FUNCTIONS) {
     const bundle = join(ROOT, `dist/${name}/index.mjs`);
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const probe = spawnSync(process.execPath, ['--input-type=module', '-e',
-        `const t = performance.now(); await import(${JSON.stringify(bundle)}); console.log(performance.now() - t);`],
-      { env: { ...process.env, QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q', AWS_REGION: 'us-east-1' }, encoding: 'utf8' });
-      times.push(Number(probe.stdout.trim()));
-    }
-    figures.push({ name, kib: statSync(bundle).size / 1024, importMs: median(times) });
+    figures.push({ name: `dist/${name}/index.mjs`, kib: statSync(bundle).size / 1024, importMs: importMs(bundle) });
   }
+  const fetchBatch = join(ROOT, 'dist/fetch-batch/index.mjs');
+  figures.push({ name: 'dist/fetch-batch/index.mjs with --enable-source-maps', kib: statSync(fetchBatch).size / 1024, importMs: importMs(fetchBatch, ['--enable-source-maps']) });
+  figures.push({ name: 'undici (the whole package, for comparison)', kib: Number.NaN, importMs: importMs('undici') });
   return figures;
 }
 
@@ -293,8 +299,11 @@ function report(
     lines.push(`- ${million.records.toLocaleString('en')}-URL local run: ${f(million.wallS)} s wall (${Math.round(million.urlsPerS)} URLs/s), ` +
       `${f(million.cpuUsPerUrl)} µs CPU per URL, peak RSS ${million.peakRssMb} MB (target < 256 MB), one record per URL written`);
   }
-  lines.push('', '| Lambda bundle | size KiB | import ms (fresh process, median of 5) |', '| --- | ---: | ---: |');
-  for (const bundle of bundles) lines.push(`| dist/${bundle.name}/index.mjs | ${Math.round(bundle.kib)} | ${f(bundle.importMs)} |`);
+  lines.push('', '| Lambda bundle | size KiB | import ms (fresh process, median of 9) |', '| --- | ---: | ---: |');
+  for (const bundle of bundles) lines.push(`| ${bundle.name} | ${Number.isNaN(bundle.kib) ? '' : Math.round(bundle.kib)} | ${f(bundle.importMs)} |`);
+  const undiciImport = bundles.find((b) => b.name.startsWith('undici'))?.importMs;
+  const fetchBatchImport = bundles.find((b) => b.name === 'dist/fetch-batch/index.mjs')?.importMs;
+  if (undiciImport && fetchBatchImport) lines.push('', `- fetch-batch import / undici import: **${f(fetchBatchImport / undiciImport, 2)}×** (target ≤ 1.3×)`);
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -14,6 +14,7 @@
 // Node this project pins as a devDependency.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +50,9 @@ const capped = process.execArgv.some((arg) => arg.startsWith('--max-old-space-si
 if ((major > 22 || (major === 22 && minor >= 19)) && capped && keepsBodies(process.argv.slice(2))) {
   rerun(process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')));
 } else if (major > 22 || (major === 22 && minor >= 19)) {
+  // V8's compile cache on disk (https://nodejs.org/api/module.html#module-compile-cache): later
+  // runs skip compiling the 1.6 MB bundle, about a fifth of the start-up CPU.
+  module.enableCompileCache?.(`${root}node_modules/.cache/batchfetch-compile`);
   const bundle = `${root}dist/cli/batchfetch.mjs`;
   await import(bundleIsFresh(bundle) ? bundle : './cli.ts');
 } else {
