@@ -1,9 +1,9 @@
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { errors } from 'undici';
 import { ErrorCode } from '../../lib/index.ts';
 import { classifyError } from '../../lib/engine/classify-error.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
+import { rawServer } from '../support/raw-server.ts';
 
 /**
  * undici errors that only our own misuse of its API can raise (a handler returning the wrong
@@ -37,18 +37,14 @@ describe('what a server or an input can cause never ends INTERNAL', () => {
     servers.splice(0).forEach((server) => server.close());
   });
 
-  async function rawServer(reply: string): Promise<number> {
-    const server = createServer((socket) => {
-      socket.on('error', () => {});
-      socket.once('data', () => socket.end(reply));
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
+  async function serverReplying(reply: string): Promise<number> {
+    const server = await rawServer(reply);
     servers.push(server);
     return (server.address() as AddressInfo).port;
   }
 
   test.each(['099', '000'])('a status line `HTTP/1.1 %s` is a PROTOCOL_ERROR', async (status) => {
-    const port = await rawServer(`HTTP/1.1 ${status} Odd\r\nContent-Length: 2\r\n\r\nok`);
+    const port = await serverReplying(`HTTP/1.1 ${status} Odd\r\nContent-Length: 2\r\n\r\nok`);
 
     const result = await localEngine({ retries: 0 }).fetch({ url: `http://127.0.0.1:${port}/` });
 
@@ -56,7 +52,7 @@ describe('what a server or an input can cause never ends INTERNAL', () => {
   });
 
   test('a content-length header that disagrees with the request body is an INVALID_REQUEST', async () => {
-    const port = await rawServer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const port = await serverReplying('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
 
     const result = await localEngine({ retries: 0 }).fetch({
       url: `http://127.0.0.1:${port}/`, method: 'POST', headers: { 'content-length': '10' }, body: 'abc',

@@ -1,21 +1,13 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ErrorCode } from '../../lib/index.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
+import { rawServer } from '../support/raw-server.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
-/** A TCP server that writes `reply` to every connection. */
-async function rawServer(reply: string): Promise<Server> {
-  const server = createTcpServer((socket) => {
-    socket.on('error', () => {});
-    socket.once('data', () => socket.end(reply));
-  }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
 
 describe('protocol and TLS failures', () => {
   const servers: Array<{ close(): unknown }> = [];
