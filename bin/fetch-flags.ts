@@ -32,7 +32,8 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   ca: '--ca-file',
 };
 
-const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, at most --max-sockets)
+const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, 64 with --body keep;
+                         at most --max-sockets)
   --per-origin N         connections per origin at most (default 6)
   --max-sockets N        sockets open at once across all origins (default: the open-file
                          limit less a reserve, 896 under ulimit -n 1024)

@@ -18,7 +18,7 @@ interface FetchEngineOptions {
   /**
    * Requests in flight at most, across all origins. At internet latency a request mostly waits,
    * so more in flight means fewer billed seconds per URL (bench:origins, 100 ms servers).
-   * @default 256, or the connection budget when that is smaller
+   * @default 256 (64 with `bodyMode: 'keep'`), or the connection budget when that is smaller
    */
   readonly concurrency?: number;
   /** Connections per origin at most (HTTP/1.1, keep-alive, pipelining off). @default 6, as browsers */
@@ -102,6 +102,11 @@ const BODY_MODES: readonly string[] = Object.values(BodyMode);
  * them (229 µs), and one host is not hit by 16 connections from every environment.
  */
 const DEFAULT_CONCURRENCY = 256;
+/**
+ * With `bodyMode: 'keep'` each request in flight may hold up to `maxBodyBytes` (10 MiB) plus its
+ * base64 copy: 64 in flight stays within a 1,769 MB function, 256 would not.
+ */
+const DEFAULT_CONCURRENCY_KEEPING_BODIES = 64;
 const DEFAULT_PER_ORIGIN = 6;
 
 function integerIn(option: string, value: number, min: number, max: number, why = ''): number {
@@ -124,7 +129,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   const descriptorLimit = readDescriptorLimit();
   const maxSockets = options.maxSockets ?? connectionBudgetFor(descriptorLimit);
   const resolved: ResolvedEngineOptions = {
-    concurrency: options.concurrency ?? Math.min(DEFAULT_CONCURRENCY, maxSockets),
+    concurrency: options.concurrency ?? Math.min(options.bodyMode === BodyMode.KEEP ? DEFAULT_CONCURRENCY_KEEPING_BODIES : DEFAULT_CONCURRENCY, maxSockets),
     perOrigin: options.perOrigin ?? DEFAULT_PER_ORIGIN,
     maxSockets,
     descriptorLimit,

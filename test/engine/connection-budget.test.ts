@@ -128,3 +128,16 @@ describe('many origins under a low descriptor limit (child processes with ulimit
     expect(report.byCode).toStrictEqual({ RESOURCE_EXHAUSTED: 20 });
   });
 });
+
+describe('default concurrency', () => {
+  afterEach(async () => {
+    await closeEngines();
+  });
+
+  test('is 256, or 64 when bodies are kept (each may hold maxBodyBytes), and never above the budget', () => {
+    // An explicit budget, so the test does not depend on this machine's `ulimit -n`.
+    expect(localEngine({ maxSockets: 1_000 }).options.concurrency).toBe(256);
+    expect(localEngine({ maxSockets: 1_000, bodyMode: 'keep' }).options.concurrency).toBe(64);
+    expect(localEngine({ maxSockets: 100 }).options.concurrency).toBe(100);
+  });
+});
