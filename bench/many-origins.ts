@@ -83,6 +83,14 @@ const scrapy: Client = {
   parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
 };
 
+const CRAWLEE_DIR = join(ROOT, '.tmp/crawlee');
+
+const crawlee: Client = {
+  name: 'Crawlee',
+  command: (list, concurrency, tls) => ['env', `CRAWLEE_DIR=${CRAWLEE_DIR}`, process.execPath, join(ROOT, 'bench/clients/url-list-crawlee.mjs'), list, String(concurrency), ...(tls ? [CA] : [])],
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
+};
+
 const aiohttp: Client = {
   name: 'aiohttp',
   command: (list, concurrency, tls) => [PYTHON, join(ROOT, 'bench/clients/url_list_aiohttp.py'), list, String(concurrency), ...(tls ? [CA] : [])],
@@ -221,6 +229,12 @@ function ensureTools(): void {
   aptInstall(['time'], () => !existsSync('/usr/bin/time'));
   aptInstall(['python3-aiohttp'], () => spawnOk(PYTHON, ['-c', 'import aiohttp']) === false);
   aptInstall(['python3-scrapy'], () => spawnOk(PYTHON, ['-c', 'import scrapy']) === false);
+  if (!existsSync(join(CRAWLEE_DIR, 'node_modules/crawlee'))) {
+    // From npm, beside the project rather than in it: batchfetch does not depend on Crawlee.
+    process.stderr.write('bench: installing crawlee@3 into .tmp/crawlee\n');
+    mkdirSync(CRAWLEE_DIR, { recursive: true });
+    spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', CRAWLEE_DIR, 'crawlee@3'], { stdio: 'inherit' });
+  }
 }
 
 function spawnOk(command: string, args: string[]): boolean {
@@ -241,20 +255,22 @@ async function main(): Promise<void> {
   // only the names their scenario uses (batchfetch parses it once into a map either way).
   const smallHosts = join(dir, 'hosts-1000');
   await writeLines(smallHosts, ['127.0.0.1 localhost', ...Array.from({ length: 1_000 }, (_, i) => `127.0.0.1 o${i}.batchfetch.test`)]);
-  const all = [batchfetch, undiciRequest, curl, aiohttp, scrapy];
+  // BENCH_CLIENTS=Crawlee,Scrapy runs only those (names as in the table).
+  const wanted = process.env.BENCH_CLIENTS?.split(',');
+  const all = [batchfetch, undiciRequest, curl, aiohttp, scrapy, crawlee].filter((client) => !wanted || wanted.includes(client.name));
   const scenarios: Scenario[] = [
     { name: 'many origins, HTTP', origins: 1_000, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: all, marginal: true },
     { name: 'HTTPS, one origin', origins: 1, urls: scaled(20_000), tls: true, path: '/1k', concurrency: 64, clients: all, marginal: true },
     { name: 'HTTPS, 500 origins', origins: 500, urls: scaled(20_000), tls: true, path: '/1k', concurrency: 64, clients: all, marginal: true },
     ...[64, 128, 256, 512, 896].map((concurrency): Scenario => ({
       name: `100 ms latency, 1,000 origins, in flight ${concurrency}`, origins: 1_000, urls: scaled(concurrency * 40), tls: false, path: '/sleep', concurrency,
-      clients: concurrency === 64 || concurrency === 256 ? all : [batchfetch],
+      clients: concurrency === 64 || concurrency === 256 ? all : all.filter((client) => client === batchfetch),
     })),
   ];
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of ONLY === 'million' ? [] : scenarios) results.push(await runScenario(scenario, ports, smallHosts, dir));
-    if (MILLION > 0) {
+    if (MILLION > 0 && all.includes(batchfetch)) {
       results.push(await runScenario({
         name: `${MILLION.toLocaleString('en')} URLs over ${MILLION_ORIGINS.toLocaleString('en')} origins`, origins: MILLION_ORIGINS, urls: MILLION,
         tls: false, path: '/1k', concurrency: 256, clients: [batchfetch], grouped: true, perOrigin: 6,
@@ -287,7 +303,7 @@ function report(results: ScenarioResult[]): void {
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  const name = ONLY ? `many-origins-${ONLY}` : 'many-origins';
+  const name = ONLY ? `many-origins-${ONLY}` : process.env.BENCH_CLIENTS ? `many-origins-${process.env.BENCH_CLIENTS.replaceAll(',', '-')}` : 'many-origins';
   writeFileSync(join(ROOT, `bench/results/${name}.md`), text);
   writeFileSync(join(ROOT, `bench/results/${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
 }
