@@ -21,14 +21,21 @@ const openInput = (path: string): Promise<Readable> =>
 const openOutput = (path: string, append = false): Promise<Writable> =>
   (path === '-' ? Promise.resolve(process.stdout) : opened(createWriteStream(path, { flags: append ? 'a' : 'w' }), path, 'write'));
 
-/** Flushes an output opened by `openOutput` (stdout is drained, never ended). */
+/**
+ * Flushes an output opened by `openOutput` (stdout is drained, never ended). A stream that failed
+ * (a full disk, a closed pipe) is not waited for: its 'drain' or 'finish' would never come.
+ */
 async function closeOutput(stream: Writable): Promise<void> {
-  if (stream === process.stdout) {
-    await new Promise<void>((resolve) => (stream.writableNeedDrain ? stream.once('drain', resolve) : resolve()));
-    return;
-  }
-  stream.end();
-  await once(stream, 'finish');
+  if (stream.errored || stream.destroyed) return;
+  await new Promise<void>((resolve) => {
+    stream.once('error', () => resolve());
+    if (stream === process.stdout) {
+      if (stream.writableNeedDrain) stream.once('drain', () => resolve());
+      else resolve();
+      return;
+    }
+    stream.end(() => resolve());
+  });
 }
 
 export { closeOutput, openInput, openOutput };

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { createFetchEngine, RunStats } from '../../lib/index.ts';
 import { runLocalPipeline } from '../local/local-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
-import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { JsonLinesSink, type ResultSink } from '../../lib/sinks/result-sink.ts';
+import { ResultWriteError } from '../../lib/sinks/result-write-error.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
@@ -52,6 +54,18 @@ function parseRunArgs(args: string[]) {
   };
 }
 
+/**
+ * The consumer's logger, which can be silenced for good (Powertools resets its log level at each
+ * invocation, so `setLogLevel('SILENT')` would not last).
+ */
+class SilenceableLogger extends Logger {
+  silenced = false;
+
+  override warn(input: Parameters<Logger['warn']>[0], ...extra: unknown[]): void {
+    if (!this.silenced) (super.warn as (input: unknown, ...rest: unknown[]) => void).call(this, input, ...extra);
+  }
+}
+
 /** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
 async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
@@ -75,26 +89,52 @@ async function runCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   const stats = new RunStats();
-  const sink = countingSink(new JsonLinesSink(output), stats);
+  const lines = new JsonLinesSink(output, options.out === '-' ? 'stdout' : options.out);
+  // The consumer's WARN lines; silenced once the output has failed (every record in flight would
+  // report the same failure).
+  const logger = new SilenceableLogger({ serviceName: 'batchfetch-local', logLevel: 'WARN' });
+  const counted = countingSink(lines, stats);
+  const sink: ResultSink = {
+    write: (results, origin) => counted.write(results, origin).catch((error: unknown) => {
+      // The first write error stops the run: nothing more is fetched or acknowledged.
+      if (error instanceof ResultWriteError && !run.signal.aborted) {
+        logger.silenced = true;
+        run.abort(error);
+      }
+      throw error;
+    }),
+  };
   const progress = new ProgressLine(stats, !options.quiet && Boolean(process.stderr.isTTY));
   try {
     await runLocalPipeline({
       input,
       engine,
       sink,
+      logger,
       signal: run.signal,
       messageUrls: options.messageUrls,
       pollers: options.pollers,
       onProgress: (p) => progress.update(p),
     });
+  } catch (error) {
+    if (!lines.failure) throw error;
   } finally {
     clearTimeout(deadline);
     progress.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
-    await closeOutput(output);
+    // A failed output is not flushed: its 'drain' or 'finish' never comes (process.stdout cannot
+    // even be destroyed, so it does not say it failed).
+    if (!lines.failure) await closeOutput(output);
   }
 
+  if (lines.failure) {
+    // A closed pipe (`| head`) is how a reader says it has seen enough: end quietly, with the
+    // status of a Unix tool stopped by SIGPIPE (128 + 13). Any other failure is one line, exit 1.
+    if (lines.failure.code === 'EPIPE') return 141;
+    process.stderr.write(`batchfetch: ${lines.failure.message}\n`);
+    return 1;
+  }
   const summary = stats.summary();
   const figures = processFigures();
   if (!options.quiet) process.stderr.write(formatSummary(summary, figures));

@@ -15,6 +15,8 @@ interface LocalPipelineOptions {
   readonly input: Readable;
   readonly engine: FetchEngine;
   readonly sink: ResultSink;
+  /** The consumer's logger. @default WARN lines on stderr */
+  readonly logger?: Logger;
   /** Ctrl-C or --deadline: unfinished URLs end as ABORTED. */
   readonly signal?: AbortSignal;
   readonly messageUrls: number;
@@ -35,7 +37,7 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
     // reports the same figures).
     const fetchBatch = createFetchBatchHandler({
       config: LOCAL_CONSUMER_CONFIG,
-      logger: new Logger({ serviceName: 'batchfetch-local', logLevel: 'WARN' }),
+      logger: options.logger ?? new Logger({ serviceName: 'batchfetch-local', logLevel: 'WARN' }),
       engine: options.engine,
       sink: options.sink,
       signal: options.signal,

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../support/run-cli.ts';
+import { routes, TestServer } from '../support/test-server.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
+
+/** Runs `script` in bash with pipefail, the pinned Node first on PATH; killed after 20 s. */
+function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', script], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('batchfetch run when its results cannot be written', () => {
+  let server: TestServer;
+  let input: string;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ '/ok': routes.text('hello') });
+    input = join(mkdtempSync(join(tmpdir(), 'batchfetch-write-')), 'urls.txt');
+    writeFileSync(input, Array.from({ length: 3_000 }, (_, i) => server.url(`/ok?n=${i}`)).join('\n'));
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  test('--out /dev/full ends promptly with exit 1 and one line naming the destination and the reason', async () => {
+    const run = await runCli(['run', input, '--allow-network', '127.0.0.0/8', '--out', '/dev/full', '--quiet']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('batchfetch: cannot write results to /dev/full:');
+    expect(run.stderr).toContain('ENOSPC');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a closed stdout (| head -1) ends the run quietly, as a Unix tool stopped by SIGPIPE', async () => {
+    const run = await bash(`set -o pipefail; "${CLI}" run "${input}" --allow-network 127.0.0.0/8 | head -1; echo "status \${PIPESTATUS[0]} \${PIPESTATUS[1]}" >&2`);
+
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
+    expect(run.stderr).toContain('status 141 0');
+    expect(run.stderr).not.toContain('EPIPE');
+    expect(run.stderr).not.toContain('"level":"WARN"');
+  });
+});
