@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats } from '../../lib/index.ts';
+import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats, type ResultSink } from '../../lib/index.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueue } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
@@ -72,7 +72,18 @@ async function workerCommand(args: string[]): Promise<number> {
   const output = await openOutput(values.out ?? '-', true);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   const stats = new RunStats();
-  const sink = countingSink(new JsonLinesSink(output), stats);
+  const lines = new JsonLinesSink(output, (values.out ?? '-') === '-' ? 'stdout' : values.out!);
+  const counted = countingSink(lines, stats);
+  const stop = new AbortController();
+  // The first write error stops the worker as SIGTERM does (no new receives; the messages whose
+  // results failed are not deleted and come back after their visibility timeout), instead of
+  // failing every later message until they sit in the DLQ.
+  const sink: ResultSink = {
+    write: (results, origin) => counted.write(results, origin).catch((error: unknown) => {
+      stop.abort();
+      throw error;
+    }),
+  };
   const handler = createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
     config: { ...readConsumerConfig({}), deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)), continuationQueueUrl: queueUrl },
@@ -82,7 +93,6 @@ async function workerCommand(args: string[]): Promise<number> {
     sqs: client,
   });
 
-  const stop = new AbortController();
   let signals = 0;
   const onSignal = () => {
     signals += 1;
@@ -107,7 +117,12 @@ async function workerCommand(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
     client.destroy();
-    await closeOutput(output);
+    if (!lines.failure) await closeOutput(output);
+  }
+  if (lines.failure) {
+    if (lines.failure.code === 'EPIPE') return 141;
+    process.stderr.write(`batchfetch: ${lines.failure.message}\n`);
+    return 1;
   }
   const summary = stats.summary();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine, startCli } from '../support/cli-process.ts';
 import { runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
@@ -56,5 +58,41 @@ describe('batchfetch run when its results cannot be written', () => {
     expect(run.stderr).toContain('status 141 0');
     expect(run.stderr).not.toContain('EPIPE');
     expect(run.stderr).not.toContain('"level":"WARN"');
+  });
+});
+
+describe('batchfetch worker when its results cannot be written', () => {
+  let server: TestServer;
+  let localSqs: ChildProcess;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ '/ok': routes.text('hello') });
+    localSqs = startCli(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '60']);
+  });
+
+  afterAll(async () => {
+    localSqs.kill('SIGKILL');
+    await server.close();
+  });
+
+  test('--out /dev/full stops the worker with exit 1 and one line; the messages stay in the queue, not in the DLQ', async () => {
+    const { endpoint, queues } = JSON.parse(await firstLine(localSqs)) as { endpoint: string; queues: Record<string, string> };
+    const urls = Array.from({ length: 100 }, (_, i) => server.url(`/ok?i=${i}`));
+    await runCli(['enqueue', '-', '--queue-url', queues.jobs!, '--endpoint', endpoint, '--message-urls', '10'], { stdin: urls.join('\n') });
+
+    const run = await runCli(['worker', '--queue-url', queues.jobs!, '--endpoint', endpoint, '--out', '/dev/full',
+      '--allow-network', '127.0.0.0/8', '--batch-size', '2', '--exit-when-empty']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('batchfetch: cannot write results to /dev/full:');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const count = async (url: string) => {
+      const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
+    };
+    expect(await count(queues.jobs!)).toBe(10);
+    expect(await count(queues['jobs-dlq']!)).toBe(0);
+    client.destroy();
   });
 });
