@@ -1,6 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import type { ResultSink } from '../lib/index.ts';
+import { ResultWriteError } from '../lib/sinks/result-write-error.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Opens a file stream, or explains as a usage error why it cannot be opened. */
@@ -38,4 +40,35 @@ async function closeOutput(stream: Writable): Promise<void> {
   });
 }
 
-export { closeOutput, openInput, openOutput };
+/** How an output path is named in messages. */
+const outputName = (path: string): string => (path === '-' ? 'stdout' : path);
+
+/**
+ * `sink`, calling `onFailure` once on the first results write error (the caller stops its run or
+ * worker: nothing more is fetched, received or acknowledged), then failing as before.
+ */
+function stoppingOnWriteFailure(sink: ResultSink, onFailure: (error: ResultWriteError) => void): ResultSink {
+  let failed = false;
+  return {
+    write: (results, origin) => sink.write(results, origin).catch((error: unknown) => {
+      if (error instanceof ResultWriteError && !failed) {
+        failed = true;
+        onFailure(error);
+      }
+      throw error;
+    }),
+  };
+}
+
+/**
+ * The exit status after a results write error. A closed pipe (`| head`) is how a reader says it
+ * has seen enough: quiet, with the status of a Unix tool stopped by SIGPIPE (128 + 13). Anything
+ * else is one line naming the destination and the reason, and 1.
+ */
+function exitAfterWriteFailure(failure: ResultWriteError): number {
+  if (failure.code === 'EPIPE') return 141;
+  process.stderr.write(`batchfetch: ${failure.message}\n`);
+  return 1;
+}
+
+export { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure };

@@ -95,11 +95,12 @@ const BODY_MODES: readonly string[] = Object.values(BodyMode);
 
 /**
  * Defaults set from `npm run bench:origins` (README, Benchmark). 256 in flight: at 100 ms per
- * response and 1,000 origins, 64 in flight gave 459 URLs/s and 256 gave 1,638 (3.6 times fewer
- * billed seconds per URL) while one core still kept up; 512 gained only 31 % more at full CPU.
+ * response and 1,000 origins, 64 in flight gave 431 URLs/s and 256 gave 1,471 (3.4 times the URLs
+ * per billed second) while one core still kept up; 512 gained 12 % more at a busier core.
  * 6 per origin, the browsers' limit for HTTP/1.1: on lists where a site's URLs sit together, 16
- * opened a connection for nearly every URL (276 µs CPU per URL, 100,000 origins) where 6 reused
- * them (229 µs), and one host is not hit by 16 connections from every environment.
+ * opened a connection for nearly every URL where 6 reused them (a one-off engine run over 6,000
+ * origins, not a kept benchmark: 276 vs 229 µs CPU per URL), and one host is not hit by 16
+ * connections from every environment.
  */
 const DEFAULT_CONCURRENCY = 256;
 /**

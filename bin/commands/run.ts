@@ -3,12 +3,11 @@ import { createFetchEngine, RunStats } from '../../lib/index.ts';
 import { runLocalPipeline } from '../local/local-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { JsonLinesSink, type ResultSink } from '../../lib/sinks/result-sink.ts';
-import { ResultWriteError } from '../../lib/sinks/result-write-error.ts';
+import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { formatSummary, processFigures } from '../local/summary.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
-import { closeOutput, openInput, openOutput } from '../cli-streams.ts';
+import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
@@ -89,21 +88,14 @@ async function runCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   const stats = new RunStats();
-  const lines = new JsonLinesSink(output, options.out === '-' ? 'stdout' : options.out);
+  const lines = new JsonLinesSink(output, outputName(options.out));
   // The consumer's WARN lines; silenced once the output has failed (every record in flight would
   // report the same failure).
   const logger = new SilenceableLogger({ serviceName: 'batchfetch-local', logLevel: 'WARN' });
-  const counted = countingSink(lines, stats);
-  const sink: ResultSink = {
-    write: (results, origin) => counted.write(results, origin).catch((error: unknown) => {
-      // The first write error stops the run: nothing more is fetched or acknowledged.
-      if (error instanceof ResultWriteError && !run.signal.aborted) {
-        logger.silenced = true;
-        run.abort(error);
-      }
-      throw error;
-    }),
-  };
+  const sink = stoppingOnWriteFailure(countingSink(lines, stats), (error) => {
+    logger.silenced = true;
+    run.abort(error);
+  });
   const progress = new ProgressLine(stats, !options.quiet && Boolean(process.stderr.isTTY));
   try {
     await runLocalPipeline({
@@ -128,13 +120,7 @@ async function runCommand(args: string[]): Promise<number> {
     if (!lines.failure) await closeOutput(output);
   }
 
-  if (lines.failure) {
-    // A closed pipe (`| head`) is how a reader says it has seen enough: end quietly, with the
-    // status of a Unix tool stopped by SIGPIPE (128 + 13). Any other failure is one line, exit 1.
-    if (lines.failure.code === 'EPIPE') return 141;
-    process.stderr.write(`batchfetch: ${lines.failure.message}\n`);
-    return 1;
-  }
+  if (lines.failure) return exitAfterWriteFailure(lines.failure);
   const summary = stats.summary();
   const figures = processFigures();
   if (!options.quiet) process.stderr.write(formatSummary(summary, figures));

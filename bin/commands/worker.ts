@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats, type ResultSink } from '../../lib/index.ts';
+import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats } from '../../lib/index.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueue } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
 import { cliSqsClient } from '../sqs-client.ts';
-import { closeOutput, openOutput } from '../cli-streams.ts';
+import { closeOutput, exitAfterWriteFailure, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
@@ -72,18 +72,12 @@ async function workerCommand(args: string[]): Promise<number> {
   const output = await openOutput(values.out ?? '-', true);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
   const stats = new RunStats();
-  const lines = new JsonLinesSink(output, (values.out ?? '-') === '-' ? 'stdout' : values.out!);
-  const counted = countingSink(lines, stats);
+  const lines = new JsonLinesSink(output, outputName(values.out ?? '-'));
   const stop = new AbortController();
   // The first write error stops the worker as SIGTERM does (no new receives; the messages whose
   // results failed are not deleted and come back after their visibility timeout), instead of
   // failing every later message until they sit in the DLQ.
-  const sink: ResultSink = {
-    write: (results, origin) => counted.write(results, origin).catch((error: unknown) => {
-      stop.abort();
-      throw error;
-    }),
-  };
+  const sink = stoppingOnWriteFailure(countingSink(lines, stats), () => stop.abort());
   const handler = createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
     config: { ...readConsumerConfig({}), deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)), continuationQueueUrl: queueUrl },
@@ -119,11 +113,7 @@ async function workerCommand(args: string[]): Promise<number> {
     client.destroy();
     if (!lines.failure) await closeOutput(output);
   }
-  if (lines.failure) {
-    if (lines.failure.code === 'EPIPE') return 141;
-    process.stderr.write(`batchfetch: ${lines.failure.message}\n`);
-    return 1;
-  }
+  if (lines.failure) return exitAfterWriteFailure(lines.failure);
   const summary = stats.summary();
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stderr.write(`batchfetch worker: ${summary.urls} URLs, ${summary.ok} ok, ${summary.failed} failed, ${summary.urlsPerSecond} URLs/s, peak RSS ${peakRssMb} MB\n`);

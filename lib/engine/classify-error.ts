@@ -51,6 +51,18 @@ const BY_CODE: Readonly<Record<string, Classification>> = {
   ERR_BROTLI_DECOMPRESSION_FAILED: [ErrorCode.PROTOCOL_ERROR, 'invalid compressed body'],
 };
 
+/**
+ * Codes that say this machine, not the destination, ran out of something: descriptors (EMFILE per
+ * process, ENFILE system-wide), socket buffers (ENOBUFS) or local ports (EADDRNOTAVAIL, connect(2)).
+ * Derived from the table above, so the connector's back-pressure and the result code agree.
+ */
+const LOCAL_EXHAUSTION_CODES: ReadonlySet<string> = new Set(
+  Object.entries(BY_CODE)
+    // UND_ERR_MAX_ORIGINS_REACHED is undici's own limit, not the OS's: not waited out.
+    .filter(([name, [code]]) => code === ErrorCode.RESOURCE_EXHAUSTED && !name.startsWith('UND_ERR'))
+    .map(([name]) => name),
+);
+
 function isTlsCode(code: string): boolean {
   return code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')
     || code.startsWith('UNABLE_TO_') || code.includes('SELF_SIGNED');
@@ -81,4 +93,4 @@ function classifyError(error: unknown): BatchfetchError {
   return new BatchfetchError(ErrorCode.INTERNAL, `unexpected error (${code})`, { cause: error });
 }
 
-export { classifyError };
+export { classifyError, LOCAL_EXHAUSTION_CODES };

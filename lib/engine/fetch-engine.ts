@@ -70,7 +70,6 @@ class FetchEngine {
       tls: {
         ca: resolved.ca.length > 0 ? [...getCACertificates('default'), ...resolved.ca] : undefined,
         sessions: new TlsSessionStore(MAX_TLS_SESSIONS),
-        maxSessions: MAX_TLS_SESSIONS,
       },
     });
     this.#agent = new OriginPools({

@@ -1,18 +1,12 @@
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { classifyError, LOCAL_EXHAUSTION_CODES } from '../engine/classify-error.ts';
 import type { SocketBudget } from './socket-budget.ts';
 
-/**
- * Errors that say this machine, not the destination, is out of something: descriptors (EMFILE per
- * process, ENFILE system-wide), socket buffers (ENOBUFS) or local ports (EADDRNOTAVAIL: no free
- * ephemeral port, see connect(2)). They are back-pressure, never a result of the URL.
- */
-const LOCAL_EXHAUSTION = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL']);
-
+/** This machine ran out of descriptors or ports: back-pressure, never a result of the URL. */
 function isLocalExhaustion(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && LOCAL_EXHAUSTION.has(code);
+  return typeof code === 'string' && LOCAL_EXHAUSTION_CODES.has(code);
 }
 
 interface BudgetedConnectorOptions {
@@ -61,7 +55,8 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
       budget.exhausted();
       started ??= performance.now();
       if (performance.now() - started >= giveUpAfterMs) {
-        callback(exhaustionError(error), null);
+        // The shortage outlasted the attempt deadline: RESOURCE_EXHAUSTED, as classified everywhere.
+        callback(classifyError(error), null);
         return;
       }
       const pause = EXHAUSTION_RETRY_MS[Math.min(refusals, EXHAUSTION_RETRY_MS.length - 1)]!;
@@ -79,13 +74,4 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
   };
 }
 
-function exhaustionError(cause: unknown): BatchfetchError {
-  const code = (cause as { code?: string }).code;
-  return new BatchfetchError(
-    ErrorCode.RESOURCE_EXHAUSTED,
-    `no local socket could be opened: descriptors or ports exhausted (${code})`,
-    { cause },
-  );
-}
-
-export { createBudgetedConnector, isLocalExhaustion };
+export { createBudgetedConnector };

@@ -59,26 +59,21 @@ class DnsCache {
     this.#now = options.now ?? Date.now;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   lookup(hostname: string): Promise<LookupAddress[]> {
     const now = this.#now();
     const cached = this.#entries.get(hostname);
     if (cached && cached.expiresAt > now) return cached.addresses;
 
-    const answer = this.#resolveWithTimeout(hostname);
-    const addresses = answer.then((resolved) => (Array.isArray(resolved) ? resolved : resolved.addresses));
+    const answer = this.#resolveWithTimeout(hostname).then((resolved): DnsAnswer => (Array.isArray(resolved) ? { addresses: resolved } : resolved));
+    const addresses = answer.then((resolved) => resolved.addresses);
     if (cached) this.#entries.delete(hostname);
     if (this.#entries.size >= this.#maxEntries) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }
     const entry: Entry = { expiresAt: now + this.#ttlMs, addresses };
     this.#entries.set(hostname, entry);
-    answer.then((resolved) => {
-      entry.settled = Array.isArray(resolved) ? resolved : resolved.addresses;
-      const ttlMs = Array.isArray(resolved) ? undefined : resolved.ttlMs;
+    answer.then(({ addresses: settled, ttlMs }) => {
+      entry.settled = settled;
       if (ttlMs !== undefined) entry.expiresAt = Math.min(entry.expiresAt, this.#now() + Math.max(MIN_TTL_MS, ttlMs));
     }, (error: unknown) => {
       if (this.#entries.get(hostname) !== entry) return;

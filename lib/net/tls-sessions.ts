@@ -16,8 +16,9 @@ class TlsSessionStore {
     this.#max = max;
   }
 
-  get size(): number {
-    return this.#sessions.size;
+  /** Server names remembered at most; also the size of undici's own (weak) session cache. */
+  get max(): number {
+    return this.#max;
   }
 
   /**
