@@ -1,9 +1,9 @@
-// Types for the two undici modules imported by path (lib/net/undici-core.ts); their public
-// types are the package's own.
-declare module 'undici/lib/dispatcher/agent.js' {
-  import type { Agent } from 'undici';
-  const AgentClass: typeof Agent;
-  export default AgentClass;
+// Types for the undici modules imported by path (lib/net/undici-core.ts); their public types
+// are the package's own.
+declare module 'undici/lib/dispatcher/client.js' {
+  import type { Client } from 'undici';
+  const ClientClass: typeof Client;
+  export default ClientClass;
 }
 
 declare module 'undici/lib/core/connect.js' {

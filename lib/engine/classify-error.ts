@@ -52,6 +52,18 @@ const BY_CODE: Readonly<Record<string, Classification>> = {
 };
 
 /**
+ * Responses undici's HTTP/1.1 parser refuses by closing the socket with a `SocketError` (see
+ * `onHeadersComplete` in lib/dispatcher/client-h1.js). They are the server's doing, and the same
+ * server would do it again: protocol errors, not resets worth a retry.
+ */
+const UNACCEPTED_RESPONSES: Readonly<Record<string, string>> = {
+  // RFC 9110 §15.2 asks clients to skip 1xx responses they did not ask for; undici skips all of
+  // them except 100 (it never sends `Expect: 100-continue`, so it treats one as a broken server).
+  'bad response': 'server sent a response before the request or an unrequested 100 Continue (UND_ERR_SOCKET)',
+  'bad upgrade': 'server switched protocols without being asked (UND_ERR_SOCKET)',
+};
+
+/**
  * Codes that say this machine, not the destination, ran out of something: descriptors (EMFILE per
  * process, ENFILE system-wide), socket buffers (ENOBUFS) or local ports (EADDRNOTAVAIL, connect(2)).
  * Derived from the table above, so the connector's back-pressure and the result code agree.
@@ -84,6 +96,8 @@ function classifyError(error: unknown): BatchfetchError {
     if (inner) return classifyError(inner);
   }
   const code = codeOf(error) ?? 'UNKNOWN';
+  const refused = code === 'UND_ERR_SOCKET' ? UNACCEPTED_RESPONSES[(error as Error).message] : undefined;
+  if (refused) return new BatchfetchError(ErrorCode.PROTOCOL_ERROR, refused, { cause: error });
   const known = BY_CODE[code];
   if (known) return new BatchfetchError(known[0], `${known[1]} (${code})`, { cause: error });
   if (code.startsWith('HPE_') || (error as Error | null)?.name === 'HTTPParserError') {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { DestinationGuard } from '../net/destination-guard.ts';
+import type { FreshDispatchOptions } from '../net/origin-pools.ts';
 import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { CancelScope } from './cancel-scope.ts';
@@ -29,6 +30,7 @@ interface UrlState {
   /** Shared and frozen until a redirect needs to change it (copy on write). */
   headers: Readonly<Record<string, string>>;
   body: string | undefined;
+  /** Requests that could have ended the URL (priorAttempts included): not redirect hops followed, not the free stale retry. */
   attempts: number;
   retriesUsed: number;
   redirects: number;
@@ -132,9 +134,9 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       timeoutMs: Math.min(context.attemptSettings.timeoutMs, limits.timeoutMs ?? Number.POSITIVE_INFINITY),
       maxBodyBytes: Math.min(context.attemptSettings.maxBodyBytes, limits.maxBodyBytes ?? Number.POSITIVE_INFINITY),
     };
-  // Redirect hops and the free stale-socket retry are attempts, but not against the retry budget.
-  const budgetLeft = () => state.attempts - state.redirects - (state.staleRetryUsed ? 1 : 0) < maxAttempts;
+  const budgetLeft = () => state.attempts < maxAttempts;
   const idempotent = isIdempotent(state.method);
+  let freshConnection = false;
 
   for (;;) {
     if (scope.aborted) return result({ error: scope.reason().toResultError() }, state);
@@ -150,18 +152,24 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       method: state.method as Dispatcher.HttpMethod,
       headers: state.headers,
       body: state.body ?? null,
-    }, attemptSettings, scope);
-    state.attempts += 1;
+      freshConnection,
+    } as FreshDispatchOptions, attemptSettings, scope);
+    freshConnection = false;
 
     let retryAfterMs: number | undefined;
     if (outcome.error) {
       const error = outcome.error;
       if (idempotent && error.code === ErrorCode.CONNECTION_RESET && !outcome.responseStarted && !state.staleRetryUsed) {
         // A pooled keep-alive socket may have died while idle (a frozen Lambda, a server's idle
-        // timeout): retry once at once, without spending a retry (nodejs/undici#3133).
+        // timeout): retry once at once over a new connection (the pool's other idle sockets may
+        // be dead too), and not as an attempt (nodejs/undici#3133).
         state.staleRetryUsed = true;
+        freshConnection = true;
         continue;
       }
+      // An exchange the deadline cut off could not have ended the URL: the continuation that
+      // carries it on has its whole budget left.
+      if (!(error.code === ErrorCode.ABORTED && scope.aborted)) state.attempts += 1;
       if (!(idempotent && isRetryableError(error) && budgetLeft())) {
         return result({ error: error.toResultError(), bytes: outcome.bytes }, state);
       }
@@ -170,9 +178,14 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       const location = headerValue(outcome.headers, 'location');
       if (REDIRECT_STATUSES.has(status) && location !== undefined && options.maxRedirects > 0) {
         const refused = followRedirect(state, status, location, options.maxRedirects);
-        if (refused) return result({ status, error: refused.toResultError() }, state);
+        // A hop followed is not an attempt; a redirect that ends the URL is its last one.
+        if (refused) {
+          state.attempts += 1;
+          return result({ status, error: refused.toResultError() }, state);
+        }
         continue;
       }
+      state.attempts += 1;
       const retryable = idempotent && isRetryableStatus(status) && budgetLeft();
       retryAfterMs = retryable ? parseRetryAfter(outcome.headers!['retry-after'], Date.now()) : undefined;
       if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {

@@ -1,8 +1,14 @@
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
-import { kBusy, kConnected, kPending, Pool } from './undici-core.ts';
+import { Client, kBusy, kConnected, kPending, Pool } from './undici-core.ts';
 
 /** A pool with the state undici keeps under symbols (the same fields its Agent reads). */
 type PoolState = UndiciPool & Record<symbol, unknown>;
+
+/** Dispatch options of a request that must not reuse a pooled socket. */
+interface FreshDispatchOptions extends Dispatcher.DispatchOptions {
+  /** Sent over a new connection, closed after the response (the retry after a stale socket). */
+  readonly freshConnection?: boolean;
+}
 
 /** Given to `destroy` of a retired pool, so undici does not build a new error (and stack) per client. */
 const RETIRED = Object.assign(new Error('connection pool retired: its origin has no connection left'), { code: 'UND_ERR_DESTROYED' });
@@ -36,8 +42,9 @@ class OriginPools {
     return this.#pools.size;
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(options: FreshDispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const origin = options.origin as string;
+    if (options.freshConnection) return this.#dispatchFresh(origin, options, handler);
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
       // Make room first, so the pool about to take this request is never the one retired.
@@ -46,6 +53,21 @@ class OriginPools {
       this.#pools.set(origin, pool);
     }
     return pool.dispatch(options, handler);
+  }
+
+  /**
+   * One request over a connection of its own (same connector, so the same budget, destination
+   * checks and TLS sessions), closed after its response: the pool's other idle sockets may be
+   * as dead as the one that just failed.
+   */
+  #dispatchFresh(origin: string, options: FreshDispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const { connections: _connections, ...clientOptions } = this.#options;
+    const client = new Client(origin, clientOptions);
+    const { freshConnection: _fresh, ...request } = options;
+    const dispatched = client.dispatch({ ...request, reset: true }, handler);
+    // close() lets the queued request finish first, then releases the socket.
+    client.close().catch(() => {});
+    return dispatched;
   }
 
   async close(): Promise<void> {
@@ -80,3 +102,4 @@ function isUnused(pool: PoolState): boolean {
 }
 
 export { OriginPools };
+export type { FreshDispatchOptions };

@@ -15,9 +15,9 @@ interface RunSummary {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
 }
 
-/** Attempts beyond a URL's first, not counting the requests that followed redirects. */
+/** Attempts beyond a URL's first (redirect hops and the free stale retry are not attempts). */
 function retriesOf(result: FetchResult): number {
-  return Math.max(0, result.attempts - 1 - result.redirects);
+  return Math.max(0, result.attempts - 1);
 }
 
 /**

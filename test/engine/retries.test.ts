@@ -93,51 +93,6 @@ describe('retries', () => {
     server = await TestServer.start();
   });
 
-  test('a pooled socket reset before any response is retried once at once, without backoff', async () => {
-    // The second request on a kept-alive connection is answered by a reset, as a socket
-    // that died while idle (a frozen Lambda environment) would be.
-    const served = new WeakSet<object>();
-    server.route('/stale', (req, res) => {
-      if (served.has(req.socket)) {
-        req.socket.destroy();
-        return;
-      }
-      served.add(req.socket);
-      res.end('fresh');
-    });
-    const { sleep, delays } = recordingSleep();
-    const engine = localEngine({ retries: 0, perOrigin: 1, sleep });
-
-    const first = await engine.fetch({ url: server.url('/stale') });
-    const second = await engine.fetch({ url: server.url('/stale') });
-
-    expect(first).toMatchObject({ ok: true, attempts: 1 });
-    expect(second).toMatchObject({ ok: true, attempts: 2, error: null });
-    expect(server.connections).toBe(2);
-    expect(delays).toStrictEqual([]);
-  });
-
-  test('a reset on every attempt ends as CONNECTION_RESET after the budget', async () => {
-    server.route('/reset', routes.reset());
-    const engine = localEngine({ retries: 1, sleep: recordingSleep().sleep });
-
-    const result = await engine.fetch({ url: server.url('/reset') });
-
-    // 1 attempt + 1 free stale-socket retry + 1 retry from the budget
-    expect(result).toMatchObject({ ok: false, attempts: 3 });
-    expect(result.error?.code).toBe(ErrorCode.CONNECTION_RESET);
-  });
-
-  test('redirect hops do not use up the retry budget', async () => {
-    server.route('/moved', routes.redirect('/moved-again')).route('/moved-again', routes.redirect('/flaky'))
-      .route('/flaky', routes.failThenSucceed(1, 503));
-    const engine = localEngine({ retries: 1, sleep: recordingSleep().sleep });
-
-    const result = await engine.fetch({ url: server.url('/moved') });
-
-    expect(result).toMatchObject({ ok: true, status: 200, redirects: 2, attempts: 4 });
-  });
-
   test('counts attempts made by earlier invocations against the budget', async () => {
     server.route('/down', routes.failThenSucceed(100, 503));
     const engine = localEngine({ retries: 2, sleep: recordingSleep().sleep });

@@ -111,15 +111,21 @@ describe('processSqsBatch across invocations', () => {
     const sink = new MemorySink();
     const { sent, continuation } = collector();
     const deadline = new AbortController();
-    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang'), server.url('/ok?2')], options: { retries: 1 } });
+    // One 503 (an attempt), then a request the deadline cuts off (not an attempt).
+    let calls = 0;
+    server.route('/503-then-hang', (_req, res) => {
+      calls += 1;
+      if (calls === 1) res.writeHead(503).end();
+    });
+    const record = sqsRecord({ urls: [server.url('/ok'), server.url('/503-then-hang'), server.url('/ok?2')], options: { retries: 1 } });
     setTimeout(() => deadline.abort(), 300);
 
-    const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, signal: deadline.signal, continuation });
+    const response = await processSqsBatch(sqsEvent(record), { engine: localEngine({ sleep: async () => {} }), sink, signal: deadline.signal, continuation });
 
     expect(response).toStrictEqual({ batchItemFailures: [] });
     expect(sink.results.map((r) => r.url).sort()).toStrictEqual([server.url('/ok'), server.url('/ok?2')]);
     expect(sent.map((body) => JSON.parse(body))).toStrictEqual([
-      { requests: [{ url: server.url('/hang'), attempts: 1 }], options: { retries: 1 }, hop: 1 },
+      { requests: [{ url: server.url('/503-then-hang'), attempts: 1 }], options: { retries: 1 }, hop: 1 },
     ]);
   });
 

@@ -23,12 +23,12 @@ const result = (fields: Partial<FetchResult>): FetchResult => ({
 });
 
 describe('recordBatchMetrics', () => {
-  test('publishes counts, retries without redirect hops, failures by code and one latency per URL fetched here', () => {
+  test('publishes counts, retries (attempts beyond the first), failures by code and one latency per URL fetched here', () => {
     const metrics = recorder();
 
     recordBatchMetrics(metrics, {
       results: [
-        result({ ok: true, status: 200, attempts: 3, redirects: 2, bytes: 100, latencyMs: 12 }),
+        result({ ok: true, status: 200, attempts: 1, redirects: 2, bytes: 100, latencyMs: 12 }),
         result({ ok: true, status: 200, attempts: 3, redirects: 0, bytes: 50, latencyMs: 30 }),
         result({ status: 503, attempts: 2, error: { code: 'HTTP_STATUS', message: 'HTTP status 503' }, latencyMs: 20 }),
         result({ attempts: 1, error: { code: 'BLOCKED_DESTINATION', message: 'blocked' }, latencyMs: 1 }),
