@@ -57,6 +57,8 @@ function stoppingOnWriteFailure(sink: ResultSink, onFailure: (error: ResultWrite
       }
       throw error;
     }),
+    complete: sink.complete && ((origin) => sink.complete!(origin)),
+    discard: sink.discard && ((origin) => sink.discard!(origin)),
   };
 }
 

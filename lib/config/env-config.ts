@@ -75,9 +75,9 @@ class EnvReader {
     return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
 
-  boolean(name: string): boolean {
+  boolean(name: string, fallback = false): boolean {
     const value = this.oneOf(name, ['true', 'false', '1', '0'] as const);
-    return value === 'true' || value === '1';
+    return value === undefined ? fallback : value === 'true' || value === '1';
   }
 }
 
@@ -141,7 +141,9 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', 1, 50),
     resultsBucket: read.text('RESULTS_BUCKET'),
     resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
-    storeBodies: read.boolean('STORE_BODIES'),
+    // Kept bodies as objects of their own by default: inside the message's record object, every
+    // body of a message would sit in memory until the message is complete.
+    storeBodies: read.boolean('STORE_BODIES', true),
   };
   return { config, problems: read.problems };
 }

@@ -4,8 +4,9 @@ import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
-import type { ResultSink } from '../sinks/result-sink.ts';
+import type { ResultOrigin, ResultSink } from '../sinks/result-sink.ts';
 import { planContinuation, type Continuation } from './continuation.ts';
+import { assertSqsEvent } from './sqs-event-shape.ts';
 
 interface BatchLogger {
   warn(message: string, fields: Record<string, unknown>): void;
@@ -23,10 +24,9 @@ interface BatchDependencies {
    */
   readonly abortedIsFinal?: boolean;
   /**
-   * Where unfinished URLs go when the deadline cuts a record short: their finished URLs are
-   * written, the rest is sent as a new message (attempt counts carried) and the record is
-   * acknowledged. Without it (or past `maxHops`) the record fails as a whole and nothing of it
-   * is written, so SQS delivers it again.
+   * Where unfinished URLs go when the deadline cuts a record short: the rest is sent as a new
+   * message one hop further (attempt counts carried) and the record is acknowledged. Without one,
+   * or past `maxHops`, the cut-off URLs end as `ABORTED` records: every URL keeps exactly one record.
    */
   readonly continuation?: Continuation;
   /** Attempts per URL across all invocations; a URL past it ends as ATTEMPTS_EXHAUSTED. @default engine retries + 1 */
@@ -36,9 +36,12 @@ interface BatchDependencies {
   readonly onReport?: (report: BatchReport) => void;
 }
 
+/** A final result as metrics see it: the record without its body. */
+type ResultSummary = Omit<FetchResult, 'body'>;
+
 interface BatchReport {
-  /** Every final result written by this batch. */
-  readonly results: FetchResult[];
+  /** Every final result written by this batch (bodies left out). */
+  readonly results: ResultSummary[];
   /** URLs handed on in continuation messages. */
   continuedUrls: number;
   /** URLs whose message had been delivered before (ApproximateReceiveCount > 1). */
@@ -47,58 +50,86 @@ interface BatchReport {
   failedRecords: number;
 }
 
-interface PlannedRecord {
+/** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
+interface RecordProgress {
   readonly record: SQSRecord;
+  readonly origin: ResultOrigin;
   readonly message: ParsedMessage | { readonly error: string };
+  readonly writes: Promise<void>[];
+  /** URLs the deadline cut off, with the attempts they have spent. */
+  readonly cutOff: { readonly request: FetchRequest; readonly result: FetchResult }[];
+  writeError?: Error;
 }
 
 /**
+ * Results being written but not yet durable, per permit of the engine: past it a fetch waits for
+ * its own write before taking the next URL, so a slow disk or bucket slows fetching instead of
+ * piling records up in memory.
+ */
+const WRITES_AHEAD_PER_PERMIT = 4;
+
+/**
  * The SQS consumer's core, shared by the Lambda handler, the local run and the worker. Fetches
- * every URL of every record through one engine, and acknowledges a record only once each of its
- * URLs has a final result written (or, after a deadline, is handed on in a continuation message).
- * Failed records are returned as `batchItemFailures`; it never throws after partial work, and
- * identifiers always come from the event.
+ * every URL of every record through one engine and writes each result as soon as it is final
+ * (memory stays bounded whatever the batch size and body mode). A record is acknowledged only
+ * once each of its URLs has a durable result (or, after a deadline, is handed on in a
+ * continuation message). Failed records are returned as `batchItemFailures`; it never throws after
+ * partial work, and identifiers always come from the event.
  */
 async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promise<SQSBatchResponse> {
+  assertSqsEvent(event);
   const failures: SQSBatchItemFailure[] = [];
   const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0 };
   const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
-  const planned = event.Records.map((record) => plan(record, report));
-  const requestsOf = ({ message }: PlannedRecord) => ('error' in message ? [] : message.requests);
-  const fresh = planned.flatMap(requestsOf).filter((r) => (r.priorAttempts ?? 0) < maxAttempts);
-  const fetched = new Map<FetchRequest, FetchResult>();
-  const results = await fetchBounded(fresh, deps);
-  fresh.forEach((request, i) => fetched.set(request, results[i]!));
+  const records = event.Records.map((record) => plan(record, report));
 
-  await Promise.all(planned.map(async ({ record, message }) => {
+  const write = (progress: RecordProgress, result: FetchResult): Promise<void> => {
+    const { body: _body, ...summary } = result;
+    report.results.push(summary);
+    const written = deps.sink.write([result], progress.origin).catch((error: unknown) => {
+      progress.writeError ??= error as Error;
+    });
+    progress.writes.push(written);
+    return written;
+  };
+  const work: { readonly request: FetchRequest; readonly progress: RecordProgress }[] = [];
+  for (const progress of records) {
+    if ('error' in progress.message) continue;
+    for (const request of progress.message.requests) {
+      if ((request.priorAttempts ?? 0) < maxAttempts) work.push({ request, progress });
+      else void write(progress, exhausted(request));
+    }
+  }
+  await fetchBounded(work, deps, ({ request, progress }, result) => {
+    if (result.error?.code === ErrorCode.ABORTED && !deps.abortedIsFinal) {
+      progress.cutOff.push({ request, result });
+      return undefined;
+    }
+    return write(progress, result);
+  });
+
+  await Promise.all(records.map(async (progress) => {
+    const { record, message } = progress;
     const fail = (reason: string, fields: Record<string, unknown> = {}) => {
       deps.logger?.warn('message not acknowledged; SQS will deliver it again', { messageId: record.messageId, reason, ...fields });
       failures.push({ itemIdentifier: record.messageId });
       report.failedRecords += 1;
+      deps.sink.discard?.(progress.origin);
     };
     if ('error' in message) {
       fail(message.error);
       return;
     }
-    const requests = message.requests;
-    const own = requests.map((request) => fetched.get(request) ?? exhausted(request));
-    const cutOff = own.filter((result) => result.error?.code === ErrorCode.ABORTED);
-    let done = own;
-    let handOn: FetchRequest[] = [];
-    if (cutOff.length > 0 && !deps.abortedIsFinal) {
-      if (!deps.continuation || message.hop >= deps.continuation.maxHops) {
-        fail(`${cutOff.length} of ${own.length} URLs were cut off by the deadline`, { hop: message.hop });
-        return;
-      }
-      done = own.filter((result) => result.error?.code !== ErrorCode.ABORTED);
-      handOn = requests.filter((_, i) => own[i]!.error?.code === ErrorCode.ABORTED)
-        .map((request, i) => ({ ...request, priorAttempts: cutOff[i]!.attempts }));
+    const handOn = await settleCutOff(progress, message, deps, write);
+    await Promise.all(progress.writes);
+    if (progress.writeError) {
+      fail('results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
+      return;
     }
     try {
-      await deps.sink.write(done, { messageId: record.messageId });
-      report.results.push(...done);
+      await deps.sink.complete?.(progress.origin);
     } catch (error) {
-      fail('results could not be written', { error: (error as Error).message });
+      fail('results could not be stored', { error: (error as Error).message });
       return;
     }
     if (handOn.length === 0) return;
@@ -114,17 +145,40 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
 }
 
 /**
+ * What becomes of a record's URLs the deadline cut off: handed on in a continuation (returned),
+ * or, with no continuation or none left (`maxHops`), written as final `ABORTED` records — its
+ * other URLs already have records, and a redelivery would write those twice.
+ */
+async function settleCutOff(
+  progress: RecordProgress,
+  message: ParsedMessage,
+  deps: BatchDependencies,
+  write: (progress: RecordProgress, result: FetchResult) => Promise<void>,
+): Promise<FetchRequest[]> {
+  if (progress.cutOff.length === 0) return [];
+  if (deps.continuation && message.hop < deps.continuation.maxHops) {
+    return progress.cutOff.map(({ request, result }) => ({ ...request, priorAttempts: result.attempts }));
+  }
+  const why = deps.continuation
+    ? `cut off by the invocation deadline after ${message.hop} continuations (the most allowed)`
+    : 'cut off by the invocation deadline, with no continuation queue to carry it on';
+  await Promise.all(progress.cutOff.map(({ result }) =>
+    write(progress, { ...result, error: { code: ErrorCode.ABORTED, message: why } })));
+  return [];
+}
+
+/**
  * Parses a record. A redelivered message is fetched again with the attempts its requests carry:
  * redeliveries are bounded by the queue's maxReceiveCount (then the DLQ), and counting each
  * delivery as an attempt would turn a harmless duplicate delivery into ATTEMPTS_EXHAUSTED
  * records overwriting good ones.
  */
-function plan(record: SQSRecord, report: BatchReport): PlannedRecord {
+function plan(record: SQSRecord, report: BatchReport): RecordProgress {
   const message = parseQueueMessage(record.body);
   if (!('error' in message) && Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) {
     report.redeliveredUrls += message.requests.length;
   }
-  return { record, message };
+  return { record, origin: { messageId: record.messageId }, message, writes: [], cutOff: [] };
 }
 
 function exhausted(request: FetchRequest): FetchResult {
@@ -133,22 +187,32 @@ function exhausted(request: FetchRequest): FetchResult {
 }
 
 /**
- * Fetches every request with as many workers as the engine has permits, not one promise per URL:
+ * Fetches every item with as many workers as the engine has permits, not one promise per URL:
  * a batch of 10 messages x 1,000 URLs would otherwise keep 10,000 pending fetches alive at once,
- * which the bench showed as V8 young-generation growth (peak RSS) and GC time.
+ * which the bench showed as V8 young-generation growth (peak RSS) and GC time. Each result goes
+ * to `settle` at once; the write it returns is awaited only past the writes-ahead bound.
  */
-async function fetchBounded(requests: readonly FetchRequest[], deps: BatchDependencies): Promise<FetchResult[]> {
-  const results = new Array<FetchResult>(requests.length);
+async function fetchBounded<T extends { readonly request: FetchRequest }>(
+  items: readonly T[],
+  deps: BatchDependencies,
+  settle: (item: T, result: FetchResult) => Promise<void> | undefined,
+): Promise<void> {
+  const concurrency = deps.engine.options.concurrency;
+  const maxWritesAhead = concurrency * WRITES_AHEAD_PER_PERMIT;
+  let writesAhead = 0;
   let next = 0;
   const worker = async () => {
-    while (next < requests.length) {
-      const index = next++;
-      results[index] = await deps.engine.fetch(requests[index]!, deps.signal);
+    while (next < items.length) {
+      const item = items[next++]!;
+      const written = settle(item, await deps.engine.fetch(item.request, deps.signal));
+      if (written === undefined) continue;
+      writesAhead += 1;
+      const done = written.finally(() => { writesAhead -= 1; });
+      if (writesAhead > maxWritesAhead) await done;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(requests.length, deps.engine.options.concurrency) }, worker));
-  return results;
+  await Promise.all(Array.from({ length: Math.min(items.length, concurrency) }, worker));
 }
 
 export { processSqsBatch };
-export type { BatchDependencies, BatchLogger, BatchReport };
+export type { BatchDependencies, BatchLogger, BatchReport, ResultSummary };

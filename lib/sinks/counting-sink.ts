@@ -9,6 +9,8 @@ function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
       for (const result of results) stats.record(result);
       await inner.write(results, origin);
     },
+    complete: inner.complete && ((origin) => inner.complete!(origin)),
+    discard: inner.discard && ((origin) => inner.discard!(origin)),
   };
 }
 

@@ -4,11 +4,17 @@ import { resultToJson } from './result-json.ts';
 import { ResultWriteError } from './result-write-error.ts';
 
 /**
- * Where final result records go. `write` resolves only once the records are durably handed over
- * (flushed to the stream, stored in S3, ...): a message is acknowledged after that, never before.
+ * Where final result records go. Results arrive one URL at a time, as they become final.
+ * `write` resolves only once they are durably handed over (to the OS for a stream, to the log)
+ * or, for a sink that stores per message, taken into that message's object; `complete` then
+ * resolves once the message's object is stored. A message is acknowledged after both, never before.
  */
 interface ResultSink {
   write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void>;
+  /** Every result of the message has been written (sinks that store per message store it now). */
+  complete?(origin: ResultOrigin): Promise<void>;
+  /** The message will be delivered again: anything held for it is dropped. */
+  discard?(origin: ResultOrigin): void;
 }
 
 /** Where a group of results came from: sinks that store per message (S3) key on it. */
@@ -16,17 +22,25 @@ interface ResultOrigin {
   readonly messageId: string;
 }
 
+/** Text written in one go once it reaches this size, rather than at the end of the tick. */
+const FLUSH_BYTES = 64 * 1024;
+
 /**
- * One JSON object per line. `write` resolves when the stream has handed the bytes to the OS (the
- * stream's write callback: after write(2) for a file or a pipe), not when they are merely
- * buffered, so a message is never acknowledged before its results left the process; awaiting it
- * is also the back-pressure (a slow disk slows the run, never loses). The first stream error
- * (ENOSPC, EPIPE, EIO) rejects that write and every later one with a `ResultWriteError`.
+ * One JSON object per line. Records written in the same tick go out in one stream write, and
+ * `write` resolves when the stream has handed those bytes to the OS (the stream's write callback:
+ * after write(2) for a file or a pipe), not when they are merely buffered, so a message is never
+ * acknowledged before its results left the process; awaiting it is also the back-pressure (a slow
+ * disk slows the run, never loses). The first stream error (ENOSPC, EPIPE, EIO) rejects that
+ * write and every later one with a `ResultWriteError`.
  */
 class JsonLinesSink implements ResultSink {
   readonly #stream: Writable;
   readonly #destination: string;
   #failure: ResultWriteError | undefined;
+  /** Records of this tick, not yet given to the stream, and the promise their writers share. */
+  #text = '';
+  #count = 0;
+  #pending: PromiseWithResolvers<void> | undefined;
   written = 0;
 
   constructor(stream: Writable, destination = 'the output') {
@@ -45,17 +59,36 @@ class JsonLinesSink implements ResultSink {
   write(results: readonly FetchResult[]): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (results.length === 0) return Promise.resolve();
-    let text = '';
-    for (const result of results) text += `${resultToJson(result)}\n`;
-    return new Promise((resolve, reject) => {
-      this.#stream.write(text, (error) => {
-        if (error) {
-          reject(this.#fail(error));
-          return;
-        }
-        this.written += results.length;
-        resolve();
-      });
+    for (const result of results) this.#text += `${resultToJson(result)}\n`;
+    this.#count += results.length;
+    if (this.#pending === undefined) {
+      this.#pending = Promise.withResolvers<void>();
+      setImmediate(() => this.#flush());
+    }
+    const { promise } = this.#pending;
+    if (this.#text.length >= FLUSH_BYTES) this.#flush();
+    return promise;
+  }
+
+  #flush(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const text = this.#text;
+    const count = this.#count;
+    this.#text = '';
+    this.#count = 0;
+    this.#pending = undefined;
+    if (this.#failure) {
+      pending.reject(this.#failure);
+      return;
+    }
+    this.#stream.write(text, (error) => {
+      if (error) {
+        pending.reject(this.#fail(error));
+        return;
+      }
+      this.written += count;
+      pending.resolve();
     });
   }
 

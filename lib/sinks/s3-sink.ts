@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
+import { Semaphore } from '../engine/semaphore.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';
 
 interface S3SinkOptions {
@@ -7,47 +8,80 @@ interface S3SinkOptions {
   readonly bucket: string;
   /** @default 'results/' */
   readonly prefix?: string;
-  /** Store kept bodies as `<prefix>bodies/<sha256>` and replace `body` by `bodyKey`. @default false */
+  /** Store kept bodies as `<prefix>bodies/<sha256>` and replace `body` by `bodyKey`. @default true */
   readonly storeBodies?: boolean;
-  readonly now?: () => Date;
+  /** PUTs in flight at most (bodies and result objects together). @default 16 */
+  readonly maxPuts?: number;
 }
 
 /** Bodies already stored by this process: content addressing makes a second PUT pointless. */
 const MAX_REMEMBERED_BODIES = 10_000;
 
 /**
- * Writes each message's results as one JSON-lines object,
- * `<prefix><yyyy>/<mm>/<dd>/<messageId>.jsonl`, and optionally the bodies, content-addressed by
- * sha256. A redelivered message overwrites its own object, so a retry never duplicates records.
+ * Writes each message's results as one JSON-lines object, `<prefix><messageId>.jsonl`, once all
+ * of them are final (`complete`), and the kept bodies as they arrive, content-addressed by sha256.
+ * The key depends on the message only: a redelivery (same MessageId) replaces the object, never
+ * adds a second one, whatever the day. Until `complete` only the records (without bodies) are
+ * held; PUTs are bounded, so a batch of 10,000 URLs does not start 10,000 requests at once.
  */
 class S3Sink implements ResultSink {
-  readonly #options: Required<Omit<S3SinkOptions, 'now'>> & { now: () => Date };
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #storeBodies: boolean;
+  readonly #puts: Semaphore;
   readonly #storedBodies = new Set<string>();
+  /** Record lines per message not yet stored. */
+  readonly #messages = new Map<string, string[]>();
 
   constructor(options: S3SinkOptions) {
-    this.#options = { prefix: 'results/', storeBodies: false, now: () => new Date(), ...options };
+    this.#client = options.client;
+    this.#bucket = options.bucket;
+    this.#prefix = options.prefix ?? 'results/';
+    this.#storeBodies = options.storeBodies ?? true;
+    this.#puts = new Semaphore(options.maxPuts ?? 16);
+  }
+
+  /** The key of a message's results object. */
+  keyOf(origin: ResultOrigin): string {
+    return `${this.#prefix}${origin.messageId}.jsonl`;
   }
 
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
-    if (results.length === 0) return;
-    const { client, bucket, prefix } = this.#options;
-    const records = await Promise.all(results.map((result) => this.#withStoredBody(result)));
-    const day = this.#options.now().toISOString().slice(0, 10).replaceAll('-', '/');
-    const name = origin?.messageId ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    await client.send(new PutObjectCommand({
-      Bucket: bucket,
-      Key: `${prefix}${day}/${name}.jsonl`,
-      Body: records.map((record) => JSON.stringify(record)).join('\n') + '\n',
-      ContentType: 'application/x-ndjson',
-    }));
+    if (origin === undefined) throw new Error('the S3 sink stores results per message and needs the message they came from');
+    const lines = await Promise.all(results.map(async (result) => JSON.stringify(await this.#withStoredBody(result))));
+    let held = this.#messages.get(origin.messageId);
+    if (held === undefined) this.#messages.set(origin.messageId, held = []);
+    held.push(...lines);
+  }
+
+  async complete(origin: ResultOrigin): Promise<void> {
+    const lines = this.#messages.get(origin.messageId);
+    this.#messages.delete(origin.messageId);
+    if (lines === undefined || lines.length === 0) return;
+    await this.#put(this.keyOf(origin), `${lines.join('\n')}\n`, 'application/x-ndjson');
+  }
+
+  discard(origin: ResultOrigin): void {
+    this.#messages.delete(origin.messageId);
+  }
+
+  async #put(key: string, body: string | Buffer, contentType?: string): Promise<void> {
+    const wait = this.#puts.acquire();
+    if (wait) await wait;
+    try {
+      await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType }));
+    } finally {
+      this.#puts.release();
+    }
   }
 
   async #withStoredBody(result: FetchResult): Promise<FetchResult & { bodyKey?: string }> {
-    if (!this.#options.storeBodies || result.body === undefined || result.sha256 === undefined) return result;
+    if (!this.#storeBodies || result.body === undefined || result.sha256 === undefined) return result;
     const { body, ...rest } = result;
-    const key = `${this.#options.prefix}bodies/${result.sha256}`;
+    const key = `${this.#prefix}bodies/${result.sha256}`;
     if (!this.#storedBodies.has(result.sha256)) {
-      await this.#options.client.send(new PutObjectCommand({ Bucket: this.#options.bucket, Key: key, Body: Buffer.from(body, 'base64') }));
+      await this.#put(key, Buffer.from(body, 'base64'));
       if (this.#storedBodies.size >= MAX_REMEMBERED_BODIES) this.#storedBodies.clear();
       this.#storedBodies.add(result.sha256);
     }

@@ -11,7 +11,7 @@ describe('configuration from environment variables', () => {
       maxAttemptsPerUrl: undefined,
       resultsBucket: undefined,
       resultsPrefix: 'results/',
-      storeBodies: false,
+      storeBodies: true,
     });
   });
 

@@ -69,32 +69,46 @@ describe('fetch-batch handler', () => {
     server.route('/hang', routes.text('late'));
     const received = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(received.Messages).toHaveLength(1);
-    expect(JSON.parse(received.Messages![0]!.Body!)).toStrictEqual({ requests: [{ url: server.url('/hang?b'), attempts: 1 }], hop: 1 });
+    // Cut off by the deadline, its request was not an attempt: it goes on with every retry left.
+    expect(JSON.parse(received.Messages![0]!.Body!)).toStrictEqual({ urls: [server.url('/hang?b')], hop: 1 });
     const second = await handler(toSqsEvent(received.Messages!, queue.queueArn), lambdaContext(10_000));
 
     expect(second).toStrictEqual({ batchItemFailures: [] });
     expect(sink.results.map((r) => r.url).sort()).toStrictEqual([...urls].sort());
-    expect(sink.results.find((r) => r.url === server.url('/hang?b'))).toMatchObject({ ok: true, attempts: 2 });
+    expect(sink.results.find((r) => r.url === server.url('/hang?b'))).toMatchObject({ ok: true, attempts: 1 });
     expect(server.hitsOf('/ok')).toBe(2);
   });
 
-  test('without a continuation queue, a cut-off record fails as a whole and writes nothing', async () => {
+  test('without a continuation queue, a cut-off URL ends ABORTED and its record is acknowledged', async () => {
     const sink = new MemorySink();
     const handler = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), sink });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
 
     const response = await handler(sqsEvent(record), lambdaContext(1_400));
 
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => r.error?.code ?? 'OK').sort()).toStrictEqual(['ABORTED', 'OK']);
+  });
+
+  test.each([
+    ['{}', {}, 'fetch-batch expects an SQS event ({"Records": [...]}), got {}'],
+    ['null', null, 'fetch-batch expects an SQS event ({"Records": [...]}), got null'],
+    ['an S3 record', { Records: [{ eventSource: 'aws:s3', messageId: 'x', body: '{}' }] }, 'fetch-batch expects SQS records; record 0 has eventSource aws:s3'],
+    ['a record without messageId', { Records: [{ body: '{"urls":[]}' }] }, 'fetch-batch expects SQS records; record 0 has no string messageId and body'],
+  ])('an event that is not from SQS (%s) is refused with a clear error before any fetch', async (_name, event, message) => {
+    const sink = new MemorySink();
+    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
+
+    await expect(handler(event as never, lambdaContext())).rejects.toThrow(message);
     expect(sink.results).toStrictEqual([]);
   });
 
-  test('the S3 sink stores one JSON-lines object per message; a duplicate delivery overwrites it, never duplicates', async () => {
+  test('the S3 sink stores one JSON-lines object per message, keyed by the message alone; a redelivery replaces it', async () => {
     const s3 = new S3Client({ endpoint: sqs.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const bucket = `results-${Date.now()}`;
     sqs.createBucket(bucket);
     const handler = createFetchBatchHandler({
-      config: config({ RESULTS_BUCKET: bucket, FETCH_BODY_MODE: 'keep', STORE_BODIES: 'true' }),
+      config: config({ RESULTS_BUCKET: bucket, FETCH_BODY_MODE: 'keep' }),
       logger: quietLogger(), s3,
     });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] });
@@ -106,7 +120,7 @@ describe('fetch-batch handler', () => {
     const keys = (listed.Contents ?? []).map((object) => object.Key!).sort();
     const resultKeys = keys.filter((key) => key.endsWith(`${record.messageId}.jsonl`));
     expect(resultKeys).toHaveLength(1);
-    expect(resultKeys[0]).toMatch(/^results\/\d{4}\/\d{2}\/\d{2}\/m-\d+\.jsonl$/);
+    expect(resultKeys[0]).toBe(`results/${record.messageId}.jsonl`);
     const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: resultKeys[0] }))).Body!.transformToString();
     const lines = text.trim().split('\n').map((line) => JSON.parse(line) as FetchResult & { bodyKey?: string });
     expect(lines).toHaveLength(2);

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
+import { eventually } from '../support/eventually.ts';
 import { MemorySink } from '../support/memory-sink.ts';
 import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -53,7 +54,7 @@ describe('processSqsBatch', () => {
     expect(warnings).toStrictEqual([{ message: 'message not acknowledged; SQS will deliver it again', messageId: bad.messageId, reason: 'message body is not valid JSON' }]);
   });
 
-  test('a record cut off by the deadline fails as a whole and writes nothing (it is delivered again)', async () => {
+  test('without a continuation, URLs cut off by the deadline end ABORTED and the record is acknowledged', async () => {
     const sink = new MemorySink();
     const deadline = new AbortController();
     const cut = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
@@ -62,8 +63,49 @@ describe('processSqsBatch', () => {
 
     const response = await processSqsBatch(sqsEvent(cut, done), { engine: localEngine(), sink, signal: deadline.signal, logger });
 
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: cut.messageId }] });
+    // Its finished URL already has a record: a redelivery would write that one twice.
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => [r.url, r.error?.code ?? 'OK']).sort()).toStrictEqual([
+      [server.url('/hang'), ErrorCode.ABORTED], [server.url('/ok'), 'OK'], [server.url('/ok'), 'OK'],
+    ]);
+    expect(sink.results.find((r) => r.error)?.error?.message).toBe('cut off by the invocation deadline, with no continuation queue to carry it on');
+  });
+
+  test('each result is written as soon as it is final: a slow URL holds back no other record', async () => {
+    let release: (() => void) | undefined;
+    server.route('/late', (_req, res) => { release = () => res.end('late'); });
+    const sink = new MemorySink();
+    const batch = processSqsBatch(sqsEvent(sqsRecord({ urls: [server.url('/late'), server.url('/ok')] })), { engine: localEngine(), sink, logger });
+
+    expect(await eventually(() => sink.results.length === 1 && release !== undefined)).toBe(true);
     expect(sink.results.map((r) => r.url)).toStrictEqual([server.url('/ok')]);
+    release!();
+
+    expect(await batch).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => r.url)).toStrictEqual([server.url('/ok'), server.url('/late')]);
+  });
+
+  test('results not yet durable are bounded: a stalled sink stops the fetching, and nothing is acknowledged early', async () => {
+    const held: Array<() => void> = [];
+    const sink = { write: () => new Promise<void>((resolve) => { held.push(resolve); }) };
+    const urls = Array.from({ length: 200 }, (_, i) => server.url(`/ok?${i}`));
+    let settled = false;
+    const batch = processSqsBatch(sqsEvent(sqsRecord({ urls })), { engine: localEngine({ concurrency: 2 }), sink, logger })
+      .finally(() => { settled = true; });
+
+    // 2 permits x 4 writes ahead, plus the one write each worker then waits on.
+    expect(await eventually(() => held.length >= 2 * 4 + 2)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.length).toBeLessThanOrEqual(2 * 4 + 2);
+    expect(server.hitsOf('/ok')).toBeLessThanOrEqual(2 * 4 + 2);
+    expect(settled).toBe(false);
+
+    while (held.length > 0 || !settled) {
+      held.splice(0).forEach((resolve) => resolve());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await batch).toStrictEqual({ batchItemFailures: [] });
+    expect(server.hitsOf('/ok')).toBe(200);
   });
 
   test('with abortedIsFinal, cut-off URLs get ABORTED records and the record is acknowledged', async () => {
@@ -86,7 +128,8 @@ describe('processSqsBatch', () => {
     const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, logger });
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
-    expect(warnings[0]).toMatchObject({ messageId: record.messageId, reason: 'results could not be written', error: 'disk full' });
+    expect(warnings[0]).toMatchObject({ messageId: record.messageId, error: 'disk full' });
+    expect(warnings[0]!.reason).toMatch(/^results could not be written/);
   });
 });
 
@@ -129,7 +172,7 @@ describe('processSqsBatch across invocations', () => {
     ]);
   });
 
-  test('past maxHops the record fails as a whole and nothing of it is written', async () => {
+  test('past maxHops the cut-off URLs end ABORTED, the others keep their records, and nothing is sent on', async () => {
     const sink = new MemorySink();
     const { sent, continuation } = collector(3);
     const deadline = new AbortController();
@@ -138,8 +181,11 @@ describe('processSqsBatch across invocations', () => {
 
     const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, signal: deadline.signal, continuation });
 
-    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
-    expect(sink.results).toStrictEqual([]);
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results.map((r) => [r.url, r.error?.code ?? 'OK']).sort()).toStrictEqual([
+      [server.url('/hang'), ErrorCode.ABORTED], [server.url('/ok'), 'OK'],
+    ]);
+    expect(sink.results.find((r) => r.error)?.error?.message).toBe('cut off by the invocation deadline after 3 continuations (the most allowed)');
     expect(sent).toStrictEqual([]);
   });
 
