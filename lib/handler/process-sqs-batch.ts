@@ -55,7 +55,9 @@ interface RecordProgress {
   readonly record: SQSRecord;
   readonly origin: ResultOrigin;
   readonly message: ParsedMessage | { readonly error: string };
-  readonly writes: Promise<void>[];
+  /** Writes not yet settled, and who waits for them to reach zero. */
+  writing: number;
+  allWritten?: () => void;
   /** URLs the deadline cut off, with the attempts they have spent. */
   readonly cutOff: { readonly request: FetchRequest; readonly result: FetchResult }[];
   writeError?: Error;
@@ -83,14 +85,18 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
   const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
   const records = event.Records.map((record) => plan(record, report));
 
+  // One promise per URL: `then` settles the record's count whether the write succeeded or not.
   const write = (progress: RecordProgress, result: FetchResult): Promise<void> => {
-    const { body: _body, ...summary } = result;
-    report.results.push(summary);
-    const written = deps.sink.write([result], progress.origin).catch((error: unknown) => {
+    report.results.push(result.body === undefined ? result : withoutBody(result));
+    progress.writing += 1;
+    const settled = () => {
+      progress.writing -= 1;
+      if (progress.writing === 0) progress.allWritten?.();
+    };
+    return deps.sink.write([result], progress.origin).then(settled, (error: unknown) => {
       progress.writeError ??= error as Error;
+      settled();
     });
-    progress.writes.push(written);
-    return written;
   };
   const work: { readonly request: FetchRequest; readonly progress: RecordProgress }[] = [];
   for (const progress of records) {
@@ -121,7 +127,7 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
       return;
     }
     const handOn = await settleCutOff(progress, message, deps, write);
-    await Promise.all(progress.writes);
+    if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
     if (progress.writeError) {
       fail('results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
       return;
@@ -178,7 +184,11 @@ function plan(record: SQSRecord, report: BatchReport): RecordProgress {
   if (!('error' in message) && Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) {
     report.redeliveredUrls += message.requests.length;
   }
-  return { record, origin: { messageId: record.messageId }, message, writes: [], cutOff: [] };
+  return { record, origin: { messageId: record.messageId }, message, writing: 0, cutOff: [] };
+}
+
+function withoutBody({ body: _body, ...summary }: FetchResult): ResultSummary {
+  return summary;
 }
 
 function exhausted(request: FetchRequest): FetchResult {
@@ -200,6 +210,7 @@ async function fetchBounded<T extends { readonly request: FetchRequest }>(
   const concurrency = deps.engine.options.concurrency;
   const maxWritesAhead = concurrency * WRITES_AHEAD_PER_PERMIT;
   let writesAhead = 0;
+  const writeSettled = () => { writesAhead -= 1; };
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -207,8 +218,12 @@ async function fetchBounded<T extends { readonly request: FetchRequest }>(
       const written = settle(item, await deps.engine.fetch(item.request, deps.signal));
       if (written === undefined) continue;
       writesAhead += 1;
-      const done = written.finally(() => { writesAhead -= 1; });
-      if (writesAhead > maxWritesAhead) await done;
+      if (writesAhead <= maxWritesAhead) {
+        void written.then(writeSettled);
+        continue;
+      }
+      await written;
+      writeSettled();
     }
   };
   await Promise.all(Array.from({ length: Math.min(items.length, concurrency) }, worker));

@@ -5,9 +5,9 @@ import type { ResultOrigin, ResultSink } from './result-sink.ts';
 /** Records every result in `stats` on its way to `inner` (the CLI's summaries). */
 function countingSink(inner: ResultSink, stats: RunStats): ResultSink {
   return {
-    async write(results: readonly FetchResult[], origin?: ResultOrigin) {
+    write(results: readonly FetchResult[], origin?: ResultOrigin) {
       for (const result of results) stats.record(result);
-      await inner.write(results, origin);
+      return inner.write(results, origin);
     },
     complete: inner.complete && ((origin) => inner.complete!(origin)),
     discard: inner.discard && ((origin) => inner.discard!(origin)),

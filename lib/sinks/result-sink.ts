@@ -22,11 +22,13 @@ interface ResultOrigin {
   readonly messageId: string;
 }
 
-/** Text written in one go once it reaches this size, rather than at the end of the tick. */
+/** Records are handed to the stream together, once this much text waits or after FLUSH_AFTER_MS. */
 const FLUSH_BYTES = 64 * 1024;
+/** Short next to a message's life, long enough that a busy run writes tens of KiB per write(2). */
+const FLUSH_AFTER_MS = 5;
 
 /**
- * One JSON object per line. Records written in the same tick go out in one stream write, and
+ * One JSON object per line. Records written within a few ms go out in one stream write, and
  * `write` resolves when the stream has handed those bytes to the OS (the stream's write callback:
  * after write(2) for a file or a pipe), not when they are merely buffered, so a message is never
  * acknowledged before its results left the process; awaiting it is also the back-pressure (a slow
@@ -37,7 +39,7 @@ class JsonLinesSink implements ResultSink {
   readonly #stream: Writable;
   readonly #destination: string;
   #failure: ResultWriteError | undefined;
-  /** Records of this tick, not yet given to the stream, and the promise their writers share. */
+  /** Records not yet given to the stream, and the promise their writers share. */
   #text = '';
   #count = 0;
   #pending: PromiseWithResolvers<void> | undefined;
@@ -63,7 +65,7 @@ class JsonLinesSink implements ResultSink {
     this.#count += results.length;
     if (this.#pending === undefined) {
       this.#pending = Promise.withResolvers<void>();
-      setImmediate(() => this.#flush());
+      setTimeout(() => this.#flush(), FLUSH_AFTER_MS);
     }
     const { promise } = this.#pending;
     if (this.#text.length >= FLUSH_BYTES) this.#flush();
