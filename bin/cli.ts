@@ -20,6 +20,19 @@ ${ENQUEUE_USAGE}
 ${WORKER_USAGE}
 ${LOCAL_SQS_USAGE}`;
 
+/**
+ * One line for a failure that is not a usage mistake (an AWS error, an unreachable endpoint):
+ * the stack of a minified bundle helps no one; BATCHFETCH_DEBUG=1 prints it.
+ */
+function describeFailure(error: unknown): string {
+  if (process.env.BATCHFETCH_DEBUG === '1') return (error as Error)?.stack ?? String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const name = error.name !== 'Error' ? error.name : typeof code === 'string' ? code : undefined;
+  const cause = error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : '';
+  return `${name ? `${name}: ` : ''}${error.message || 'failed'}${cause}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -50,7 +63,7 @@ try {
     process.stderr.write(`batchfetch: ${message}\nRun 'batchfetch --help' for usage.\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`batchfetch: the run could not complete: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`batchfetch: ${describeFailure(error)}\n`);
     process.exitCode = 1;
   }
 }

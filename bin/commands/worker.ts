@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats } from '../../lib/index.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
-import { pollQueue } from '../../lib/queue/sqs-poller.ts';
+import { pollQueueWith } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
 import { cliSqsClient } from '../sqs-client.ts';
@@ -96,7 +96,8 @@ async function workerCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   try {
-    await Promise.all(Array.from({ length: pollers }, () => pollQueue({
+    // The first poller to fail stops the others; the engine closes only once all have stopped.
+    await pollQueueWith(pollers, {
       client,
       queueUrl,
       queueArn: Attributes?.QueueArn ?? queueUrl,
@@ -106,7 +107,7 @@ async function workerCommand(args: string[]): Promise<number> {
       waitTimeSeconds: 1,
       signal: stop.signal,
       ...(values['exit-when-empty'] ? { onEmpty: () => drained(client, queueUrl) } : {}),
-    })));
+    });
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../engine/retry-policy.ts';
 import { toSqsEvent } from './sqs-event.ts';
 
 type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -44,33 +45,43 @@ const MAX_CONSECUTIVE_ERRORS = 5;
 
 /**
  * What Lambda's SQS event source does, outside Lambda: long-poll, hand the batch to the handler as
- * an SQS event, delete what it acknowledged, and leave failures to come back.
+ * an SQS event, delete what it acknowledged, and leave failures to come back after their visibility
+ * timeout (as on Lambda). When the poller itself fails — the handler throws, or a receive fails for
+ * good — the messages in hand are made visible again at once (visibility 0) before it rejects, so
+ * nothing waits out a 15-minute timeout because of a bug or an outage of this process.
  */
 async function pollQueue(options: PollerOptions): Promise<void> {
   const { client, queueUrl, signal } = options;
   let errors = 0;
   while (!signal.aborted) {
-    let messages: Message[];
-    try {
-      messages = await receiveBatch(options);
-      errors = 0;
-      if (signal.aborted) {
-        await releaseMessages(client, queueUrl, messages);
-        return;
-      }
-    } catch (error) {
+    const received = await receiveBatch(options);
+    if (received.error) {
+      await releaseMessages(client, queueUrl, received.messages);
       if (signal.aborted) return;
       errors += 1;
-      if (errors >= MAX_CONSECUTIVE_ERRORS) throw error;
-      await sleep(100 * 2 ** errors);
+      if (errors >= MAX_CONSECUTIVE_ERRORS) throw received.error;
+      await sleep(backoffDelay(errors, 200, 5_000, Math.random));
       continue;
+    }
+    errors = 0;
+    const messages = received.messages;
+    if (signal.aborted) {
+      // Received while stopping (a long poll that returned, or a batching window cut short).
+      await releaseMessages(client, queueUrl, messages);
+      return;
     }
     if (messages.length === 0) {
       if (options.onEmpty && await options.onEmpty()) return;
       continue;
     }
 
-    const response = await options.handler(toSqsEvent(messages, options.queueArn));
+    let response: SQSBatchResponse;
+    try {
+      response = await options.handler(toSqsEvent(messages, options.queueArn));
+    } catch (error) {
+      await releaseMessages(client, queueUrl, messages).catch(() => {});
+      throw error;
+    }
     const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const acknowledged = messages.filter((message) => !failedIds.has(message.MessageId!));
     const failed = messages.filter((message) => failedIds.has(message.MessageId!));
@@ -80,23 +91,50 @@ async function pollQueue(options: PollerOptions): Promise<void> {
   }
 }
 
-/** One batch: receives (10 at most per call) until `batchSize` or the batching window ends. */
-async function receiveBatch(options: PollerOptions): Promise<Message[]> {
+/**
+ * Runs `count` pollers as one: the first to fail stops the others (they finish the batch in hand
+ * and release what they received), and only then does the returned promise reject with that
+ * error — nothing is left running when the caller closes the engine or the output.
+ */
+async function pollQueueWith(count: number, options: PollerOptions): Promise<void> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([options.signal, stop.signal]);
+  let failure: { error: unknown } | undefined;
+  await Promise.all(Array.from({ length: count }, () => pollQueue({ ...options, signal }).catch((error: unknown) => {
+    failure ??= { error };
+    stop.abort();
+  })));
+  if (failure) throw failure.error;
+}
+
+/**
+ * One batch: receives (10 at most per call) until `batchSize` or the batching window ends. Never
+ * throws: an error (or an abort cancelling a receive) is returned with the messages received
+ * before it, which the caller releases rather than leaving them invisible.
+ */
+async function receiveBatch(options: PollerOptions): Promise<{ messages: Message[]; error?: unknown }> {
   const batchSize = options.batchSize ?? 10;
   const windowEnds = Date.now() + (options.batchingWindowMs ?? 0);
   const messages: Message[] = [];
-  do {
-    const remainingS = Math.ceil((windowEnds - Date.now()) / 1000);
-    const output = await options.client.send(new ReceiveMessageCommand({
-      QueueUrl: options.queueUrl,
-      MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
-      WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 1) : Math.max(0, Math.min(1, remainingS)),
-      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
-    }), options.cancelReceive ? { abortSignal: options.signal } : {});
-    messages.push(...(output.Messages ?? []));
-    if (messages.length === 0 || options.signal.aborted) break;
-  } while (messages.length < batchSize && Date.now() < windowEnds);
-  return messages;
+  try {
+    do {
+      const remainingS = Math.ceil((windowEnds - Date.now()) / 1000);
+      const output = await options.client.send(new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+        WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 1) : Math.max(0, Math.min(1, remainingS)),
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
+        // Once messages are in hand, a receive is never cancelled: the server may still hand
+        // messages to a cancelled long poll (and hide them), including those released on abort.
+        // These receives wait 1 s at most; the abort is seen right after.
+      }), options.cancelReceive && messages.length === 0 ? { abortSignal: options.signal } : {});
+      messages.push(...(output.Messages ?? []));
+      if (messages.length === 0 || options.signal.aborted) break;
+    } while (messages.length < batchSize && Date.now() < windowEnds);
+  } catch (error) {
+    return { messages, error };
+  }
+  return { messages };
 }
 
 async function deleteMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
@@ -120,5 +158,5 @@ async function releaseMessages(client: SQSClient, queueUrl: string, messages: re
   }
 }
 
-export { pollQueue };
+export { pollQueue, pollQueueWith };
 export type { BatchHandler, PollerOptions };

@@ -1,5 +1,6 @@
-import { SendMessageBatchCommand, type BatchResultErrorEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../engine/retry-policy.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
 
 /** SendMessageBatch: at most 10 entries and 1 MiB in all (shared/FACTS.md). */
@@ -15,9 +16,10 @@ interface SenderOptions {
 
 /**
  * Buffers message bodies into SendMessageBatch calls (10 entries, 1 MiB), keeps a few calls in
- * flight, and retries entries SQS reports as failed with backoff. `add` applies backpressure:
+ * flight, and sends again only the entries SQS reports as failed. `add` applies backpressure:
  * it resolves once the body is buffered or sent. `flush` resolves when everything was accepted
- * by SQS, and rejects if entries still failed after 5 attempts (nothing is dropped silently).
+ * by SQS, and rejects when a call failed or entries still failed after 5 attempts (nothing is
+ * dropped silently, nothing accepted is sent twice by us).
  */
 class SqsSender {
   readonly #client: SQSClient;
@@ -59,16 +61,16 @@ class SqsSender {
     void call.finally(() => this.#inFlight.delete(call));
   }
 
+  /**
+   * Transport errors (throttling, 5xx, resets) are retried by the SDK's own retry strategy; when a
+   * call still throws, SQS may have accepted some entries before the response was lost, so
+   * nothing is sent again: the error is the sender's failure. Only entries SQS reports in `Failed`
+   * (it did not take them) are sent again, with backoff.
+   */
   async #send(bodies: string[]): Promise<void> {
     let pending = bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let failed: BatchResultErrorEntry[];
-      try {
-        failed = (await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }))).Failed ?? [];
-      } catch (error) {
-        if (attempt >= MAX_SEND_ATTEMPTS) throw error;
-        failed = pending.map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'NetworkError' }));
-      }
+      const { Failed: failed = [] } = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }));
       // A sender fault (bad message) would fail the same way again: stop instead of retrying.
       const senderFault = failed.find((entry) => entry.SenderFault);
       if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());
@@ -77,7 +79,7 @@ class SqsSender {
       pending = pending.filter((entry) => failedIds.has(entry.Id));
       if (pending.length > 0) {
         if (attempt >= MAX_SEND_ATTEMPTS) throw new Error(`${pending.length} messages could not be sent after ${attempt} attempts`);
-        await sleep(Math.floor(Math.random() * 100 * 2 ** attempt));
+        await sleep(backoffDelay(attempt - 1, 100, 2_000, Math.random));
       }
     }
   }

@@ -1,6 +1,6 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { pollQueue } from '../../lib/queue/sqs-poller.ts';
+import { pollQueue, pollQueueWith } from '../../lib/queue/sqs-poller.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
 
 describe('pollQueue (the event source outside Lambda)', () => {
@@ -14,8 +14,11 @@ describe('pollQueue (the event source outside Lambda)', () => {
     await sqs.stop();
   });
 
+  let queues = 0;
   async function queueWith(count: number) {
-    const queue = await sqs.createQueue(`poll-${Date.now()}-${count}`);
+    queues += 1;
+    // A long visibility timeout: a message seen again soon was released, not timed out.
+    const queue = await sqs.createQueue(`poll-${Date.now()}-${queues}`, { VisibilityTimeout: '900' });
     for (let i = 0; i < count; i += 10) {
       await sqs.client.send(new SendMessageBatchCommand({
         QueueUrl: queue.queueUrl,
@@ -57,5 +60,65 @@ describe('pollQueue (the event source outside Lambda)', () => {
 
     expect(batches.reduce((a, b) => a + b, 0)).toBe(7);
     expect(Math.max(...batches)).toBeLessThanOrEqual(3);
+  });
+
+  /** Messages visible now (received, then released again so the count does not change them). */
+  async function visible(queueUrl: string): Promise<number> {
+    const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+    return Messages.length;
+  }
+
+  test('a handler that throws: its messages are visible again at once, and the poller rejects', async () => {
+    const queue = await queueWith(3);
+
+    await expect(pollQueue({
+      client: sqs.client, ...queue, signal: new AbortController().signal,
+      handler: async () => { throw new Error('handler bug'); },
+    })).rejects.toThrow('handler bug');
+
+    expect(await visible(queue.queueUrl)).toBe(3);
+  });
+
+  test('an abort during a batching window releases the messages already received', async () => {
+    const queue = await queueWith(4);
+    const stop = new AbortController();
+    let handled = 0;
+    setTimeout(() => stop.abort(), 700);
+
+    await pollQueue({
+      client: sqs.client, ...queue, batchSize: 50, batchingWindowMs: 20_000, signal: stop.signal, cancelReceive: true,
+      handler: async (event: SQSEvent) => {
+        handled += event.Records.length;
+        return { batchItemFailures: [] };
+      },
+    });
+
+    expect(handled).toBe(0);
+    expect(await visible(queue.queueUrl)).toBe(4);
+  });
+
+  test('one failing poller stops the others before the group rejects, and nothing is left invisible', async () => {
+    const queue = await queueWith(6);
+    let running = 0;
+    let batches = 0;
+
+    await expect(pollQueueWith(3, {
+      client: sqs.client, ...queue, batchSize: 2, signal: new AbortController().signal,
+      handler: async () => {
+        running += 1;
+        batches += 1;
+        const mine = batches;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        running -= 1;
+        if (mine === 1) throw new Error('first batch failed');
+        return { batchItemFailures: [] };
+      },
+    })).rejects.toThrow('first batch failed');
+
+    expect(running).toBe(0);
+    // Whatever the other pollers acknowledged is gone; the failed batch is back at once.
+    const left = await visible(queue.queueUrl);
+    expect(left).toBeGreaterThanOrEqual(2);
+    expect(left).toBeLessThanOrEqual(6);
   });
 });
