@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { FetchEngineOptions, InvalidOptionError } from '../lib/index.ts';
+import { OPTION_RANGES } from '../lib/config/option-ranges.ts';
+import { BODY_MODES, BodyMode, type FetchEngineOptions } from '../lib/options.ts';
+import type { InvalidOptionError } from '../lib/index.ts';
 import { integerFlag, UsageError } from './usage-error.ts';
 
 /** The fetch flags `run` and `worker` share (parseArgs option specs). */
@@ -50,18 +52,18 @@ type FetchFlagValues = { [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[
 
 /** Engine options from the shared fetch flags, each validated with a message naming the flag. */
 function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
-  const body = values.body ?? 'discard';
-  if (!['discard', 'hash', 'keep'].includes(body)) throw new UsageError(`--body expects discard, hash or keep, got '${body}'`);
+  const body = values.body ?? BodyMode.DISCARD;
+  if (!(BODY_MODES as readonly string[]).includes(body)) throw new UsageError(`--body expects ${BODY_MODES.slice(0, -1).join(', ')} or ${BODY_MODES.at(-1)}, got '${body}'`);
   return {
-    concurrency: integerFlag('concurrency', values.concurrency, 1, 4096),
-    perOrigin: integerFlag('per-origin', values['per-origin'], 1, 4096),
-    maxSockets: integerFlag('max-sockets', values['max-sockets'], 1, 1_000_000),
-    timeoutMs: integerFlag('timeout', values.timeout, 1, 900_000),
-    connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], 1, 900_000),
-    retries: integerFlag('retries', values.retries, 0, 10),
-    maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], 0, 1024 ** 3),
-    maxRedirects: integerFlag('max-redirects', values['max-redirects'], 0, 20),
-    bodyMode: body as 'discard' | 'hash' | 'keep',
+    concurrency: integerFlag('concurrency', values.concurrency, OPTION_RANGES.concurrency),
+    perOrigin: integerFlag('per-origin', values['per-origin'], OPTION_RANGES.perOrigin),
+    maxSockets: integerFlag('max-sockets', values['max-sockets'], OPTION_RANGES.maxSockets),
+    timeoutMs: integerFlag('timeout', values.timeout, OPTION_RANGES.timeoutMs),
+    connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], OPTION_RANGES.connectTimeoutMs),
+    retries: integerFlag('retries', values.retries, OPTION_RANGES.retries),
+    maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], OPTION_RANGES.maxBodyBytes),
+    maxRedirects: integerFlag('max-redirects', values['max-redirects'], OPTION_RANGES.maxRedirects),
+    bodyMode: body as BodyMode,
     allowNetworks: values['allow-network'] ?? [],
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
   };

@@ -1,15 +1,16 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeRange, inRange, type IntegerRange } from '../lib/config/option-ranges.ts';
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Parses a flag value as an integer within [min, max], naming the flag in the error. */
-function integerFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+/** Parses a flag value as an integer within `range`, naming the flag in the error. */
+function integerFlag(flag: string, value: string | undefined, range: IntegerRange): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`);
+  if (!/^\d+$/.test(value) || !inRange(Number(value), range)) {
+    throw new UsageError(`--${flag} expects ${describeRange(range)}, got '${value}'`);
   }
   return Number(value);
 }

@@ -3,6 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { consumerConfigProblems } from '../lib/config/env-config.ts';
+import { describeRange, inRange, OPTION_RANGES } from '../lib/config/option-ranges.ts';
 
 /** One EventBridge Scheduler schedule that invokes the enqueue function. */
 interface FetchSchedule {
@@ -72,10 +73,11 @@ function validateProps(props: BatchFetcherProps): void {
   if (visibilityS !== undefined && visibilityS > 43_200) problems.push(`visibilityTimeout must be at most 12 hours, got ${visibilityS} s`);
   if (6 * timeoutS > 43_200 && visibilityS === undefined) problems.push('6 × fetchTimeout exceeds the 12-hour visibility timeout limit');
   const batchSize = props.batchSize ?? 10;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) problems.push(`batchSize must be 1–10000, got ${batchSize}`);
+  if (!inRange(batchSize, OPTION_RANGES.batchSize)) problems.push(`batchSize must be ${describeRange(OPTION_RANGES.batchSize)}, got ${batchSize}`);
   const windowS = seconds(props.maxBatchingWindow);
   if (batchSize > 10 && (windowS === undefined || windowS < 1)) problems.push('batchSize above 10 needs maxBatchingWindow of at least 1 second');
-  if (windowS !== undefined && windowS > 300) problems.push(`maxBatchingWindow must be at most 300 s, got ${windowS} s`);
+  const maxWindowS = OPTION_RANGES.batchingWindowMs.max / 1000;
+  if (windowS !== undefined && windowS > maxWindowS) problems.push(`maxBatchingWindow must be at most ${maxWindowS} s, got ${windowS} s`);
   const maxConcurrency = props.maxConcurrency ?? 10;
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be 2–1000, got ${maxConcurrency}`);
   if (props.reservedConcurrency !== undefined && props.reservedConcurrency < maxConcurrency) {

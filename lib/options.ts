@@ -1,3 +1,4 @@
+import { describeRange, inRange, OPTION_RANGES, type RangedOption } from './config/option-ranges.ts';
 import { InvalidOptionError } from './errors.ts';
 import { connectionBudgetFor, readDescriptorLimit } from './net/descriptor-limit.ts';
 import type { Resolver } from './net/dns-cache.ts';
@@ -91,7 +92,8 @@ type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsRe
   readonly descriptorLimit: number;
 };
 
-const BODY_MODES: readonly string[] = Object.values(BodyMode);
+/** Every body mode, in the order help texts list them. */
+const BODY_MODES: readonly BodyMode[] = Object.values(BodyMode);
 
 /**
  * Defaults set from `npm run bench:origins` (README, Benchmark). 256 in flight: at 100 ms per
@@ -110,11 +112,9 @@ const DEFAULT_CONCURRENCY = 256;
 const DEFAULT_CONCURRENCY_KEEPING_BODIES = 64;
 const DEFAULT_PER_ORIGIN = 6;
 
-function integerIn(option: string, value: number, min: number, max: number, why = ''): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(option, `an integer from ${min} to ${max}${why}`, value);
-  }
-  return value;
+function integerIn(option: RangedOption, value: number, max: number = OPTION_RANGES[option].max, why = ''): void {
+  const range = { min: OPTION_RANGES[option].min, max };
+  if (!inRange(value, range)) throw new InvalidOptionError(option, `${describeRange(range)}${why}`, value);
 }
 
 /** Says where the upper bound of `concurrency` comes from, naming both values. */
@@ -157,23 +157,14 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     random: options.random ?? Math.random,
     sleep: options.sleep ?? sleep,
   };
-  integerIn('maxSockets', resolved.maxSockets, 1, Math.min(descriptorLimit, 1_000_000));
+  integerIn('maxSockets', resolved.maxSockets, Math.min(descriptorLimit, OPTION_RANGES.maxSockets.max));
   // Every request in flight holds a socket, so the budget bounds concurrency; a default budget
   // is the descriptor limit less a reserve (Lambda: 1,024 descriptors, so at most 896).
-  integerIn('concurrency', resolved.concurrency, 1, Math.min(4_096, resolved.maxSockets), budgetNote(options, resolved));
-  integerIn('perOrigin', resolved.perOrigin, 1, 4_096);
-  integerIn('timeoutMs', resolved.timeoutMs, 1, 900_000);
-  integerIn('connectTimeoutMs', resolved.connectTimeoutMs, 1, 900_000);
-  integerIn('headersTimeoutMs', resolved.headersTimeoutMs, 1, 900_000);
-  integerIn('bodyIdleTimeoutMs', resolved.bodyIdleTimeoutMs, 1, 900_000);
-  integerIn('retries', resolved.retries, 0, 10);
-  integerIn('retryBaseDelayMs', resolved.retryBaseDelayMs, 0, 60_000);
-  integerIn('retryMaxDelayMs', resolved.retryMaxDelayMs, 0, 600_000);
-  integerIn('maxRetryAfterMs', resolved.maxRetryAfterMs, 0, 600_000);
-  integerIn('maxRedirects', resolved.maxRedirects, 0, 20);
-  integerIn('maxBodyBytes', resolved.maxBodyBytes, 0, 1024 * 1024 * 1024);
-  integerIn('dnsTtlMs', resolved.dnsTtlMs, 0, 86_400_000);
-  integerIn('keepAliveTimeoutMs', resolved.keepAliveTimeoutMs, 1, 600_000);
+  integerIn('concurrency', resolved.concurrency, Math.min(OPTION_RANGES.concurrency.max, resolved.maxSockets), budgetNote(options, resolved));
+  for (const option of ['perOrigin', 'timeoutMs', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyIdleTimeoutMs', 'retries', 'retryBaseDelayMs',
+    'retryMaxDelayMs', 'maxRetryAfterMs', 'maxRedirects', 'maxBodyBytes', 'dnsTtlMs', 'keepAliveTimeoutMs'] as const) {
+    integerIn(option, resolved[option]);
+  }
   if (!BODY_MODES.includes(resolved.bodyMode)) {
     throw new InvalidOptionError('bodyMode', `one of ${BODY_MODES.join(', ')}`, resolved.bodyMode);
   }
@@ -186,5 +177,5 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   return resolved;
 }
 
-export { BodyMode, resolveEngineOptions };
+export { BODY_MODES, BodyMode, resolveEngineOptions };
 export type { FetchEngineOptions, ResolvedEngineOptions };

@@ -3,6 +3,7 @@ import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { cliSqsClient } from '../sqs-client.ts';
 import { openInput } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 
 const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
   Sends the URLs of FILE (- for stdin; the format of \`run\`) to an SQS queue as batchfetch
@@ -34,7 +35,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('enqueue expects exactly one FILE (use - for stdin)');
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
-  const maxUrls = integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 100;
+  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
   const path = positionals[0]!;
   const input = await openInput(path);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });

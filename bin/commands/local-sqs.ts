@@ -24,10 +24,10 @@ async function localSqsCommand(args: string[]): Promise<number> {
     process.stdout.write(LOCAL_SQS_USAGE);
     return 0;
   }
-  const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], 0, 43_200) ?? 30;
+  const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], { min: 0, max: 43_200 }) ?? 30;
   // Loopback unless asked: whoever reaches this server can add URLs for a worker to fetch.
-  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, 0, 65_535) ?? 4566, parsed.values.host ?? '127.0.0.1');
-  const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], 1, 1000) ?? 5;
+  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, { min: 0, max: 65_535 }) ?? 4566, parsed.values.host ?? '127.0.0.1');
+  const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], { min: 1, max: 1000 }) ?? 5;
   const queues: Record<string, string> = {};
   for (const name of parsed.values.queue ?? []) {
     const dlq = await sqs.createQueue(`${name}-dlq`, { MessageRetentionPeriod: '1209600' });

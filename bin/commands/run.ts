@@ -9,6 +9,7 @@ import { formatSummary, processFigures } from '../local/summary.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -46,9 +47,9 @@ function parseRunArgs(args: string[]) {
     out: values.out ?? '-',
     quiet: values.quiet ?? false,
     summaryJson: values['summary-json'],
-    deadlineMs: integerFlag('deadline', values.deadline, 1, 7 * 24 * 3_600_000),
-    messageUrls: integerFlag('message-urls', values['message-urls'], 1, 10_000) ?? 500,
-    pollers: integerFlag('pollers', values.pollers, 1, 64) ?? 2,
+    deadlineMs: integerFlag('deadline', values.deadline, { min: 1, max: 7 * 24 * 3_600_000 }),
+    messageUrls: integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 500,
+    pollers: integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 2,
     engine: engineOptionsFrom(values),
   };
 }

@@ -9,6 +9,7 @@ import { localContext } from '../local/local-context.ts';
 import { cliSqsClient } from '../sqs-client.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event
@@ -62,12 +63,12 @@ async function workerCommand(args: string[]): Promise<number> {
   }
   const queueUrl = values['queue-url'];
   if (!queueUrl) throw new UsageError('worker needs --queue-url');
-  const batchingWindowMs = integerFlag('batching-window', values['batching-window'], 0, 300_000) ?? 0;
-  const batchSize = integerFlag('batch-size', values['batch-size'], 1, 10_000) ?? 10;
+  const batchingWindowMs = integerFlag('batching-window', values['batching-window'], OPTION_RANGES.batchingWindowMs) ?? 0;
+  const batchSize = integerFlag('batch-size', values['batch-size'], OPTION_RANGES.batchSize) ?? 10;
   // As Lambda's event source: batches above 10 messages need a batching window of at least 1 s.
   if (batchSize > 10 && batchingWindowMs < 1_000) throw new UsageError('--batch-size above 10 needs --batching-window of at least 1000');
-  const pollers = integerFlag('pollers', values.pollers, 1, 64) ?? 1;
-  const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], 1_000, 900_000) ?? 300_000;
+  const pollers = integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 1;
+  const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], { min: 1_000, max: 900_000 }) ?? 300_000;
   const engine = createFetchEngine(engineOptionsFrom(values));
   const output = await openOutput(values.out ?? '-', true);
   const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });

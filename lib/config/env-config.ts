@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
-import type { FetchEngineOptions } from '../options.ts';
+import { BODY_MODES, type FetchEngineOptions } from '../options.ts';
+import { describeRange, inRange, OPTION_RANGES, type IntegerRange } from './option-ranges.ts';
 import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -11,7 +12,7 @@ interface ConsumerConfig {
   readonly engine: FetchEngineOptions;
   /** Time kept back from the invocation's remaining time for writing results and continuations, ms. */
   readonly deadlineMarginMs: number;
-  /** Queue for continuation messages; unset disables continuations (cut-off records fail instead). */
+  /** Queue for continuation messages; unset: URLs cut off by the deadline end ABORTED. */
   readonly continuationQueueUrl: string | undefined;
   readonly maxHops: number;
   readonly maxAttemptsPerUrl: number | undefined;
@@ -33,11 +34,11 @@ class EnvReader {
     this.#readFiles = readFiles;
   }
 
-  integer(name: string, min: number, max: number): number | undefined {
+  integer(name: string, range: IntegerRange): number | undefined {
     const text = this.#env[name];
     if (text === undefined || text === '') return undefined;
-    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got '${text}'`);
+    if (!/^\d+$/.test(text) || !inRange(Number(text), range)) {
+      this.problems.push(`${name} must be ${describeRange(range)}, got '${text}'`);
       return undefined;
     }
     return Number(text);
@@ -120,25 +121,25 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
   const engine = defined<FetchEngineOptions>({
     // The engine also checks concurrency against the connection budget (FETCH_MAX_SOCKETS, or
     // Lambda's 1,024 descriptors less a reserve: 896).
-    concurrency: read.integer('FETCH_CONCURRENCY', 1, 4_096),
-    perOrigin: read.integer('FETCH_PER_ORIGIN', 1, 4_096),
-    maxSockets: read.integer('FETCH_MAX_SOCKETS', 1, 1_000_000),
+    concurrency: read.integer('FETCH_CONCURRENCY', OPTION_RANGES.concurrency),
+    perOrigin: read.integer('FETCH_PER_ORIGIN', OPTION_RANGES.perOrigin),
+    maxSockets: read.integer('FETCH_MAX_SOCKETS', OPTION_RANGES.maxSockets),
     ca: read.file('FETCH_CA_FILE'),
-    timeoutMs: read.integer('FETCH_TIMEOUT_MS', 1, 900_000),
-    connectTimeoutMs: read.integer('FETCH_CONNECT_TIMEOUT_MS', 1, 900_000),
-    retries: read.integer('FETCH_RETRIES', 0, 10),
-    maxBodyBytes: read.integer('FETCH_MAX_BODY_BYTES', 0, 1024 ** 3),
-    maxRedirects: read.integer('FETCH_MAX_REDIRECTS', 0, 20),
-    bodyMode: read.oneOf('FETCH_BODY_MODE', ['discard', 'hash', 'keep'] as const),
+    timeoutMs: read.integer('FETCH_TIMEOUT_MS', OPTION_RANGES.timeoutMs),
+    connectTimeoutMs: read.integer('FETCH_CONNECT_TIMEOUT_MS', OPTION_RANGES.connectTimeoutMs),
+    retries: read.integer('FETCH_RETRIES', OPTION_RANGES.retries),
+    maxBodyBytes: read.integer('FETCH_MAX_BODY_BYTES', OPTION_RANGES.maxBodyBytes),
+    maxRedirects: read.integer('FETCH_MAX_REDIRECTS', OPTION_RANGES.maxRedirects),
+    bodyMode: read.oneOf('FETCH_BODY_MODE', BODY_MODES),
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
     userAgent: read.text('FETCH_USER_AGENT'),
   });
   const config: ConsumerConfig = {
     engine,
-    deadlineMarginMs: read.integer('DEADLINE_MARGIN_MS', 0, 600_000) ?? 3_000,
+    deadlineMarginMs: read.integer('DEADLINE_MARGIN_MS', OPTION_RANGES.deadlineMarginMs) ?? 3_000,
     continuationQueueUrl: read.text('CONTINUATION_QUEUE_URL'),
-    maxHops: read.integer('MAX_CONTINUATION_HOPS', 0, MAX_CONTINUATION_HOPS) ?? 8,
-    maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', 1, 50),
+    maxHops: read.integer('MAX_CONTINUATION_HOPS', { min: 0, max: MAX_CONTINUATION_HOPS }) ?? 8,
+    maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', OPTION_RANGES.maxAttemptsPerUrl),
     resultsBucket: read.text('RESULTS_BUCKET'),
     resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
     // Kept bodies as objects of their own by default: inside the message's record object, every
@@ -163,7 +164,7 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
   if (queueUrl === undefined) read.problems.push('QUEUE_URL must name the fetch queue');
   const config = {
     queueUrl: queueUrl ?? '',
-    messageUrls: read.integer('MESSAGE_URLS', 1, 10_000) ?? 100,
+    messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? 100,
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);

@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { OPTION_RANGES } from '../config/option-ranges.ts';
+import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
 
 /**
  * The enqueue function's input (from EventBridge Scheduler or a direct invoke): exactly one source.
@@ -13,12 +15,9 @@ const EnqueueEventSchema = v.pipe(
     requests: v.optional(v.pipe(v.array(v.unknown()), v.maxLength(100_000))),
     source: v.optional(v.pipe(v.string(), v.regex(/^s3:\/\/[^/]+\/.+$/, 'source must look like s3://bucket/key'))),
     sitemap: v.optional(v.pipe(v.string(), v.maxLength(8192))),
-    messageUrls: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_000))),
-    options: v.optional(v.strictObject({
-      timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(900_000))),
-      retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10))),
-      maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024 * 1024 * 1024))),
-    })),
+    messageUrls: ranged(OPTION_RANGES.messageUrls),
+    // The messages' own `options`, validated here so a bad schedule fails at enqueue, not per message.
+    options: MessageOptionsSchema,
   }),
   v.check((event) => [event.urls, event.requests, event.source, event.sitemap].filter((s) => s !== undefined).length === 1,
     'the event needs exactly one of urls, requests, source or sitemap'),

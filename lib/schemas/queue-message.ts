@@ -1,14 +1,18 @@
 import * as v from 'valibot';
+import { OPTION_RANGES, type IntegerRange } from '../config/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
-const MAX_URLS_PER_MESSAGE = 10_000;
+const MAX_URLS_PER_MESSAGE = OPTION_RANGES.messageUrls.max;
+
+/** An optional integer within the shared range of the engine option of the same name. */
+const ranged = (range: IntegerRange) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max)));
 
 const MessageOptionsSchema = v.optional(v.strictObject({
-  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(900_000))),
-  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10))),
-  maxBodyBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024 * 1024 * 1024))),
+  timeoutMs: ranged(OPTION_RANGES.timeoutMs),
+  retries: ranged(OPTION_RANGES.retries),
+  maxBodyBytes: ranged(OPTION_RANGES.maxBodyBytes),
 }));
 
 const UrlList = v.pipe(
@@ -77,5 +81,5 @@ function toWire({ priorAttempts, limits: _limits, ...rest }: FetchRequest): Fetc
   return priorAttempts ? { ...rest, attempts: priorAttempts } : rest;
 }
 
-export { MAX_URLS_PER_MESSAGE, parseQueueMessage, QueueMessageSchema, toWire };
+export { MAX_URLS_PER_MESSAGE, MessageOptionsSchema, parseQueueMessage, QueueMessageSchema, ranged, toWire };
 export type { MessageOptions, ParsedMessage, QueueMessage };

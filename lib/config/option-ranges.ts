@@ -1,0 +1,54 @@
+/**
+ * The one definition of every integer setting's range. Engine options, environment variables,
+ * CLI flags, queue-message `options` and construct props all validate against this table, so a
+ * value accepted in one place is accepted in every other (test/config/option-ranges.test.ts).
+ */
+interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Lambda's longest timeout: no single wait needs to be longer (Lambda quotas). */
+const FIFTEEN_MINUTES_MS = 900_000;
+
+const OPTION_RANGES = {
+  /** Also at most the connection budget (`maxSockets`), checked by the engine. */
+  concurrency: { min: 1, max: 4_096 },
+  perOrigin: { min: 1, max: 4_096 },
+  maxSockets: { min: 1, max: 1_000_000 },
+  timeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
+  connectTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
+  headersTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
+  bodyIdleTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
+  retries: { min: 0, max: 10 },
+  retryBaseDelayMs: { min: 0, max: 60_000 },
+  retryMaxDelayMs: { min: 0, max: 600_000 },
+  maxRetryAfterMs: { min: 0, max: 600_000 },
+  maxRedirects: { min: 0, max: 20 },
+  maxBodyBytes: { min: 0, max: 1024 ** 3 },
+  dnsTtlMs: { min: 0, max: 86_400_000 },
+  keepAliveTimeoutMs: { min: 1, max: 600_000 },
+  /** URLs per queue message: bounds the work (and memory) one record can demand. */
+  messageUrls: { min: 1, max: 10_000 },
+  /** Messages per batch, as Lambda's SQS event source allows (10,000 with a batching window). */
+  batchSize: { min: 1, max: 10_000 },
+  /** Lambda's SQS event source allows a window of up to 300 s. */
+  batchingWindowMs: { min: 0, max: 300_000 },
+  pollers: { min: 1, max: 64 },
+  maxAttemptsPerUrl: { min: 1, max: 50 },
+  deadlineMarginMs: { min: 0, max: 600_000 },
+} as const satisfies Record<string, IntegerRange>;
+
+type RangedOption = keyof typeof OPTION_RANGES;
+
+function inRange(value: number, range: IntegerRange): boolean {
+  return Number.isInteger(value) && value >= range.min && value <= range.max;
+}
+
+/** `an integer from 1 to 4096`: the words every surface uses for a range. */
+function describeRange(range: IntegerRange): string {
+  return `an integer from ${range.min} to ${range.max}`;
+}
+
+export { describeRange, inRange, OPTION_RANGES };
+export type { IntegerRange, RangedOption };
