@@ -32,7 +32,7 @@ interface BodyReaderEvents {
 /**
  * Counts, caps, hashes or keeps one response body as undici hands it over, chunk by chunk.
  * The cap applies to decoded bytes: a 200 KB gzip bomb is stopped at `maxBytes` of output, not
- * after inflating to 200 MB (shared/FACTS.md).
+ * after inflating to 200 MB (undici's `maxResponseSize` counts wire bytes, so it cannot).
  */
 class BodyReader {
   bytes = 0;

@@ -4,7 +4,9 @@ import { splitIntoMessages } from '../queue/split-into-messages.ts';
 
 /**
  * Hands unfinished URLs on to a later invocation. Lambda stops a Lambda → same queue → Lambda
- * loop after about 16 hops (shared/FACTS.md), so `maxHops` must stay well below that.
+ * loop after about 16 hops (Lambda recursive loop detection,
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html), so `maxHops` must stay
+ * well below that.
  */
 interface Continuation {
   readonly maxHops: number;

@@ -3,8 +3,8 @@ import { cidrContains, parseCidr, parseIp, type Cidr, type IpBytes } from './ip-
 
 /**
  * Address ranges a fetch of an untrusted URL must never reach, each with the reason reported in
- * the (address-free) error message. Sources: IANA special-purpose registries, OWASP SSRF
- * Prevention Cheat Sheet (see shared/FACTS.md).
+ * the (address-free) error message. Sources: the IANA IPv4 and IPv6 Special-Purpose Address
+ * Registries (RFC 6890), the OWASP Server-Side Request Forgery Prevention Cheat Sheet.
  */
 const BLOCKED_RANGES: ReadonlyArray<readonly [cidr: string, reason: string]> = [
   ['0.0.0.0/8', 'unspecified'],

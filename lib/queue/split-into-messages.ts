@@ -2,7 +2,10 @@ import type { FetchRequest } from '../engine/fetch-types.ts';
 import { InvalidOptionError } from '../errors.ts';
 import { MAX_URLS_PER_MESSAGE, toWire, type MessageOptions } from '../schemas/queue-message.ts';
 
-/** SQS's limit on one message (1 MiB since August 2025; shared/FACTS.md). */
+/**
+ * SQS's limit on one message: 1 MiB since August 2025 (Amazon SQS quotas,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+ */
 const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 interface SplitOptions {

@@ -3,7 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../engine/retry-policy.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
 
-/** SendMessageBatch: at most 10 entries and 1 MiB in all (shared/FACTS.md). */
+/**
+ * SendMessageBatch: at most 10 entries and 1 MiB in all (Amazon SQS API Reference,
+ * SendMessageBatch; https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+ */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_SEND_ATTEMPTS = 5;
 
