@@ -7,6 +7,7 @@ import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
+import { resultRecord, type RecordFields } from './result-record.ts';
 import { parseMethod, parseTarget, resolveRedirect, type Target } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
 
@@ -202,26 +203,17 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
   }
 }
 
-type ResultFields = Partial<FetchResult> & Pick<FetchResult, 'error'>;
+type ResultFields = RecordFields;
 
-/** The result record: fields in a fixed order, optional ones only when present. */
+/** The record of a URL as its state stands: attempts, redirects and final URL from `state`. */
 function buildResult(request: FetchRequest, state: UrlState | undefined, elapsedMs: number, fields: ResultFields): FetchResult {
-  const record: FetchResult = {
-    url: request.url,
-    ok: fields.ok ?? false,
-    status: fields.status ?? null,
-    attempts: state?.attempts ?? request.priorAttempts ?? 0,
-    redirects: state?.redirects ?? 0,
+  return resultRecord(request, {
+    ...fields,
+    attempts: state?.attempts,
+    redirects: state?.redirects,
     latencyMs: Math.round(elapsedMs * 1000) / 1000,
-    bytes: fields.bytes ?? 0,
-    error: fields.error,
-  };
-  if (request.id !== undefined) record.id = request.id;
-  if (state && state.redirects > 0) record.finalUrl = state.url.href;
-  if (fields.contentType !== undefined) record.contentType = fields.contentType;
-  if (fields.sha256 !== undefined) record.sha256 = fields.sha256;
-  if (fields.body !== undefined) record.body = fields.body;
-  return record;
+    finalUrl: state && state.redirects > 0 ? state.url.href : undefined,
+  });
 }
 
 function finalResponse(

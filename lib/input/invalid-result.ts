@@ -1,19 +1,10 @@
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
+import { resultRecord } from '../engine/result-record.ts';
 import type { BatchfetchError } from '../errors.ts';
 
-/** The final record of a request refused before any attempt. */
+/** The final record of a request refused (or given up) before any attempt in this process. */
 function invalidResult(request: Pick<FetchRequest, 'url' | 'id' | 'priorAttempts'>, error: BatchfetchError): FetchResult {
-  return {
-    url: request.url,
-    ...(request.id === undefined ? {} : { id: request.id }),
-    ok: false,
-    status: null,
-    attempts: request.priorAttempts ?? 0,
-    redirects: 0,
-    latencyMs: 0,
-    bytes: 0,
-    error: error.toResultError(),
-  };
+  return resultRecord(request, { error: error.toResultError() });
 }
 
 export { invalidResult };

@@ -17,7 +17,10 @@ function optionalString(key: string, value: string | undefined): string {
   return value === undefined ? '' : `,"${key}":${JSON.stringify(value)}`;
 }
 
-function resultToJson(result: FetchResult): string {
+/** A record as a sink stores it: a stored body is named by `bodyKey` (S3) instead of carried. */
+type StoredRecord = FetchResult & { readonly bodyKey?: string };
+
+function resultToJson(result: StoredRecord): string {
   const error = result.error === null
     ? 'null'
     : `{"code":${JSON.stringify(result.error.code)},"message":${JSON.stringify(result.error.message)}}`;
@@ -29,8 +32,10 @@ function resultToJson(result: FetchResult): string {
     + `,"latencyMs":${jsonNumber(result.latencyMs)},"bytes":${jsonNumber(result.bytes)}`
     + optionalString('contentType', result.contentType)
     + optionalString('sha256', result.sha256)
+    + optionalString('bodyKey', result.bodyKey)
     + optionalString('body', result.body)
     + `,"error":${error}}`;
 }
 
 export { resultToJson };
+export type { StoredRecord };

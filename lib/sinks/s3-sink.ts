@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../engine/semaphore.ts';
+import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';
 
 interface S3SinkOptions {
@@ -49,7 +50,7 @@ class S3Sink implements ResultSink {
 
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
     if (origin === undefined) throw new Error('the S3 sink stores results per message and needs the message they came from');
-    const lines = await Promise.all(results.map(async (result) => JSON.stringify(await this.#withStoredBody(result))));
+    const lines = await Promise.all(results.map(async (result) => resultToJson(await this.#withStoredBody(result))));
     let held = this.#messages.get(origin.messageId);
     if (held === undefined) this.#messages.set(origin.messageId, held = []);
     held.push(...lines);
@@ -76,7 +77,7 @@ class S3Sink implements ResultSink {
     }
   }
 
-  async #withStoredBody(result: FetchResult): Promise<FetchResult & { bodyKey?: string }> {
+  async #withStoredBody(result: FetchResult): Promise<StoredRecord> {
     if (!this.#storeBodies || result.body === undefined || result.sha256 === undefined) return result;
     const { body, ...rest } = result;
     const key = `${this.#prefix}bodies/${result.sha256}`;

@@ -43,4 +43,12 @@ describe('result records as JSON lines', () => {
       + '"finalUrl":"https://example.com/b","latencyMs":12.5,"bytes":3,"contentType":"text/plain",'
       + `"sha256":"${'ab'.repeat(32)}","body":"eHl6","error":{"code":"HTTP_STATUS","message":"HTTP status 404"}}`);
   });
+
+  test('a stored body is named by bodyKey, where body would be (the S3 sink uses the same serialiser)', () => {
+    const json = resultToJson({
+      url: 'https://example.com/', ok: true, status: 200, attempts: 1, redirects: 0, latencyMs: 1, bytes: 2,
+      sha256: 'cd'.repeat(32), bodyKey: `results/bodies/${'cd'.repeat(32)}`, error: null,
+    });
+    expect(json).toBe(`{"url":"https://example.com/","ok":true,"status":200,"attempts":1,"redirects":0,"latencyMs":1,"bytes":2,"sha256":"${'cd'.repeat(32)}","bodyKey":"results/bodies/${'cd'.repeat(32)}","error":null}`);
+  });
 });
