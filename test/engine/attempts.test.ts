@@ -1,13 +1,26 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { closeEngines, localEngine, recordingSleep } from '../support/engines.ts';
 import { rawServer } from '../support/raw-server.ts';
-import { routes, TestServer } from '../support/test-server.ts';
+import { routes, TestServer, type Route } from '../support/test-server.ts';
 
 /*
  * One definition of an attempt: a request that could have ended the URL. A redirect hop being
  * followed is not one, nor is the free retry of a pooled socket found dead. Records, metrics and
  * continuations all count this way.
  */
+/** Answers the first request on each connection (after `delayMs`), then kills it: a pooled socket that died idle. */
+function servesEachSocketOnce(delayMs: number): Route {
+  const served = new WeakSet<object>();
+  return (req, res) => {
+    if (served.has(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    setTimeout(() => res.end('fresh'), delayMs);
+  };
+}
+
 describe('attempts', () => {
   let server: TestServer;
 
@@ -42,15 +55,7 @@ describe('attempts', () => {
   });
 
   test('the free retry of a dead pooled socket is not an attempt', async () => {
-    const served = new WeakSet<object>();
-    server.route('/stale', (req, res) => {
-      if (served.has(req.socket)) {
-        req.socket.destroy();
-        return;
-      }
-      served.add(req.socket);
-      res.end('fresh');
-    });
+    server.route('/stale', servesEachSocketOnce(0));
     const { sleep, delays } = recordingSleep();
     const engine = localEngine({ retries: 0, perOrigin: 1, sleep });
 
@@ -64,15 +69,7 @@ describe('attempts', () => {
 
   test('with --retries 0 the free retry takes a new connection, not another dead pooled one', async () => {
     // Two keep-alive sockets served once each, then both die while idle.
-    const served = new WeakSet<object>();
-    server.route('/stale', (req, res) => {
-      if (served.has(req.socket)) {
-        req.socket.destroy();
-        return;
-      }
-      served.add(req.socket);
-      setTimeout(() => res.end('fresh'), 20);
-    });
+    server.route('/stale', servesEachSocketOnce(20));
     const engine = localEngine({ retries: 0, perOrigin: 2, sleep: recordingSleep().sleep });
     await Promise.all([engine.fetch({ url: server.url('/stale') }), engine.fetch({ url: server.url('/stale') })]);
     expect(server.connections).toBe(2);
