@@ -3,6 +3,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { enqueueJob, type JobEnqueueSummary } from '../../lib/jobs/enqueue-job.ts';
+import { publishJobCompleted } from '../../lib/jobs/job-completion.ts';
+import { newJobId } from '../../lib/jobs/job-ref.ts';
+import { JobStore } from '../../lib/jobs/job-store.ts';
+import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import {
   createFetchEngine,
   enqueueRequests,
@@ -19,6 +26,9 @@ interface EnqueueDependencies {
   readonly logger: Logger;
   readonly sqs?: SQSClient;
   readonly s3?: S3Client;
+  readonly dynamodb?: DynamoDBClient;
+  /** Announces a job that finished while being enqueued (an empty one); by default to EventBridge. */
+  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
 }
 
 /**
@@ -38,15 +48,32 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
     })),
   };
 
-  async function enqueue(event: unknown): Promise<EnqueueSummary> {
+  const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
+  let events: EventBridgeClient | undefined;
+  const onJobCompleted = deps.onJobCompleted
+    ?? ((summary: JobSummary) => publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName));
+
+  async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
     const parsed = parseEnqueueEvent(event);
     if ('error' in parsed) throw new TypeError(parsed.error);
     const sender = new SqsSender({ client: sqs, queueUrl: config.queueUrl });
-    const summary = await enqueueRequests(linesOf(parsed, clients), sender, {
+    const split = {
       maxUrls: parsed.messageUrls ?? config.messageUrls,
       ...(parsed.options ? { options: parsed.options } : {}),
+    };
+    if (!jobs) {
+      const summary = await enqueueRequests(linesOf(parsed, clients), sender, split);
+      logger.info('enqueued', { ...summary });
+      return summary;
+    }
+    const jobId = parsed.jobId ?? newJobId();
+    const summary = await enqueueJob(linesOf(parsed, clients), sender, split, jobs, {
+      jobId,
+      ...(parsed.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: parsed.toleratedFailurePercentage }),
+      ...(config.resultsBucket ? { results: `s3://${config.resultsBucket}/${config.resultsPrefix}job=${jobId}/` } : {}),
     });
-    logger.info('enqueued', { ...summary });
+    logger.info(summary.duplicate ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
+    if (summary.completed) await onJobCompleted(summary.completed);
     return summary;
   }
 

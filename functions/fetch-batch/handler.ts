@@ -5,6 +5,11 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { JobStore } from '../../lib/jobs/job-store.ts';
+import { publishJobCompleted, writeJobSummary } from '../../lib/jobs/job-completion.ts';
+import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   createFetchEngine,
@@ -34,6 +39,9 @@ interface FetchBatchDependencies {
   readonly sqs?: SQSClient;
   readonly s3?: S3Client;
   readonly sink?: ResultSink;
+  readonly dynamodb?: DynamoDBClient;
+  /** Announces a completed job; by default to EventBridge and, with a bucket, as summary objects. */
+  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
 }
 
 /**
@@ -48,9 +56,16 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const continuation = config.continuationQueueUrl
     ? sqsContinuation(deps.sqs ?? new SQSClient({}), config.continuationQueueUrl, config.maxHops)
     : undefined;
-  const sink = deps.sink ?? (config.resultsBucket
-    ? new S3Sink({ client: deps.s3 ?? new S3Client({}), bucket: config.resultsBucket, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
-    : new LogSink(logger));
+  const s3 = config.resultsBucket ? deps.s3 ?? new S3Client({}) : undefined;
+  const s3Sink = s3 && new S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies });
+  const sink = deps.sink ?? s3Sink ?? new LogSink(logger);
+  const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
+  let events: EventBridgeClient | undefined;
+  const onJobCompleted = deps.onJobCompleted ?? (async (summary: JobSummary) => {
+    logger.info('job finished', { job: summary });
+    if (s3 && s3Sink) await writeJobSummary(s3, config.resultsBucket!, s3Sink.jobPrefix(summary.jobId), summary);
+    await publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName);
+  });
 
   async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     // Stop starting fetches, and abort those in flight, early enough to write results and
@@ -65,6 +80,7 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
       maxAttemptsPerUrl: config.maxAttemptsPerUrl,
       abortedIsFinal: deps.abortedIsFinal ?? false,
       logger,
+      ...(jobs ? { jobs, onJobCompleted } : {}),
       ...(metrics ? { onReport: (report: BatchReport) => recordBatchMetrics(metrics, report) } : {}),
     });
   }

@@ -21,6 +21,10 @@ interface ConsumerConfig {
   readonly resultsPrefix: string;
   /** Also store response bodies in the bucket, content-addressed by sha256. */
   readonly storeBodies: boolean;
+  /** The jobs table; unset: messages of a job are fetched without accounting. */
+  readonly jobsTable: string | undefined;
+  /** Event bus of job completion events; unset: the default bus. */
+  readonly eventBusName: string | undefined;
 }
 
 /** Reads env vars, collecting every problem into one error (not one cold start per typo). */
@@ -145,6 +149,8 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     // Kept bodies as objects of their own by default: inside the message's record object, every
     // body of a message would sit in memory until the message is complete.
     storeBodies: read.boolean('STORE_BODIES', true),
+    jobsTable: read.text('JOBS_TABLE'),
+    eventBusName: read.text('JOB_EVENT_BUS'),
   };
   return { config, problems: read.problems };
 }
@@ -152,6 +158,12 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
 /** Settings of the enqueue function. */
 interface EnqueueConfig {
   readonly queueUrl: string;
+  /** The jobs table; unset: enqueues start no job. */
+  readonly jobsTable: string | undefined;
+  /** Where the fetch function stores results (`s3://bucket/prefix`), recorded on each job. */
+  readonly resultsBucket: string | undefined;
+  readonly resultsPrefix: string;
+  readonly eventBusName: string | undefined;
   /** URLs per message unless the event says otherwise. */
   readonly messageUrls: number;
   /** CIDRs sitemap fetches may reach besides public addresses. */
@@ -164,6 +176,10 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
   if (queueUrl === undefined) read.problems.push('QUEUE_URL must name the fetch queue');
   const config = {
     queueUrl: queueUrl ?? '',
+    jobsTable: read.text('JOBS_TABLE'),
+    resultsBucket: read.text('RESULTS_BUCKET'),
+    resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
+    eventBusName: read.text('JOB_EVENT_BUS'),
     messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? 100,
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
   };

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { OPTION_RANGES } from '../config/option-ranges.ts';
+import { JOB_ID_PATTERN } from '../jobs/job-ref.ts';
 import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
 
 /**
@@ -7,7 +8,8 @@ import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
  * - `{"urls": ["https://…"]}` or `{"requests": [{url, method, headers, body, id}]}` inline;
  * - `{"source": "s3://bucket/key"}`: a text or JSON-lines list in S3, streamed (millions of lines);
  * - `{"sitemap": "https://…/sitemap.xml"}`: a sitemap or sitemap index, gzip allowed.
- * Optional: `messageUrls` (URLs per message), `options` (per-message fetch limits).
+ * Optional: `messageUrls` (URLs per message), `options` (per-message fetch limits), `jobId` and
+ * `toleratedFailurePercentage` (the job it starts, when a jobs table is configured).
  */
 const EnqueueEventSchema = v.pipe(
   v.strictObject({
@@ -16,6 +18,10 @@ const EnqueueEventSchema = v.pipe(
     source: v.optional(v.pipe(v.string(), v.regex(/^s3:\/\/[^/]+\/.+$/, 'source must look like s3://bucket/key'))),
     sitemap: v.optional(v.pipe(v.string(), v.maxLength(8192))),
     messageUrls: ranged(OPTION_RANGES.messageUrls),
+    /** The job to start (a schedule passes its name and scheduled time); generated when absent. */
+    jobId: v.optional(v.pipe(v.string(), v.regex(JOB_ID_PATTERN, 'jobId must be 1-128 letters, digits or ._:-, starting with a letter or digit'))),
+    /** The job fails when more than this share of its URLs fail (as Step Functions' Distributed Map). */
+    toleratedFailurePercentage: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
     // The messages' own `options`, validated here so a bad schedule fails at enqueue, not per message.
     options: MessageOptionsSchema,
   }),

@@ -21,7 +21,13 @@ const MAX_SAMPLES = 20;
  * input only as fast as SQS accepts it: a source of millions of lines never sits in memory.
  * Invalid lines are counted and reported, never sent.
  */
-async function enqueueRequests(lines: AsyncIterable<ParsedLine>, sender: SqsSender, split: SplitOptions = {}): Promise<EnqueueSummary> {
+async function enqueueRequests(
+  lines: AsyncIterable<ParsedLine>,
+  sender: SqsSender,
+  split: SplitOptions = {},
+  /** Called after each message is handed to the sender, with its index and URL count. */
+  onMessage?: (index: number, urls: number) => Promise<void>,
+): Promise<EnqueueSummary> {
   const summary: EnqueueSummary = { urls: 0, messages: 0, invalid: 0, invalidSamples: [] };
   const refuse = (result: Pick<FetchResult, 'url' | 'error'>) => {
     summary.invalid += 1;
@@ -43,6 +49,7 @@ async function enqueueRequests(lines: AsyncIterable<ParsedLine>, sender: SqsSend
     await sender.add(item.body);
     summary.messages += 1;
     summary.urls += item.requests.length;
+    await onMessage?.(summary.messages - 1, item.requests.length);
   }
   await sender.flush();
   return summary;

@@ -1,6 +1,8 @@
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import type { ParsedMessage } from '../schemas/queue-message.ts';
-import { splitIntoMessages } from '../queue/split-into-messages.ts';
+import { continuationKey } from '../jobs/job-ref.ts';
+import { SQS_MAX_MESSAGE_BYTES, splitIntoMessages } from '../queue/split-into-messages.ts';
+import { MAX_URLS_PER_MESSAGE } from '../schemas/queue-message.ts';
 
 /**
  * Hands unfinished URLs on to a later invocation. Lambda stops a Lambda → same queue → Lambda
@@ -20,7 +22,10 @@ const MAX_CONTINUATION_HOPS = 10;
 /** Sends `requests` (attempt counts carried) as continuation messages one hop further. */
 async function planContinuation(continuation: Continuation, requests: readonly FetchRequest[], from: ParsedMessage): Promise<void> {
   const withoutLimits = requests.map(({ limits: _limits, ...request }) => request);
-  for await (const item of splitIntoMessages(withoutLimits, { maxUrls: 10_000, maxBytes: 1024 * 1024, options: from.options, hop: from.hop + 1 })) {
+  const job = from.job && { id: from.job.id, keyOf: (part: number) => continuationKey(from.job!.key, part) };
+  for await (const item of splitIntoMessages(withoutLimits, {
+    maxUrls: MAX_URLS_PER_MESSAGE, maxBytes: SQS_MAX_MESSAGE_BYTES, options: from.options, hop: from.hop + 1, ...(job ? { job } : {}),
+  })) {
     if (item.kind === 'oversized') throw new Error('a request no longer fits in one queue message');
     await continuation.send(item.body);
   }

@@ -7,6 +7,9 @@ import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.
 import type { ResultOrigin, ResultSink } from '../sinks/result-sink.ts';
 import { planContinuation, type Continuation } from './continuation.ts';
 import { assertSqsEvent } from './sqs-event-shape.ts';
+import type { ContinuedUrl, JobStore } from '../jobs/job-store.ts';
+import type { JobSummary } from '../jobs/job-summary.ts';
+import { JobTally } from '../jobs/job-tally.ts';
 
 interface BatchLogger {
   warn(message: string, fields: Record<string, unknown>): void;
@@ -34,6 +37,10 @@ interface BatchDependencies {
   readonly logger?: BatchLogger;
   /** Receives what happened in this batch, for metrics. */
   readonly onReport?: (report: BatchReport) => void;
+  /** Job accounting, for messages that belong to a job (a `job` field). Without it they are fetched as any other. */
+  readonly jobs?: Pick<JobStore, 'counted' | 'count'>;
+  /** Called once for a job this batch completed (the completion is detected exactly once, fleet-wide). */
+  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
 }
 
 /** A final result as metrics see it: the record without its body. */
@@ -48,6 +55,8 @@ interface BatchReport {
   redeliveredUrls: number;
   /** Records reported as failed. */
   failedRecords: number;
+  /** Jobs completed by this batch, with their final status. */
+  readonly jobsFinished: JobSummary[];
 }
 
 /** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
@@ -55,11 +64,15 @@ interface RecordProgress {
   readonly record: SQSRecord;
   readonly origin: ResultOrigin;
   readonly message: ParsedMessage | { readonly error: string };
+  /** URLs the deadline cut off: their index in the message and the attempts they have spent. */
+  readonly cutOff: { readonly index: number; readonly result: FetchResult }[];
+  /** The message's contribution to its job, when it belongs to one. */
+  readonly tally?: JobTally;
+  /** Set when the job had counted this message already: what its continuation carried. */
+  replay?: readonly ContinuedUrl[];
   /** Writes not yet settled, and who waits for them to reach zero. */
   writing: number;
   allWritten?: () => void;
-  /** URLs the deadline cut off, with the attempts they have spent. */
-  readonly cutOff: { readonly request: FetchRequest; readonly result: FetchResult }[];
   writeError?: Error;
 }
 
@@ -81,13 +94,15 @@ const WRITES_AHEAD_PER_PERMIT = 4;
 async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promise<SQSBatchResponse> {
   assertSqsEvent(event);
   const failures: SQSBatchItemFailure[] = [];
-  const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0 };
+  const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [] };
   const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
-  const records = event.Records.map((record) => plan(record, report));
+  const records = event.Records.map((record) => plan(record, report, deps));
+  await Promise.all(records.map((progress) => findReplay(progress, deps)));
 
   // One promise per URL: `then` settles the record's count whether the write succeeded or not.
   const write = (progress: RecordProgress, result: FetchResult): Promise<void> => {
     report.results.push(result.body === undefined ? result : withoutBody(result));
+    progress.tally?.record(result);
     progress.writing += 1;
     const settled = () => {
       progress.writing -= 1;
@@ -98,17 +113,17 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
       settled();
     });
   };
-  const work: { readonly request: FetchRequest; readonly progress: RecordProgress }[] = [];
+  const work: { readonly request: FetchRequest; readonly index: number; readonly progress: RecordProgress }[] = [];
   for (const progress of records) {
-    if ('error' in progress.message) continue;
-    for (const request of progress.message.requests) {
-      if ((request.priorAttempts ?? 0) < maxAttempts) work.push({ request, progress });
+    if ('error' in progress.message || progress.replay) continue;
+    progress.message.requests.forEach((request, index) => {
+      if ((request.priorAttempts ?? 0) < maxAttempts) work.push({ request, index, progress });
       else void write(progress, exhausted(request));
-    }
+    });
   }
-  await fetchBounded(work, deps, ({ request, progress }, result) => {
+  await fetchBounded(work, deps, ({ index, progress }, result) => {
     if (result.error?.code === ErrorCode.ABORTED && !deps.abortedIsFinal) {
-      progress.cutOff.push({ request, result });
+      progress.cutOff.push({ index, result });
       return undefined;
     }
     return write(progress, result);
@@ -126,28 +141,77 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
       fail(message.error);
       return;
     }
-    const handOn = await settleCutOff(progress, message, deps, write);
-    if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
-    if (progress.writeError) {
-      fail('results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
-      return;
-    }
-    try {
-      await deps.sink.complete?.(progress.origin);
-    } catch (error) {
-      fail('results could not be stored', { error: (error as Error).message });
-      return;
+    let handOn = progress.replay ?? await settleCutOff(progress, message, deps, write);
+    if (!progress.replay) {
+      if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
+      if (progress.writeError) {
+        fail('results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
+        return;
+      }
+      try {
+        await deps.sink.complete?.(progress.origin);
+      } catch (error) {
+        fail('results could not be stored', { error: (error as Error).message });
+        return;
+      }
+      try {
+        handOn = await countForJob(progress, message, handOn, deps, report);
+      } catch (error) {
+        fail('the job could not be updated', { error: (error as Error).message });
+        return;
+      }
     }
     if (handOn.length === 0) return;
+    const requests = handOn.map(([index, attempts]) => ({ ...message.requests[index]!, priorAttempts: attempts }));
     try {
-      await planContinuation(deps.continuation!, handOn, message);
-      report.continuedUrls += handOn.length;
+      await planContinuation(deps.continuation!, requests, message);
+      report.continuedUrls += requests.length;
     } catch (error) {
       fail('continuation could not be sent; finished URLs of this message may be fetched again', { error: (error as Error).message });
     }
   }));
   deps.onReport?.(report);
   return { batchItemFailures: failures };
+}
+
+/**
+ * A message its job has counted already (a redelivery after the consumer died before deleting
+ * it, or a duplicate send) is not fetched again: only its recorded continuation, if it had one,
+ * is sent again. A failed lookup fetches it as usual (the count itself is conditional).
+ */
+async function findReplay(progress: RecordProgress, deps: BatchDependencies): Promise<void> {
+  const message = progress.message;
+  if (!deps.jobs || 'error' in message || !message.job) return;
+  try {
+    const prior = await deps.jobs.counted(message.job);
+    if (prior.counted) progress.replay = prior.continued;
+  } catch (error) {
+    deps.logger?.warn('job lookup failed; fetching the message', { messageId: progress.record.messageId, error: (error as Error).message });
+  }
+}
+
+/**
+ * Adds the message's tally to its job, once. Returns the URLs to hand on: its own cut-off URLs,
+ * or, when another delivery of the same message was counted first, the ones that one recorded.
+ */
+async function countForJob(
+  progress: RecordProgress,
+  message: ParsedMessage,
+  handOn: readonly ContinuedUrl[],
+  deps: BatchDependencies,
+  report: BatchReport,
+): Promise<readonly ContinuedUrl[]> {
+  if (!deps.jobs || !message.job || !progress.tally) return handOn;
+  const { outcome, completed } = await deps.jobs.count(message.job, progress.tally, handOn);
+  if (completed) {
+    report.jobsFinished.push(completed);
+    await deps.onJobCompleted?.(completed).catch((error: unknown) => {
+      deps.logger?.warn('job completed, but its completion could not be announced', { jobId: completed.jobId, error: (error as Error).message });
+    });
+  }
+  if (outcome === 'counted') return handOn;
+  const prior = await deps.jobs.counted(message.job);
+  return prior.counted ? prior.continued : handOn;
 }
 
 /**
@@ -160,10 +224,10 @@ async function settleCutOff(
   message: ParsedMessage,
   deps: BatchDependencies,
   write: (progress: RecordProgress, result: FetchResult) => Promise<void>,
-): Promise<FetchRequest[]> {
+): Promise<ContinuedUrl[]> {
   if (progress.cutOff.length === 0) return [];
   if (deps.continuation && message.hop < deps.continuation.maxHops) {
-    return progress.cutOff.map(({ request, result }) => ({ ...request, priorAttempts: result.attempts }));
+    return progress.cutOff.map(({ index, result }) => [index, result.attempts] as const);
   }
   const why = deps.continuation
     ? `cut off by the invocation deadline after ${message.hop} continuations (the most allowed)`
@@ -179,12 +243,20 @@ async function settleCutOff(
  * delivery as an attempt would turn a harmless duplicate delivery into ATTEMPTS_EXHAUSTED
  * records overwriting good ones.
  */
-function plan(record: SQSRecord, report: BatchReport): RecordProgress {
+function plan(record: SQSRecord, report: BatchReport, deps: BatchDependencies): RecordProgress {
   const message = parseQueueMessage(record.body);
   if (!('error' in message) && Number(record.attributes?.ApproximateReceiveCount ?? 1) > 1) {
     report.redeliveredUrls += message.requests.length;
   }
-  return { record, origin: { messageId: record.messageId }, message, writing: 0, cutOff: [] };
+  const job = 'error' in message ? undefined : message.job;
+  return {
+    record,
+    origin: job ? { messageId: record.messageId, job } : { messageId: record.messageId },
+    message,
+    writing: 0,
+    cutOff: [],
+    ...(job && deps.jobs ? { tally: new JobTally() } : {}),
+  };
 }
 
 function withoutBody({ body: _body, ...summary }: FetchResult): ResultSummary {

@@ -25,6 +25,9 @@ const MetricName = {
   FAILED_RECORDS: 'FailedRecords',
   /** One raw value per URL fetched, so CloudWatch computes p50/p99 (Powertools flushes every 100 values). */
   FETCH_LATENCY: 'FetchLatency',
+  /** Jobs this invocation completed, by final status (completion is detected once per job). */
+  JOBS_COMPLETED: 'JobsCompleted',
+  JOBS_FAILED: 'JobsFailed',
 } as const;
 
 /** Publishes one invocation's figures as EMF metrics. */
@@ -41,6 +44,11 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
   metrics.addMetric(MetricName.REDELIVERED_URLS, 'Count', report.redeliveredUrls);
   metrics.addMetric(MetricName.BLOCKED_DESTINATIONS, 'Count', failedByCode.get(ErrorCode.BLOCKED_DESTINATION) ?? 0);
   metrics.addMetric(MetricName.FAILED_RECORDS, 'Count', report.failedRecords);
+  if (report.jobsFinished.length > 0) {
+    const failedJobs = report.jobsFinished.filter((job) => job.status === 'failed').length;
+    metrics.addMetric(MetricName.JOBS_COMPLETED, 'Count', report.jobsFinished.length - failedJobs);
+    metrics.addMetric(MetricName.JOBS_FAILED, 'Count', failedJobs);
+  }
   for (const [code, count] of failedByCode) {
     const single = metrics.singleMetric();
     single.addDimension('ErrorCode', code);

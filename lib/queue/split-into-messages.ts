@@ -16,7 +16,12 @@ interface SplitOptions {
   readonly options?: MessageOptions;
   /** Continuation hop carried by every message. @default 0 */
   readonly hop?: number;
+  /** The job every message belongs to, and the key of the n-th message (0-based) in it. */
+  readonly job?: { readonly id: string; readonly keyOf: (index: number) => string };
 }
+
+/** Room kept in each message for its `job` field (id ≤ 128 characters, key ≤ 128). */
+const JOB_FIELD_BYTES = 300;
 
 type SplitItem =
   | { readonly kind: 'message'; readonly body: string; readonly requests: readonly FetchRequest[] }
@@ -34,6 +39,8 @@ class MessageSplitter {
   /** Bytes of the envelope around the items, in the larger (`requests`) form. */
   readonly #envelopeBytes: number;
   readonly #extraJson: string;
+  readonly #job: SplitOptions['job'];
+  #messages = 0;
   #batch: FetchRequest[] = [];
   /** Each request as JSON in the `requests` form (built only once a request is not bare). */
   #items: string[] | undefined;
@@ -56,7 +63,8 @@ class MessageSplitter {
     };
     this.#maxUrls = maxUrls;
     this.#maxBytes = maxBytes;
-    this.#envelopeBytes = Buffer.byteLength(JSON.stringify({ requests: [], ...extra }));
+    this.#job = splitOptions.job;
+    this.#envelopeBytes = Buffer.byteLength(JSON.stringify({ requests: [], ...extra })) + (this.#job ? JOB_FIELD_BYTES : 0);
     this.#extraJson = Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1, -1)}` : '';
     this.#bytes = this.#envelopeBytes;
   }
@@ -85,9 +93,11 @@ class MessageSplitter {
   /** The message being filled, if it holds any request; the next `add` starts a new one. */
   finish(): SplitItem | undefined {
     if (this.#batch.length === 0) return undefined;
+    const job = this.#job ? `,"job":${JSON.stringify({ id: this.#job.id, key: this.#job.keyOf(this.#messages) })}` : '';
+    this.#messages += 1;
     const body = this.#items === undefined
-      ? `{"urls":[${this.#urlItems.join(',')}]${this.#extraJson}}`
-      : `{"requests":[${this.#items.join(',')}]${this.#extraJson}}`;
+      ? `{"urls":[${this.#urlItems.join(',')}]${this.#extraJson}${job}}`
+      : `{"requests":[${this.#items.join(',')}]${this.#extraJson}${job}}`;
     const message: SplitItem = { kind: 'message', body, requests: this.#batch };
     this.#batch = [];
     this.#items = undefined;

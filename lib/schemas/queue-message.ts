@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { OPTION_RANGES, type IntegerRange } from '../config/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
+import { JOB_ID_PATTERN, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
@@ -31,8 +32,13 @@ const RequestList = v.pipe(
  * id, attempts}]}`, with optional bounded per-message `options`. Documented in the README.
  */
 const Hop = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)));
-const UrlsMessageSchema = v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: Hop });
-const RequestsMessageSchema = v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: Hop });
+/** The job a message belongs to and its key in it (see lib/jobs/job-ref.ts); written by enqueuers. */
+const JobRefSchema = v.optional(v.strictObject({
+  id: v.pipe(v.string(), v.regex(JOB_ID_PATTERN, 'job.id must be 1-128 letters, digits or ._:-')),
+  key: v.pipe(v.string(), v.regex(MESSAGE_KEY_PATTERN, 'job.key must look like 17 or 17~0')),
+}));
+const UrlsMessageSchema = v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: Hop, job: JobRefSchema });
+const RequestsMessageSchema = v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: Hop, job: JobRefSchema });
 // Chosen by key rather than v.union, whose errors would not say which field is wrong.
 const QueueMessageSchema = v.union([UrlsMessageSchema, RequestsMessageSchema]);
 
@@ -44,6 +50,8 @@ interface ParsedMessage {
   readonly options: MessageOptions;
   /** How many continuation hops led to this message (0 for an original). */
   readonly hop: number;
+  /** The job this message is accounted to, when it belongs to one. */
+  readonly job?: JobRef;
 }
 
 /** Parses and validates a message body; returns a reason instead of throwing. */
@@ -69,7 +77,7 @@ function parseQueueMessage(body: string): ParsedMessage | { readonly error: stri
   const requests = 'urls' in message
     ? message.urls.map((url): FetchRequest => (limits ? { url, limits } : { url }))
     : message.requests.map((wire) => (limits ? { ...fromWire(wire), limits } : fromWire(wire)));
-  return { requests, options, hop: message.hop ?? 0 };
+  return message.job ? { requests, options, hop: message.hop ?? 0, job: message.job } : { requests, options, hop: message.hop ?? 0 };
 }
 
 function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { FetchResult } from '../engine/fetch-types.ts';
+import type { JobRef } from '../jobs/job-ref.ts';
 import { resultToJson } from './result-json.ts';
 import { ResultWriteError } from './result-write-error.ts';
 
@@ -20,6 +21,8 @@ interface ResultSink {
 /** Where a group of results came from: sinks that store per message (S3) key on it. */
 interface ResultOrigin {
   readonly messageId: string;
+  /** The job and message key, for messages of a job: results are grouped by job. */
+  readonly job?: JobRef;
 }
 
 /** Records are handed to the stream together, once this much text waits or after FLUSH_AFTER_MS. */

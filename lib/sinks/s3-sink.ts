@@ -32,7 +32,7 @@ class S3Sink implements ResultSink {
   readonly #storeBodies: boolean;
   readonly #puts: Semaphore;
   readonly #storedBodies = new Set<string>();
-  /** Record lines per message not yet stored. */
+  /** Record lines per message (by object key) not yet stored. */
   readonly #messages = new Map<string, string[]>();
 
   constructor(options: S3SinkOptions) {
@@ -43,28 +43,38 @@ class S3Sink implements ResultSink {
     this.#puts = new Semaphore(options.maxPuts ?? 16);
   }
 
-  /** The key of a message's results object. */
+  /**
+   * The key of a message's results object: by job and message key for a job's messages (a
+   * duplicate send of the same message replaces it too), else by SQS message id.
+   */
   keyOf(origin: ResultOrigin): string {
-    return `${this.#prefix}${origin.messageId}.jsonl`;
+    return origin.job ? `${this.jobPrefix(origin.job.id)}${origin.job.key}.jsonl` : `${this.#prefix}${origin.messageId}.jsonl`;
+  }
+
+  /** Where a job's result objects are (`results/job=<id>/`), for Athena partitions and `job results`. */
+  jobPrefix(jobId: string): string {
+    return `${this.#prefix}job=${jobId}/`;
   }
 
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
     if (origin === undefined) throw new Error('the S3 sink stores results per message and needs the message they came from');
     const lines = await Promise.all(results.map(async (result) => resultToJson(await this.#withStoredBody(result))));
-    let held = this.#messages.get(origin.messageId);
-    if (held === undefined) this.#messages.set(origin.messageId, held = []);
+    const key = this.keyOf(origin);
+    let held = this.#messages.get(key);
+    if (held === undefined) this.#messages.set(key, held = []);
     held.push(...lines);
   }
 
   async complete(origin: ResultOrigin): Promise<void> {
-    const lines = this.#messages.get(origin.messageId);
-    this.#messages.delete(origin.messageId);
+    const key = this.keyOf(origin);
+    const lines = this.#messages.get(key);
+    this.#messages.delete(key);
     if (lines === undefined || lines.length === 0) return;
-    await this.#put(this.keyOf(origin), `${lines.join('\n')}\n`, 'application/x-ndjson');
+    await this.#put(key, `${lines.join('\n')}\n`, 'application/x-ndjson');
   }
 
   discard(origin: ResultOrigin): void {
-    this.#messages.delete(origin.messageId);
+    this.#messages.delete(this.keyOf(origin));
   }
 
   async #put(key: string, body: string | Buffer, contentType?: string): Promise<void> {

@@ -34,7 +34,7 @@ describe('enqueue handler', () => {
   async function setup(messageUrls = 100) {
     const queue = await sqs.createQueue(`enqueue-${Date.now()}-${Math.random().toString(36).slice(2)}`);
     const handler = createEnqueueHandler({
-      config: { queueUrl: queue.queueUrl, messageUrls, allowNetworks: ['127.0.0.0/8'] },
+      config: { queueUrl: queue.queueUrl, messageUrls, allowNetworks: ['127.0.0.0/8'], jobsTable: undefined, resultsBucket: undefined, resultsPrefix: 'results/', eventBusName: undefined },
       logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
       sqs: sqs.client,
       s3,

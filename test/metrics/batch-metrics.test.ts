@@ -37,6 +37,7 @@ describe('recordBatchMetrics', () => {
       continuedUrls: 4,
       redeliveredUrls: 2,
       failedRecords: 1,
+      jobsFinished: [],
     });
 
     expect(metrics.metrics.filter(([name]) => name !== 'FetchLatency')).toStrictEqual([

@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { createJobsTable, DEFAULT_JOBS_TABLE } from '../../lib/jobs/jobs-table.ts';
+
+interface EmbeddedDynamoDb {
+  readonly client: DynamoDBClient;
+  readonly endpoint: string;
+  readonly table: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real DynamoDB-protocol server (dynalite, in memory) started in this process on `host` only
+ * (127.0.0.1 unless asked), with the jobs table created: what `local-sqs` serves for jobs.
+ */
+async function startEmbeddedDynamoDb(port = 0, host = '127.0.0.1', table = DEFAULT_JOBS_TABLE): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  server.listen(port, host);
+  await once(server, 'listening');
+  const { port: bound } = server.address() as AddressInfo;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  const client = localDynamoDbClient(endpoint);
+  await createJobsTable(client, table);
+  return {
+    client,
+    endpoint,
+    table,
+    async stop() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A client for a local DynamoDB-protocol endpoint, which accepts any credentials. */
+function localDynamoDbClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+export { localDynamoDbClient, startEmbeddedDynamoDb };
+export type { EmbeddedDynamoDb };

@@ -1,0 +1,42 @@
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { JobSummary } from './job-summary.ts';
+
+/** The EventBridge event of a finished job: `source` and `detail-type` to match in a rule. */
+const JOB_EVENT_SOURCE = 'batchfetch';
+const JOB_COMPLETED_DETAIL_TYPE = 'Batchfetch Job Completed';
+
+/**
+ * Sends the job's summary to an event bus (the default one unless named), so users can chain
+ * work on completion (an EventBridge rule on source `batchfetch`, detail-type
+ * `Batchfetch Job Completed`; `detail.status` is `completed` or `failed`).
+ */
+async function publishJobCompleted(client: EventBridgeClient, summary: JobSummary, eventBusName?: string): Promise<void> {
+  const { FailedEntryCount, Entries } = await client.send(new PutEventsCommand({
+    Entries: [{ Source: JOB_EVENT_SOURCE, DetailType: JOB_COMPLETED_DETAIL_TYPE, Detail: JSON.stringify(summary), ...(eventBusName ? { EventBusName: eventBusName } : {}) }],
+  }));
+  if (FailedEntryCount) throw new Error(`EventBridge refused the completion event: ${Entries?.[0]?.ErrorCode ?? 'unknown error'}`);
+}
+
+/**
+ * Writes `<jobPrefix>_summary.json` (the summary) and `<jobPrefix>_manifest.json` (the job's
+ * result objects, as Step Functions' ResultWriter writes a manifest) next to the job's results.
+ */
+async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: string, summary: JobSummary): Promise<void> {
+  const objects: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: jobPrefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      if (object.Key && object.Key.endsWith('.jsonl')) objects.push({ key: object.Key, size: object.Size ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const put = (name: string, body: unknown) => client.send(new PutObjectCommand({
+    Bucket: bucket, Key: `${jobPrefix}${name}`, Body: `${JSON.stringify(body, null, 2)}\n`, ContentType: 'application/json',
+  }));
+  await put('_manifest.json', { jobId: summary.jobId, bucket, prefix: jobPrefix, resultObjects: objects });
+  await put('_summary.json', summary);
+}
+
+export { JOB_COMPLETED_DETAIL_TYPE, JOB_EVENT_SOURCE, publishJobCompleted, writeJobSummary };

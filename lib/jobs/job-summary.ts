@@ -1,0 +1,104 @@
+import { quantileOf } from './job-tally.ts';
+
+type JobStatus = 'enqueuing' | 'running' | 'completed' | 'failed';
+
+/** A job as `batchfetch job status --json` prints it and the completion event carries it. */
+interface JobSummary {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  /** URLs enqueued (known once enqueuing ended; until then, those sent so far). */
+  readonly total: number;
+  /** URLs with their final record. */
+  readonly done: number;
+  readonly counts: { readonly ok: number; readonly failed: number; readonly byCode: Readonly<Record<string, number>> };
+  readonly bytes: number;
+  readonly latencyMs: { readonly mean: number; readonly p50?: number; readonly p90?: number; readonly p99?: number } | null;
+  /** Input lines refused at enqueue (never sent, not in `total`). */
+  readonly invalid: number;
+  readonly messages: number;
+  readonly createdAt: string;
+  readonly firstResultAt?: string;
+  readonly lastResultAt?: string;
+  readonly completedAt?: string;
+  /** Final records per second between the first and the last one. */
+  readonly urlsPerSecond: number;
+  /** Seconds left at that rate; absent when unknown or finished. */
+  readonly etaSeconds?: number;
+  readonly toleratedFailurePercentage?: number;
+  readonly parentJobId?: string;
+  /** Where the records are (`s3://bucket/prefix/`), when a results bucket is configured. */
+  readonly results?: string;
+}
+
+/** The figures a job's shard items add up to. */
+interface ShardTotals {
+  finals: number;
+  ok: number;
+  bytes: number;
+  codes: Map<string, number>;
+  latencyCount: number;
+  latencySumMs: number;
+  latencyBuckets: Map<number, number>;
+  firstAt?: string;
+  lastAt?: string;
+}
+
+function emptyTotals(): ShardTotals {
+  return { finals: 0, ok: 0, bytes: 0, codes: new Map(), latencyCount: 0, latencySumMs: 0, latencyBuckets: new Map() };
+}
+
+interface JobHeader {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly total: number;
+  readonly invalid: number;
+  readonly messages: number;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  readonly toleratedFailurePercentage?: number;
+  readonly parentJobId?: string;
+  readonly results?: string;
+}
+
+function summarize(header: JobHeader, totals: ShardTotals): JobSummary {
+  const elapsedS = totals.firstAt && totals.lastAt ? (Date.parse(totals.lastAt) - Date.parse(totals.firstAt)) / 1000 : 0;
+  const urlsPerSecond = elapsedS > 0 ? Math.round((totals.finals / elapsedS) * 10) / 10 : 0;
+  const left = header.total - totals.finals;
+  const finished = header.status === 'completed' || header.status === 'failed';
+  const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 10) / 10);
+  return {
+    jobId: header.jobId,
+    status: header.status,
+    total: header.total,
+    done: totals.finals,
+    counts: { ok: totals.ok, failed: totals.finals - totals.ok, byCode: Object.fromEntries([...totals.codes].sort(([a], [b]) => a.localeCompare(b))) },
+    bytes: totals.bytes,
+    latencyMs: totals.latencyCount === 0 ? null : {
+      mean: round(totals.latencySumMs / totals.latencyCount)!,
+      p50: quantileOf(totals.latencyBuckets, 0.5),
+      p90: quantileOf(totals.latencyBuckets, 0.9),
+      p99: quantileOf(totals.latencyBuckets, 0.99),
+    },
+    invalid: header.invalid,
+    messages: header.messages,
+    createdAt: header.createdAt,
+    ...(totals.firstAt ? { firstResultAt: totals.firstAt } : {}),
+    ...(totals.lastAt ? { lastResultAt: totals.lastAt } : {}),
+    ...(header.completedAt ? { completedAt: header.completedAt } : {}),
+    urlsPerSecond,
+    ...(!finished && urlsPerSecond > 0 && header.status === 'running' ? { etaSeconds: Math.ceil(left / urlsPerSecond) } : {}),
+    ...(header.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: header.toleratedFailurePercentage }),
+    ...(header.parentJobId ? { parentJobId: header.parentJobId } : {}),
+    ...(header.results ? { results: header.results } : {}),
+  };
+}
+
+/** Whether a finished job passed its tolerated failure percentage (Step Functions' rule: more than it fails). */
+function finalStatus(header: JobHeader, totals: ShardTotals): 'completed' | 'failed' {
+  if (header.toleratedFailurePercentage === undefined || header.total === 0) return 'completed';
+  const failedPercent = ((totals.finals - totals.ok) / header.total) * 100;
+  return failedPercent > header.toleratedFailurePercentage ? 'failed' : 'completed';
+}
+
+export { emptyTotals, finalStatus, summarize };
+export type { JobHeader, JobStatus, JobSummary, ShardTotals };
