@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../lib/index.ts';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
+import { jobCommand, jobsCommand, JOB_USAGE } from './commands/job.ts';
 import { localSqsCommand, LOCAL_SQS_USAGE } from './commands/local-sqs.ts';
 import { runCommand, RUN_USAGE } from './commands/run.ts';
 import { workerCommand, WORKER_USAGE } from './commands/worker.ts';
@@ -12,12 +13,14 @@ Usage:
   batchfetch run FILE [options]       fetch every URL in FILE (- for stdin) through an embedded queue
   batchfetch enqueue FILE --queue-url URL   send FILE's URLs to an SQS queue (a deployment's)
   batchfetch worker --queue-url URL   consume a queue outside Lambda (containers, local emulators)
-  batchfetch local-sqs [--port N]     run the embedded SQS-protocol server on its own
+  batchfetch jobs                     list jobs; batchfetch job status|wait|results|redrive ID
+  batchfetch local-sqs [--port N]     run local SQS, S3 and DynamoDB servers on their own
   batchfetch help                     show this help
 
 ${RUN_USAGE}
 ${ENQUEUE_USAGE}
 ${WORKER_USAGE}
+${JOB_USAGE}
 ${LOCAL_SQS_USAGE}`;
 
 /**
@@ -44,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
       return workerCommand(rest);
     case 'local-sqs':
       return localSqsCommand(rest);
+    case 'jobs':
+      return jobsCommand(rest);
+    case 'job':
+      return jobCommand(rest);
     case undefined:
     case 'help':
     case '--help':

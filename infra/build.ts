@@ -20,7 +20,9 @@ if (only !== -1) {
 }
 
 await Promise.all([
-  build({ ...sharedBuildOptions, entryPoints: [`${root}bin/cli.ts`], outfile: `${root}dist/cli/batchfetch.mjs` }),
+  // dynalite stays a package of its own: its LevelDB binding finds its native build next to its
+  // own files (node-gyp-build), which a bundle would move.
+  build({ ...sharedBuildOptions, entryPoints: [`${root}bin/cli.ts`], outfile: `${root}dist/cli/batchfetch.mjs`, external: ['dynalite'] }),
   ...FUNCTIONS.map((name) => build({
     ...sharedBuildOptions,
     entryPoints: [`${root}functions/${name}/index.ts`],

@@ -1,19 +1,24 @@
 import { enqueueRequests, SqsSender } from '../../lib/index.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
-import { cliSqsClient } from '../sqs-client.ts';
+import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
+import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
+import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, sqsClientFrom } from '../aws-clients.ts';
 import { openInput } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
-import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 
 const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
   Sends the URLs of FILE (- for stdin; the format of \`run\`) to an SQS queue as batchfetch
   messages, with the same code as the enqueue Lambda function. Invalid lines are reported, not sent.
+  With a jobs table, it starts a job (printed as jobId) that \`batchfetch job status\` follows.
 
   --queue-url URL        the queue (required)
-  --endpoint URL         an SQS-compatible endpoint (a local emulator), instead of AWS;
-                         placeholder credentials are used unless AWS_ACCESS_KEY_ID is set
-  --region REGION        AWS region (default: AWS_REGION, else us-east-1)
   --message-urls N       URLs per message (default 100)
+  --job-id ID            the job's id (default: generated); enqueueing an id again sends nothing
+  --tolerated-failure-percentage P  the job ends failed when more than P % of its URLs fail
+  --results-bucket NAME  where the consumers store results (worker --results-bucket), recorded
+                         on the job for \`job results\` and \`job redrive\`
+${CONNECTION_FLAGS_USAGE}
 `;
 
 async function enqueueCommand(args: string[]): Promise<number> {
@@ -21,10 +26,12 @@ async function enqueueCommand(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
+      ...CONNECTION_FLAGS,
       'queue-url': { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
       'message-urls': { type: 'string' },
+      'job-id': { type: 'string' },
+      'tolerated-failure-percentage': { type: 'string' },
+      'results-bucket': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -36,14 +43,28 @@ async function enqueueCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('enqueue expects exactly one FILE (use - for stdin)');
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
   const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
-  const path = positionals[0]!;
-  const input = await openInput(path);
-  const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
+  const tolerated = integerFlag('tolerated-failure-percentage', values['tolerated-failure-percentage'], { min: 0, max: 100 });
+  const jobId = values['job-id'];
+  if (jobId !== undefined && !isJobId(jobId)) throw new UsageError(`--job-id expects 1-128 letters, digits or ._:- starting with a letter or digit, got '${jobId}'`);
+  const jobs = jobStoreFrom(values);
+  if (!jobs && (jobId !== undefined || tolerated !== undefined || values['results-bucket'])) {
+    throw new UsageError('--job-id, --tolerated-failure-percentage and --results-bucket need --jobs-table or --dynamodb-endpoint');
+  }
+  const id = jobId ?? newJobId();
+  const results = values['results-bucket'] ? `s3://${values['results-bucket']}/results/job=${id}/` : undefined;
+  const input = await openInput(positionals[0]!);
+  const client = sqsClientFrom(values);
   try {
-    const summary = await enqueueRequests(streamLines(input), new SqsSender({ client, queueUrl: values['queue-url'] }), { maxUrls });
+    const sender = new SqsSender({ client, queueUrl: values['queue-url'] });
+    const summary = jobs
+      ? await enqueueJob(streamLines(input), sender, { maxUrls }, jobs.store, {
+        jobId: id, ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }), ...(results ? { results } : {}),
+      })
+      : await enqueueRequests(streamLines(input), sender, { maxUrls });
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     client.destroy();
+    jobs?.client.destroy();
   }
   return 0;
 }

@@ -1,18 +1,25 @@
+import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
 import { integerFlag, parseCommandArgs } from '../usage-error.ts';
 
-const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--host ADDR] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
-  Runs the embedded SQS-protocol server (fauxqs) on 127.0.0.1 (or --host) until SIGINT/SIGTERM, for
-  \`batchfetch worker\` and \`enqueue\` with --endpoint. Prints one JSON line: the endpoint and the
-  URLs of the queues created with --queue (default port 4566, visibility timeout 30 s), each with
-  a dead-letter queue NAME-dlq after --max-receive-count deliveries (default 5).
+const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--dynamodb-port N] [--host ADDR] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
+  Runs local AWS stand-ins on 127.0.0.1 (or --host) until SIGINT/SIGTERM, for \`batchfetch worker\`,
+  \`enqueue\` and the job commands: an SQS- and S3-protocol server (fauxqs, --port, default 4566)
+  with a results bucket, and a DynamoDB-protocol server (dynalite, --dynamodb-port, default 4567)
+  with the jobs table. Prints one JSON line: the endpoints, the bucket, the table, and the URLs of
+  the queues created with --queue (visibility timeout 30 s), each with a dead-letter queue
+  NAME-dlq after --max-receive-count deliveries (default 5).
 `;
+
+/** The bucket local-sqs creates for \`worker --results-bucket\`. */
+const LOCAL_RESULTS_BUCKET = 'batchfetch-results';
 
 async function localSqsCommand(args: string[]): Promise<number> {
   const parsed = parseCommandArgs({
     args,
     options: {
       port: { type: 'string' },
+      'dynamodb-port': { type: 'string' },
       host: { type: 'string' },
       queue: { type: 'string', multiple: true },
       'visibility-timeout': { type: 'string' },
@@ -25,8 +32,11 @@ async function localSqsCommand(args: string[]): Promise<number> {
     return 0;
   }
   const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], { min: 0, max: 43_200 }) ?? 30;
-  // Loopback unless asked: whoever reaches this server can add URLs for a worker to fetch.
-  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, { min: 0, max: 65_535 }) ?? 4566, parsed.values.host ?? '127.0.0.1');
+  // Loopback unless asked: whoever reaches these servers can add URLs for a worker to fetch.
+  const host = parsed.values.host ?? '127.0.0.1';
+  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, { min: 0, max: 65_535 }) ?? 4566, host);
+  const dynamodb = await startEmbeddedDynamoDb(integerFlag('dynamodb-port', parsed.values['dynamodb-port'], { min: 0, max: 65_535 }) ?? 4567, host);
+  sqs.createBucket(LOCAL_RESULTS_BUCKET);
   const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], { min: 1, max: 1000 }) ?? 5;
   const queues: Record<string, string> = {};
   for (const name of parsed.values.queue ?? []) {
@@ -37,11 +47,13 @@ async function localSqsCommand(args: string[]): Promise<number> {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
     })).queueUrl;
   }
-  process.stdout.write(`${JSON.stringify({ endpoint: sqs.endpoint, queues })}\n`);
+  process.stdout.write(`${JSON.stringify({
+    endpoint: sqs.endpoint, dynamodbEndpoint: dynamodb.endpoint, jobsTable: dynamodb.table, resultsBucket: LOCAL_RESULTS_BUCKET, queues,
+  })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);
   });
-  await sqs.stop();
+  await Promise.all([sqs.stop(), dynamodb.stop()]);
   return 0;
 }
 

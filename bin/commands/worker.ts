@@ -1,12 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats } from '../../lib/index.ts';
+import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats, S3Sink } from '../../lib/index.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueueWith } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
-import { cliSqsClient } from '../sqs-client.ts';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
+import { writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
@@ -19,9 +20,10 @@ const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   messages return to the queue after their visibility timeout).
 
   --queue-url URL        the queue (required)
-  --endpoint URL         an SQS-compatible endpoint (local emulator); placeholder credentials
-                         are used unless AWS_ACCESS_KEY_ID is set
-  --region REGION        AWS region (default: AWS_REGION, else us-east-1)
+${CONNECTION_FLAGS_USAGE}
+                         (with a jobs table, messages of a job are accounted to it, once)
+  --results-bucket NAME  store results in S3 as the Lambda function does (results/job=<id>/...),
+                         instead of --out
   --batch-size N         messages per batch (default 10; above 10 needs --batching-window)
   --batching-window MS   keep receiving until the batch is full or MS passed (default 0)
   --pollers N            concurrent batches (default 1)
@@ -44,9 +46,9 @@ async function workerCommand(args: string[]): Promise<number> {
     args,
     options: {
       ...FETCH_FLAGS,
+      ...CONNECTION_FLAGS,
       'queue-url': { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
+      'results-bucket': { type: 'string' },
       'batch-size': { type: 'string' },
       'batching-window': { type: 'string' },
       pollers: { type: 'string' },
@@ -69,23 +71,41 @@ async function workerCommand(args: string[]): Promise<number> {
   if (batchSize > 10 && batchingWindowMs < 1_000) throw new UsageError('--batch-size above 10 needs --batching-window of at least 1000');
   const pollers = integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 1;
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], { min: 1_000, max: 900_000 }) ?? 300_000;
+  const resultsBucket = values['results-bucket'];
+  if (resultsBucket && values.out) throw new UsageError('--results-bucket and --out are two destinations for the same records: choose one');
   const engine = createFetchEngine(engineOptionsFrom(values));
   const output = await openOutput(values.out ?? '-', true);
-  const client = cliSqsClient({ endpoint: values.endpoint, region: values.region });
+  const client = sqsClientFrom(values);
+  const s3 = resultsBucket ? s3ClientFrom(values) : undefined;
+  const jobs = jobStoreFrom(values);
   const stats = new RunStats();
   const lines = new JsonLinesSink(output, outputName(values.out ?? '-'));
+  const s3Sink = s3 && new S3Sink({ client: s3, bucket: resultsBucket!, prefix: 'results/' });
   const stop = new AbortController();
   // The first write error stops the worker as SIGTERM does (no new receives; the messages whose
   // results failed are not deleted and come back after their visibility timeout), instead of
   // failing every later message until they sit in the DLQ.
-  const sink = stoppingOnWriteFailure(countingSink(lines, stats), () => stop.abort());
+  const sink = stoppingOnWriteFailure(countingSink(s3Sink ?? lines, stats), () => stop.abort());
   const handler = createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
-    config: { ...readConsumerConfig({}), deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)), continuationQueueUrl: queueUrl },
+    config: {
+      ...readConsumerConfig({}),
+      deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)),
+      continuationQueueUrl: queueUrl,
+      jobsTable: jobs?.table,
+      resultsBucket,
+    },
     logger: new Logger({ serviceName: 'batchfetch-worker', logLevel: 'WARN' }),
     engine,
     sink,
     sqs: client,
+    ...(s3 ? { s3 } : {}),
+    ...(jobs ? { dynamodb: jobs.client } : {}),
+    // No EventBridge outside AWS: a finished job is announced on stderr (and in the bucket).
+    onJobCompleted: async (summary) => {
+      process.stderr.write(`batchfetch worker: job ${summary.jobId} ${summary.status}: ${summary.done} URLs, ${summary.counts.ok} ok, ${summary.counts.failed} failed\n`);
+      if (s3 && s3Sink) await writeJobSummary(s3, resultsBucket!, s3Sink.jobPrefix(summary.jobId), summary);
+    },
   });
 
   let signals = 0;
@@ -113,6 +133,8 @@ async function workerCommand(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
     client.destroy();
+    s3?.destroy();
+    jobs?.client.destroy();
     if (!lines.failure) await closeOutput(output);
   }
   if (lines.failure) return exitAfterWriteFailure(lines.failure);

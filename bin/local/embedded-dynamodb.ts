@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { createJobsTable, DEFAULT_JOBS_TABLE } from '../../lib/jobs/jobs-table.ts';
 
 interface EmbeddedDynamoDb {
@@ -16,6 +15,8 @@ interface EmbeddedDynamoDb {
  * (127.0.0.1 unless asked), with the jobs table created: what `local-sqs` serves for jobs.
  */
 async function startEmbeddedDynamoDb(port = 0, host = '127.0.0.1', table = DEFAULT_JOBS_TABLE): Promise<EmbeddedDynamoDb> {
+  // Loaded on demand: only local-sqs and tests serve DynamoDB, and `run` should not pay for it.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   server.listen(port, host);
   await once(server, 'listening');

@@ -1,0 +1,186 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { SqsSender } from '../../lib/index.ts';
+import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
+import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
+import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
+import type { JobStore } from '../../lib/jobs/job-store.ts';
+import type { JobSummary } from '../../lib/jobs/job-summary.ts';
+import { ErrorCode, type FetchResult } from '../../lib/index.ts';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
+import { jobProgressLine, jobStatusText } from '../job-progress.ts';
+import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+
+const JOB_USAGE = `batchfetch jobs [--json]
+batchfetch job status ID [--json]
+batchfetch job wait ID [--timeout S]
+batchfetch job results ID
+batchfetch job redrive ID --queue-url URL [--codes A,B]
+  Jobs started by \`enqueue\` (CLI or function) or a schedule, as recorded in the jobs table.
+  jobs             lists jobs, newest first
+  job status       counts, rate and ETA (--json: one object: jobId, status, total, done, counts, ...)
+  job wait         shows progress until the job ends; exit 0 when completed, 1 when failed,
+                   3 when --timeout S passed first
+  job results      prints the job's records (JSON lines) from its results bucket
+  job redrive      enqueues the job's failed URLs (or only those with --codes) as a new job
+                   linked to it, and prints the new job's id
+${CONNECTION_FLAGS_USAGE}
+`;
+
+async function jobsCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs({ args, options: { ...CONNECTION_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(JOB_USAGE);
+    return 0;
+  }
+  return withStore(values, async (store) => {
+    const jobs = await store.list();
+    if (values.json) {
+      for (const job of jobs) process.stdout.write(`${JSON.stringify(job)}\n`);
+    } else if (jobs.length === 0) {
+      process.stdout.write('no jobs\n');
+    } else {
+      for (const job of jobs) process.stdout.write(`${job.jobId}  ${job.status.padEnd(9)}  ${String(job.total).padStart(9)} URLs  created ${job.createdAt}\n`);
+    }
+    return 0;
+  });
+}
+
+async function jobCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseCommandArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      ...CONNECTION_FLAGS,
+      json: { type: 'boolean' },
+      timeout: { type: 'string' },
+      codes: { type: 'string' },
+      'queue-url': { type: 'string' },
+      'message-urls': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || action === undefined || action === 'help') {
+    process.stdout.write(JOB_USAGE);
+    return 0;
+  }
+  if (!['status', 'wait', 'results', 'redrive'].includes(action)) throw new UsageError(`unknown job action '${action}' (status, wait, results, redrive)`);
+  if (positionals.length !== 1) throw new UsageError(`job ${action} expects one job ID`);
+  const jobId = positionals[0]!;
+  if (!isJobId(jobId)) throw new UsageError(`'${jobId}' is not a job id`);
+  const timeoutS = integerFlag('timeout', values.timeout, { min: 1, max: 7 * 24 * 3600 });
+  return withStore(values, async (store) => {
+    const job = await store.summary(jobId);
+    if (!job) throw new UsageError(`no job '${jobId}' in the jobs table`);
+    switch (action) {
+      case 'status':
+        process.stdout.write(values.json ? `${JSON.stringify(job)}\n` : jobStatusText(job, process.stdout.isTTY === true));
+        return 0;
+      case 'wait':
+        return waitFor(store, job, timeoutS);
+      case 'results':
+        return withS3(values, async (s3) => {
+          for await (const line of recordLines(s3, job)) process.stdout.write(`${line}\n`);
+          return 0;
+        });
+      default:
+        return redrive(values, store, job);
+    }
+  });
+}
+
+/** Polls once a second, redrawing one progress line on a terminal (a line per change otherwise). */
+async function waitFor(store: JobStore, first: JobSummary, timeoutS: number | undefined): Promise<number> {
+  const tty = process.stderr.isTTY === true;
+  const until = timeoutS === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutS * 1000;
+  let job = first;
+  let last = '';
+  for (;;) {
+    const line = jobProgressLine(job, tty);
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (line !== last) process.stderr.write(`${line}\n`);
+    last = line;
+    if (job.status === 'completed' || job.status === 'failed') break;
+    if (Date.now() >= until) {
+      if (tty) process.stderr.write('\n');
+      process.stderr.write(`batchfetch: job ${job.jobId} still ${job.status} after ${timeoutS} s\n`);
+      return 3;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    job = (await store.summary(job.jobId)) ?? job;
+  }
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(`${JSON.stringify(job)}\n`);
+  return job.status === 'completed' ? 0 : 1;
+}
+
+/** The job's result objects in S3 (`s3://bucket/prefix/job=<id>/`), line by line. */
+async function* recordLines(s3: S3Client, job: JobSummary): AsyncGenerator<string> {
+  const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.results ?? '');
+  if (!location) {
+    throw new UsageError(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
+  }
+  const [, bucket, prefix] = location;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      if (!object.Key?.endsWith('.jsonl')) continue;
+      const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body!.transformToString();
+      for (const line of text.split('\n')) if (line !== '') yield line;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+/** Enqueues the failed URLs of a job as a new job that names it as its parent. */
+async function redrive(values: Parameters<typeof jobStoreFrom>[0] & { 'queue-url'?: string; codes?: string; 'message-urls'?: string }, store: JobStore, job: JobSummary): Promise<number> {
+  if (!values['queue-url']) throw new UsageError('job redrive needs --queue-url');
+  const codes = values.codes?.split(',').map((code) => code.trim()).filter((code) => code !== '');
+  const unknown = codes?.filter((code) => !(code in ErrorCode));
+  if (unknown && unknown.length > 0) throw new UsageError(`--codes: unknown error code ${unknown.join(', ')}`);
+  const maxUrls = integerFlag('message-urls', values['message-urls'], { min: 1, max: 10_000 }) ?? 100;
+  const sqs = sqsClientFrom(values);
+  try {
+    return await withS3(values, async (s3) => {
+      async function* failed(): AsyncGenerator<ParsedLine> {
+        for await (const line of recordLines(s3, job)) {
+          const record = JSON.parse(line) as FetchResult;
+          if (record.ok || (codes && !codes.includes(record.error?.code ?? ''))) continue;
+          yield { kind: 'request', request: record.id === undefined ? { url: record.url } : { url: record.url, id: record.id } };
+        }
+      }
+      const jobId = newJobId();
+      // The new job's records go where the consumers put any job's: next to its parent's.
+      const results = job.results?.replace(`job=${job.jobId}/`, `job=${jobId}/`);
+      const summary = await enqueueJob(failed(), new SqsSender({ client: sqs, queueUrl: values['queue-url']! }), { maxUrls }, store, {
+        jobId, parentJobId: job.jobId, ...(results ? { results } : {}),
+      });
+      process.stdout.write(`${JSON.stringify({ jobId: summary.jobId, parentJobId: job.jobId, urls: summary.urls })}\n`);
+      return 0;
+    });
+  } finally {
+    sqs.destroy();
+  }
+}
+
+async function withStore<T>(values: Parameters<typeof jobStoreFrom>[0], use: (store: JobStore) => Promise<T>): Promise<T> {
+  const jobs = jobStoreFrom(values);
+  if (!jobs) throw new UsageError('the job commands need --jobs-table (or --dynamodb-endpoint for local-sqs)');
+  try {
+    return await use(jobs.store);
+  } finally {
+    jobs.client.destroy();
+  }
+}
+
+async function withS3<T>(values: Parameters<typeof s3ClientFrom>[0], use: (s3: S3Client) => Promise<T>): Promise<T> {
+  const s3 = s3ClientFrom(values);
+  try {
+    return await use(s3);
+  } finally {
+    s3.destroy();
+  }
+}
+
+export { jobCommand, jobsCommand, JOB_USAGE };
