@@ -34,6 +34,7 @@ class BatchFetcherStack extends Stack {
     });
     new CfnOutput(this, 'FetchQueueUrl', { value: this.fetcher.queue.queueUrl, description: 'Send batchfetch messages here' });
     new CfnOutput(this, 'EnqueueFunctionName', { value: this.fetcher.enqueueFunction.functionName });
+    new CfnOutput(this, 'JobsTableName', { value: this.fetcher.jobsTable.tableName, description: 'batchfetch jobs|job ... --jobs-table' });
     if (this.fetcher.resultsBucket) new CfnOutput(this, 'ResultsBucketName', { value: this.fetcher.resultsBucket.bucketName });
     new CfnOutput(this, 'DashboardName', { value: this.fetcher.monitoring.dashboard.dashboardName });
 

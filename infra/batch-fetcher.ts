@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { logicalIdOf } from './logical-id.ts';
 import { Architecture, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -35,6 +36,8 @@ class BatchFetcher extends Construct {
   readonly fetchFunction: LambdaFunction;
   readonly enqueueFunction: LambdaFunction;
   readonly resultsBucket: Bucket | undefined;
+  /** Job state (see lib/jobs/job-store.ts): one item per job and one per 100 of its messages. */
+  readonly jobsTable: TableV2;
   readonly monitoring: FetchMonitoring;
   readonly schedules: FetchSchedules;
 
@@ -74,6 +77,19 @@ class BatchFetcher extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     }) : undefined;
 
+    this.jobsTable = new TableV2(this, 'JobsTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      // Finished jobs expire 90 days after completion (the `ttl` attribute the store sets).
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Job state is bookkeeping about results kept elsewhere; `cdk destroy` removes it.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const resultsEnvironment: Record<string, string> = this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {};
+
     this.fetchFunction = new LambdaFunction(this, 'FetchBatchFunction', {
       description: 'batchfetch: fetches the URLs of SQS messages',
       runtime: Runtime.NODEJS_24_X,
@@ -90,7 +106,8 @@ class BatchFetcher extends Construct {
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: namespace,
         CONTINUATION_QUEUE_URL: this.queue.queueUrl,
-        ...(this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {}),
+        JOBS_TABLE: this.jobsTable.tableName,
+        ...resultsEnvironment,
         ...props.fetchEnvironment,
       },
     });
@@ -103,10 +120,16 @@ class BatchFetcher extends Construct {
     }));
     // Continuations re-enqueue unfinished URLs on the same queue (hops capped far below 16).
     this.queue.grantSendMessages(this.fetchFunction);
-    // PutObject only (grantPut would add s3:Abort*): results are written, never read back.
+    // PutObject (grantPut would add s3:Abort*) for results, ListBucket for a finished job's manifest.
     if (this.resultsBucket) {
       this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));
+      this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
     }
+    // Counting a message: read its shard, update it, read the job to detect completion.
+    this.jobsTable.grant(this.fetchFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    const defaultBus = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+    const putEvents = new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] });
+    this.fetchFunction.addToRolePolicy(putEvents);
 
     this.enqueueFunction = new LambdaFunction(this, 'EnqueueFunction', {
       description: 'batchfetch: splits URL lists into SQS messages',
@@ -120,10 +143,15 @@ class BatchFetcher extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: 'batchfetch-enqueue',
         QUEUE_URL: this.queue.queueUrl,
+        JOBS_TABLE: this.jobsTable.tableName,
+        ...resultsEnvironment,
         ...(props.fetchEnvironment?.FETCH_ALLOW_NETWORKS ? { FETCH_ALLOW_NETWORKS: props.fetchEnvironment.FETCH_ALLOW_NETWORKS } : {}),
       },
     });
     this.queue.grantSendMessages(this.enqueueFunction);
+    // Starting a job, recording its shards, and completing an empty one.
+    this.jobsTable.grant(this.enqueueFunction, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    this.enqueueFunction.addToRolePolicy(putEvents);
     // EventBridge Scheduler invokes the function asynchronously: its retry policy and DLQ only
     // cover delivering the event. An error the function throws is retried by Lambda (twice) and
     // then dropped, unless an on-failure destination keeps it
@@ -145,6 +173,7 @@ class BatchFetcher extends Construct {
       enqueueFailureQueue: this.enqueueFailureQueue,
       fetchFunction: this.fetchFunction,
       enqueueFunction: this.enqueueFunction,
+      jobsTable: this.jobsTable,
       namespace,
       service,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),

@@ -4,12 +4,14 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  LogQueryWidget,
   MathExpression,
   Metric,
   TreatMissingData,
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -23,6 +25,7 @@ interface FetchMonitoringProps {
   readonly enqueueFailureQueue: Queue;
   readonly fetchFunction: LambdaFunction;
   readonly enqueueFunction: LambdaFunction;
+  readonly jobsTable: ITableV2;
   readonly namespace: string;
   /** The `service` dimension the fetch function's metrics carry (its POWERTOOLS_SERVICE_NAME). */
   readonly service: string;
@@ -69,6 +72,7 @@ class FetchMonitoring extends Construct {
       label: 'failed / fetched URLs',
     });
     alarm('ErrorRatio', `More than ${props.errorRatioThreshold * 100}% of fetched URLs failed over 15 minutes`, errorRatio, props.errorRatioThreshold);
+    alarm('JobsFailed', 'A job ended failed: more of its URLs failed than it tolerates', emf('JobsFailed', 'Sum', Duration.minutes(5)), 0);
     for (const [name, fn] of [['FetchBatch', props.fetchFunction], ['Enqueue', props.enqueueFunction]] as const) {
       alarm(`${name}Errors`, `The ${name} function failed (an invocation error, not a failed URL)`, fn.metricErrors({ period: Duration.minutes(5) }), 0);
       alarm(`${name}Throttles`, `The ${name} function was throttled`, fn.metricThrottles({ period: Duration.minutes(5) }), 0);
@@ -101,6 +105,21 @@ class FetchMonitoring extends Construct {
           left: [props.fetchFunction.metric('ConcurrentExecutions', { statistic: 'Maximum' })],
           right: [emf('ContinuedUrls'), emf('RedeliveredUrls'), emf('BlockedDestinations')],
           width: 8,
+        }),
+      ], [
+        new GraphWidget({ title: 'Jobs finished', left: [emf('JobsCompleted', 'Sum', Duration.minutes(5)), emf('JobsFailed', 'Sum', Duration.minutes(5))], width: 8 }),
+        // Jobs started (enqueue's log) and not yet finished (fetch-batch's log) in the dashboard's range.
+        new LogQueryWidget({
+          title: 'Running jobs',
+          logGroupNames: [props.enqueueFunction.logGroup.logGroupName, props.fetchFunction.logGroup.logGroupName],
+          queryLines: [
+            "filter message in ['enqueued', 'job finished']",
+            'fields coalesce(jobId, job.jobId) as job',
+            'stats latest(message) as last, earliest(@timestamp) as started by job',
+            "filter last = 'enqueued'",
+            'sort started desc',
+          ],
+          width: 16,
         }),
       ]],
     });

@@ -1,7 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { TimeZone } from 'aws-cdk-lib';
@@ -39,7 +39,10 @@ class FetchSchedules extends Construct {
       enabled: spec.enabled ?? true,
       target: new LambdaInvoke(props.target, {
         role,
-        input: ScheduleTargetInput.fromObject(spec.input),
+        // One job per firing: the scheduled time is the same for every retry of a firing, so a
+        // retried invocation resumes that job rather than starting a second one
+        // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+        input: ScheduleTargetInput.fromObject({ jobId: `${spec.name}-${ContextAttribute.scheduledTime}`, ...spec.input }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         deadLetterQueue: this.deadLetterQueue,

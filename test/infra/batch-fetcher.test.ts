@@ -61,15 +61,17 @@ describe('BatchFetcher construct', () => {
       ScheduleExpressionTimezone: 'UTC',
       State: 'ENABLED',
       Target: Match.objectLike({
-        Input: JSON.stringify({ sitemap: 'https://example.com/sitemap.xml' }),
+        // One job per firing: its id carries the schedule's name and the firing's scheduled time.
+        Input: JSON.stringify({ jobId: 'Hourly-<aws.scheduler.scheduled-time>', sitemap: 'https://example.com/sitemap.xml' }),
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
     });
   });
 
-  test('alarms cover the DLQs, message age, the error ratio, function errors and throttles; a dashboard exists', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+  test('alarms cover the DLQs, message age, the error ratio, failed jobs, function errors and throttles; a dashboard exists', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsFailed', Namespace: 'Batchfetch', Threshold: 0 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched > 0, failed / fetched, 0)' })]),
       Threshold: 0.5,
@@ -78,7 +80,7 @@ describe('BatchFetcher construct', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  test('a results bucket is encrypted, private, TLS-only, expiring, and the consumer may only put objects in it', () => {
+  test('a results bucket is encrypted, private, TLS-only, expiring, and the consumer may only put objects in it (and list them for a job manifest)', () => {
     const withBucket = stackWith({ resultsBucket: true, resultsExpiration: Duration.days(30) });
 
     withBucket.hasResourceProperties('AWS::S3::Bucket', {
@@ -90,7 +92,7 @@ describe('BatchFetcher construct', () => {
     const s3Statements = Object.values(withBucket.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement)
       .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
-    expect(s3Statements.map((statement) => statement.Action)).toStrictEqual(['s3:PutObject']);
+    expect(s3Statements.map((statement) => statement.Action)).toStrictEqual(['s3:PutObject', 's3:ListBucket']);
     withBucket.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RESULTS_BUCKET: Match.anyValue() }) } });
   });
 
@@ -155,6 +157,22 @@ describe('BatchFetcher construct', () => {
       "- schedule 'x' input needs exactly one of urls, requests, source or sitemap",
     ].join('\n'));
   });
+  test('jobs: an on-demand, encrypted table with TTL and point-in-time recovery; both functions get its name and only the calls they make', () => {
+    const template = stackWith({ resultsBucket: true });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    expect(functions.every((fn) => 'JOBS_TABLE' in fn.Properties.Environment.Variables)).toBe(true);
+    const actions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement)
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => action.startsWith('dynamodb:') || action.startsWith('events:'));
+    expect([...new Set(actions)].sort()).toStrictEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'events:PutEvents']);
+  });
 });
 
 describe('BatchFetcherStack (the app\'s default stack)', () => {
@@ -182,4 +200,5 @@ describe('BatchFetcherStack (the app\'s default stack)', () => {
 
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
+
 });
