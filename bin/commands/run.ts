@@ -10,6 +10,7 @@ import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flag
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -21,7 +22,9 @@ ${FETCH_FLAGS_USAGE}
   --deadline MS          stop after MS: unfinished URLs end as ABORTED
   --message-urls N       URLs per queue message (default 500)
   --pollers N            concurrent queue consumers (default 2)
-  --summary-json FILE    also write the run summary as JSON
+  --summary-json FILE    also write the run summary as JSON, with the fields of a job summary
+                         (jobId, status, total, done, counts) beside the run's own
+  --job-id ID            the run's job id in that summary (default: generated)
   --quiet                no progress line and no summary
 `;
 
@@ -32,6 +35,7 @@ const FLAGS = {
   'message-urls': { type: 'string' },
   pollers: { type: 'string' },
   'summary-json': { type: 'string' },
+  'job-id': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -47,11 +51,18 @@ function parseRunArgs(args: string[]) {
     out: values.out ?? '-',
     quiet: values.quiet ?? false,
     summaryJson: values['summary-json'],
+    jobId: jobIdFlag(values['job-id']),
     deadlineMs: integerFlag('deadline', values.deadline, { min: 1, max: 7 * 24 * 3_600_000 }),
     messageUrls: integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 500,
     pollers: integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 2,
     engine: engineOptionsFrom(values),
   };
+}
+
+function jobIdFlag(value: string | undefined): string {
+  if (value === undefined) return newJobId();
+  if (!isJobId(value)) throw new UsageError(`--job-id expects 1-128 letters, digits or ._:- starting with a letter or digit, got '${value}'`);
+  return value;
 }
 
 /**
@@ -125,7 +136,16 @@ async function runCommand(args: string[]): Promise<number> {
   const summary = stats.summary();
   const figures = processFigures();
   if (!options.quiet) process.stderr.write(formatSummary(summary, figures));
-  if (options.summaryJson) writeFileSync(options.summaryJson, `${JSON.stringify({ ...summary, ...figures }, null, 2)}\n`);
+  if (options.summaryJson) {
+    // The local run is a job of its own (its queue lives as long as the run, so no jobs table):
+    // its summary carries a job summary's fields, so scripts read runs and deployed jobs alike.
+    const byCode = Object.fromEntries(Object.entries(summary.outcomes).filter(([code]) => code !== 'OK'));
+    const job = {
+      jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
+      counts: { ok: summary.ok, failed: summary.failed, byCode },
+    };
+    writeFileSync(options.summaryJson, `${JSON.stringify({ ...job, ...summary, ...figures }, null, 2)}\n`);
+  }
   return interrupted ? 130 : 0;
 }
 

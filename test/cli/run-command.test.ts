@@ -68,12 +68,17 @@ describe('batchfetch run (the local run, in a child process)', () => {
     expect(records.every((r) => (r.error as { code: string }).code === 'ABORTED')).toBe(true);
   });
 
-  test('--summary-json writes the summary with process figures', async () => {
+  test('--summary-json writes the summary with process figures and a job summary\'s fields', async () => {
     const summary = join(dir, 'summary.json');
 
-    await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--quiet', '--summary-json', summary], { stdin: `${server.url('/ok')}\n` });
+    await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--quiet', '--summary-json', summary, '--job-id', 'local-1'], {
+      stdin: `${server.url('/ok')}\nnot a url\n`,
+    });
 
-    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ urls: 1, ok: 1, outcomes: { OK: 1 }, cpuMs: expect.any(Number), peakRssMb: expect.any(Number) });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({
+      jobId: 'local-1', status: 'completed', total: 2, done: 2, counts: { ok: 1, failed: 1, byCode: { INVALID_URL: 1 } },
+      urls: 2, ok: 1, outcomes: { OK: 1, INVALID_URL: 1 }, cpuMs: expect.any(Number), peakRssMb: expect.any(Number),
+    });
   });
 
   test.each([

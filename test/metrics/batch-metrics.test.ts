@@ -56,4 +56,13 @@ describe('recordBatchMetrics', () => {
       ['ATTEMPTS_EXHAUSTED', 1], ['BLOCKED_DESTINATION', 1], ['HTTP_STATUS', 1],
     ]);
   });
+
+  test('jobs finished in the invocation are counted by final status', () => {
+    const metrics = recorder();
+    const job = (status: 'completed' | 'failed') => ({ jobId: 'j', status, total: 1, done: 1, counts: { ok: 1, failed: 0, byCode: {} }, bytes: 0, latencyMs: null, invalid: 0, messages: 1, createdAt: '', urlsPerSecond: 0 });
+
+    recordBatchMetrics(metrics, { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')] });
+
+    expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
+  });
 });
