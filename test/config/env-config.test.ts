@@ -12,6 +12,8 @@ describe('configuration from environment variables', () => {
       resultsBucket: undefined,
       resultsPrefix: 'results/',
       storeBodies: true,
+      jobsTable: undefined,
+      eventBusName: undefined,
     });
   });
 
@@ -20,7 +22,7 @@ describe('configuration from environment variables', () => {
       FETCH_CONCURRENCY: '128', FETCH_PER_ORIGIN: '8', FETCH_TIMEOUT_MS: '5000', FETCH_CONNECT_TIMEOUT_MS: '2000', FETCH_RETRIES: '3',
       FETCH_MAX_BODY_BYTES: '1024', FETCH_MAX_REDIRECTS: '2', FETCH_BODY_MODE: 'hash', FETCH_ALLOW_NETWORKS: ' 10.0.0.0/8, 192.168.1.0/24 ',
       FETCH_USER_AGENT: 'crawler/1', DEADLINE_MARGIN_MS: '5000', CONTINUATION_QUEUE_URL: 'https://sqs/q', MAX_CONTINUATION_HOPS: '4',
-      MAX_ATTEMPTS_PER_URL: '6', RESULTS_BUCKET: 'b', RESULTS_PREFIX: 'out/', STORE_BODIES: 'true',
+      MAX_ATTEMPTS_PER_URL: '6', RESULTS_BUCKET: 'b', RESULTS_PREFIX: 'out/', STORE_BODIES: 'false', JOBS_TABLE: 'jobs', JOB_EVENT_BUS: 'bus',
     });
 
     expect(config).toStrictEqual({
@@ -34,7 +36,9 @@ describe('configuration from environment variables', () => {
       maxAttemptsPerUrl: 6,
       resultsBucket: 'b',
       resultsPrefix: 'out/',
-      storeBodies: true,
+      storeBodies: false,
+      jobsTable: 'jobs',
+      eventBusName: 'bus',
     });
   });
 
@@ -60,6 +64,8 @@ describe('configuration from environment variables', () => {
 
   test('the enqueuer needs QUEUE_URL', () => {
     expect(() => readEnqueueConfig({})).toThrow('invalid configuration: QUEUE_URL must name the fetch queue');
-    expect(readEnqueueConfig({ QUEUE_URL: 'https://sqs/q', MESSAGE_URLS: '250' })).toStrictEqual({ queueUrl: 'https://sqs/q', messageUrls: 250, allowNetworks: [] });
+    expect(readEnqueueConfig({ QUEUE_URL: 'https://sqs/q', MESSAGE_URLS: '250', JOBS_TABLE: 'jobs', RESULTS_BUCKET: 'b' })).toStrictEqual({
+      queueUrl: 'https://sqs/q', messageUrls: 250, allowNetworks: [], jobsTable: 'jobs', resultsBucket: 'b', resultsPrefix: 'results/', eventBusName: undefined,
+    });
   });
 });
