@@ -99,6 +99,8 @@ async function workerCommand(args: string[]): Promise<number> {
     engine,
     sink,
     sqs: client,
+    // --invocation-timeout is a budget here, not a kill: a batch finishing late is still a batch.
+    timeoutEarly: false,
     ...(s3 ? { s3 } : {}),
     ...(jobs ? { dynamodb: jobs.client } : {}),
     // No EventBridge outside AWS: a finished job is announced on stderr (and in the bucket).

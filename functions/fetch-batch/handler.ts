@@ -42,6 +42,13 @@ interface FetchBatchDependencies {
   readonly dynamodb?: DynamoDBClient;
   /** Announces a completed job; by default to EventBridge and, with a bucket, as summary objects. */
   readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
+  /**
+   * Whether middy fails the invocation 5 ms before the context's remaining time runs out (its
+   * `timeoutEarlyInMillis`). On Lambda the invocation would end there anyway; the worker, whose
+   * "timeout" is only a budget, turns it off so a batch finishing late is not an error.
+   * @default true
+   */
+  readonly timeoutEarly?: boolean;
 }
 
 /**
@@ -85,7 +92,7 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
     });
   }
 
-  const handler = middy(fetchBatch).use(injectLambdaContext(logger));
+  const handler = middy(fetchBatch, deps.timeoutEarly === false ? { timeoutEarlyInMillis: 0 } : {}).use(injectLambdaContext(logger));
   return metrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
 }
 

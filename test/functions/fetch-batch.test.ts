@@ -131,4 +131,14 @@ describe('fetch-batch handler', () => {
     expect(body).toBe('ok');
     s3.destroy();
   });
+
+  test('with timeoutEarly off (the worker), a batch that finishes after its time budget is still a batch, not an error', async () => {
+    // Writing takes longer than the whole budget: on Lambda the invocation would end; in the worker it may finish late.
+    const slowSink = { write: () => new Promise<void>((resolve) => setTimeout(resolve, 600)) };
+    const worker = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink, timeoutEarly: false });
+    const lambda = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink });
+
+    expect(await worker(sqsEvent(sqsRecord({ urls: [server.url('/ok')] })), lambdaContext(300))).toStrictEqual({ batchItemFailures: [] });
+    await expect(lambda(sqsEvent(sqsRecord({ urls: [server.url('/ok')] })), lambdaContext(300))).rejects.toThrow('The operation was aborted');
+  });
 });
