@@ -25,6 +25,8 @@ const tick = () => {
 /** Answers after the next 1 ms tick, 64 at a time, with a fixed 200 result. */
 const instantEngine = {
   options: { retries: 2, concurrency: 64 },
+  mayStartAnother: (inProgress: number) => inProgress < 64,
+  watchWaiting: () => () => {},
   async fetch(request: FetchRequest): Promise<FetchResult> {
     await new Promise<void>((resolve) => {
       waiting.push(resolve);

@@ -2,6 +2,8 @@ import { describeRange, inRange, OPTION_RANGES, type RangedOption } from './conf
 import { InvalidOptionError } from './errors.ts';
 import { connectionBudgetFor, readDescriptorLimit } from './net/descriptor-limit.ts';
 import type { Resolver } from './net/dns-cache.ts';
+import type { TokenSource } from './politeness/host-gate.ts';
+import type { HostRule } from './politeness/host-rules.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
@@ -73,6 +75,19 @@ interface FetchEngineOptions {
   readonly dnsResolve?: Resolver;
   /** Idle keep-alive sockets are closed after this, in ms. @default 4_000 */
   readonly keepAliveTimeoutMs?: number;
+  /** Requests per second at most to any one host (fleet-wide with `hostTokens`). @default no limit */
+  readonly perHostRate?: number;
+  /** Requests in flight at most to any one host, in this engine. @default no limit beyond `perOrigin` connections */
+  readonly perHostConcurrency?: number;
+  /** Limits for hosts matching a pattern (`example.com`, `*.example.com`); the first match wins over the per-host defaults. @default [] */
+  readonly hostRules?: readonly HostRule[];
+  /**
+   * Slow a host that answers 429 or 503 or sends Retry-After: pause it, halve its concurrency and
+   * rate, and grow them back as it answers. @default true
+   */
+  readonly adaptiveBackoff?: boolean;
+  /** Shares hosts' rate limits with other environments (a DynamoDB table); per engine when absent. */
+  readonly hostTokens?: TokenSource;
   /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
   readonly userAgent?: string;
   /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
@@ -83,7 +98,10 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens'>> & {
+  readonly perHostRate: number | undefined;
+  readonly perHostConcurrency: number | undefined;
+  readonly hostTokens: TokenSource | undefined;
   readonly signal: AbortSignal | undefined;
   readonly dnsResolve: Resolver | undefined;
   readonly dnsServers: readonly string[] | undefined;
@@ -151,6 +169,11 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     dnsTtlMs: options.dnsTtlMs ?? 30_000, // 30 s
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000, // 4 s
     userAgent: options.userAgent ?? 'batchfetch/0.1',
+    perHostRate: options.perHostRate,
+    perHostConcurrency: options.perHostConcurrency,
+    hostRules: options.hostRules ?? [],
+    adaptiveBackoff: options.adaptiveBackoff ?? true,
+    hostTokens: options.hostTokens,
     signal: options.signal,
     dnsResolve: options.dnsResolve,
     dnsServers: options.dnsServers,

@@ -15,6 +15,8 @@ import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
 import { Semaphore } from './semaphore.ts';
+import { HostGate, type HostGateStats } from '../politeness/host-gate.ts';
+import { HostRules } from '../politeness/host-rules.ts';
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
 async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -24,6 +26,12 @@ async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     // aborted: the caller checks the signal
   }
 }
+
+/**
+ * URLs that may wait (for their host's turn or a retry) beyond the `concurrency` active ones: a
+ * paused host then costs memory (a pending promise each), never another host's throughput.
+ */
+const MAX_WAITING_URLS = 8_192;
 
 /** TLS sessions kept for resumption, one per server name (a few MB at most). */
 const MAX_TLS_SESSIONS = 2_048;
@@ -46,6 +54,10 @@ class FetchEngine {
   readonly #guard: DestinationGuard;
   readonly #budget: SocketBudget;
   readonly #limit: Semaphore;
+  readonly #hosts: HostGate;
+  /** URLs in progress that hold no permit: waiting for their host, or asleep before a retry. */
+  #waiting = 0;
+  readonly #waitWatchers = new Set<() => void>();
   readonly #attemptSettings: AttemptSettings;
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
   readonly #defaultContext: FetchContext;
@@ -86,6 +98,15 @@ class FetchEngine {
       bodyTimeout: resolved.bodyIdleTimeoutMs,
     }, resolved.maxSockets);
     this.#limit = new Semaphore(resolved.concurrency);
+    this.#hosts = new HostGate({
+      rules: new HostRules(resolved.hostRules, {
+        ...(resolved.perHostRate === undefined ? {} : { rate: resolved.perHostRate }),
+        ...(resolved.perHostConcurrency === undefined ? {} : { concurrency: resolved.perHostConcurrency }),
+      }),
+      adaptive: resolved.adaptiveBackoff,
+      ...(resolved.hostTokens ? { tokens: resolved.hostTokens } : {}),
+      onWait: this.#onWait,
+    });
     this.#attemptSettings = {
       timeoutMs: resolved.timeoutMs,
       maxBodyBytes: resolved.maxBodyBytes,
@@ -101,24 +122,46 @@ class FetchEngine {
     return { ...this.#budget.stats, pools: this.#agent.size };
   }
 
-  /** Requests currently holding a concurrency permit. */
+  /** URLs in progress (each holds an engine permit only while one of its requests is on the wire). */
   get inFlight(): number {
     return this.#inFlight;
   }
 
+  /** URLs in progress that hold no permit: waiting for their host's turn or for a retry. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Per-host politeness so far: waits, pushbacks, the hosts that made requests wait most. */
+  get hostStats(): HostGateStats {
+    return this.#hosts.stats;
+  }
+
   /**
-   * Fetches one URL to its final result, waiting for a concurrency permit first. Never throws:
-   * failures are results with an error code. `signal` (with the engine's own) aborts it.
+   * Calls `watcher` whenever a URL starts waiting (a permit-free slot opened: a caller bounding
+   * the URLs it has in progress may start another). Returns the unsubscribe function.
+   */
+  watchWaiting(watcher: () => void): () => void {
+    this.#waitWatchers.add(watcher);
+    return () => this.#waitWatchers.delete(watcher);
+  }
+
+  readonly #onWait = (delta: number): void => {
+    this.#waiting += delta;
+    if (delta > 0) for (const watcher of this.#waitWatchers) watcher();
+  };
+
+  /**
+   * Fetches one URL to its final result. Each of its requests waits for its host's turn, then for
+   * one of the `concurrency` permits. Never throws: failures are results with an error code.
+   * `signal` (with the engine's own) aborts it.
    */
   async fetch(request: FetchRequest, signal?: AbortSignal): Promise<FetchResult> {
-    const wait = this.#limit.acquire();
-    if (wait) await wait;
     this.#inFlight += 1;
     try {
       return await fetchUrl(request, this.#context(signal));
     } finally {
       this.#inFlight -= 1;
-      this.#limit.release();
       if (this.#inFlight === 0) {
         this.#idle?.resolve();
         this.#idle = undefined;
@@ -144,10 +187,12 @@ class FetchEngine {
     const source = Symbol.asyncIterator in requests
       ? requests[Symbol.asyncIterator]()
       : (requests as Iterable<FetchRequest>)[Symbol.iterator]();
+    // A URL waiting for its host (or a retry) holds no permit: another may start in its place.
+    const unwatch = this.watchWaiting(() => wake?.());
     let exhausted = false;
     try {
       while (!exhausted || pending > 0) {
-        while (!exhausted && pending < this.options.concurrency) {
+        while (!exhausted && this.#mayStartAnother(pending)) {
           const next = await source.next();
           if (next.done) {
             exhausted = true;
@@ -161,11 +206,25 @@ class FetchEngine {
         while (done.length > 0) yield done.shift()!;
       }
     } finally {
+      unwatch();
       while (pending > 0) {
         await waitForResult();
         done.length = 0;
       }
     }
+  }
+
+  /**
+   * Whether a caller with `inProgress` URLs started may start one more: fewer than `concurrency`
+   * of them are active (not waiting), and the waiting ones stay bounded (memory).
+   */
+  #mayStartAnother(inProgress: number): boolean {
+    return inProgress - this.#waiting < this.options.concurrency && inProgress < this.options.concurrency + MAX_WAITING_URLS;
+  }
+
+  /** `#mayStartAnother`, for callers running their own loop (the SQS consumer). */
+  mayStartAnother(inProgress: number): boolean {
+    return this.#mayStartAnother(inProgress);
   }
 
   /** Resolves once nothing is in flight. */
@@ -179,12 +238,14 @@ class FetchEngine {
   /** Waits for work in flight, then closes every pooled connection. */
   async close(): Promise<void> {
     await this.drain();
+    this.#hosts.close();
     this.#budget.close();
     await this.#agent.close();
   }
 
   /** Closes every connection at once; requests in flight end with an error result. */
   async destroy(): Promise<void> {
+    this.#hosts.close();
     this.#budget.close();
     await this.#agent.destroy();
   }
@@ -204,6 +265,9 @@ class FetchEngine {
   #makeContext(signal: AbortSignal | undefined): FetchContext {
     return {
       dispatcher: this.#agent,
+      hosts: this.#hosts,
+      permits: this.#limit,
+      onWait: this.#onWait,
       guard: this.#guard,
       options: this.options,
       attemptSettings: this.#attemptSettings,

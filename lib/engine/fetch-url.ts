@@ -5,6 +5,8 @@ import type { DestinationGuard } from '../net/destination-guard.ts';
 import type { FreshDispatchOptions } from '../net/origin-pools.ts';
 import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
+import type { AttemptFeedback, HostGate } from '../politeness/host-gate.ts';
+import type { Semaphore } from './semaphore.ts';
 import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { resultRecord, type RecordFields } from './result-record.ts';
@@ -17,6 +19,12 @@ const CROSS_ORIGIN_STRIPPED = ['authorization', 'cookie', 'proxy-authorization']
 
 interface FetchContext {
   readonly dispatcher: Pick<Dispatcher, 'dispatch'>;
+  /** Per-host politeness: waited for (holding nothing) before each request. */
+  readonly hosts: Pick<HostGate, 'enter' | 'done'>;
+  /** The engine's concurrency: one permit per request on the wire. */
+  readonly permits: Semaphore;
+  /** Told +1/-1 around a backoff sleep: a URL asleep holds no permit and no worker. */
+  readonly onWait: (delta: number) => void;
   /** Refuses blocked destinations known without I/O before undici sees them. */
   readonly guard: Pick<DestinationGuard, 'refusal'>;
   readonly options: ResolvedEngineOptions;
@@ -147,14 +155,14 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       state.attempts += 1;
       return result({ error: refused }, state);
     }
-    const outcome: AttemptOutcome = await runAttempt(context.dispatcher, {
+    const outcome: AttemptOutcome = await politeAttempt(context, {
       origin: state.url.origin,
       path: state.url.path,
       method: state.method as Dispatcher.HttpMethod,
       headers: state.headers,
       body: state.body ?? null,
       freshConnection,
-    } as FreshDispatchOptions, attemptSettings, scope);
+    } as FreshDispatchOptions, attemptSettings);
     freshConnection = false;
 
     let retryAfterMs: number | undefined;
@@ -199,8 +207,47 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       retryAfterMs ?? 0,
     );
     state.retriesUsed += 1;
-    if (delay > 0) await options.sleep(delay, scope.signal);
+    if (delay > 0) {
+      context.onWait(1);
+      try {
+        await options.sleep(delay, scope.signal);
+      } finally {
+        context.onWait(-1);
+      }
+    }
   }
+}
+
+/**
+ * One exchange, politely: first the host's turn (its limits, pauses and tokens; waiting for it
+ * holds no engine permit, so other hosts go on), then an engine permit, held only while the
+ * request is on the wire. The host hears how it went, for adaptive backoff.
+ */
+async function politeAttempt(context: FetchContext, request: Dispatcher.DispatchOptions, settings: AttemptSettings): Promise<AttemptOutcome> {
+  const origin = request.origin as string;
+  const entry = context.hosts.enter(origin, context.scope.signal);
+  const ticket = entry instanceof Promise ? await entry : entry;
+  const wait = context.permits.acquire();
+  if (wait) await wait;
+  let outcome: AttemptOutcome;
+  try {
+    outcome = await runAttempt(context.dispatcher, request, settings, context.scope);
+  } finally {
+    context.permits.release();
+  }
+  context.hosts.done(ticket, origin, pushbackOf(outcome));
+  return outcome;
+}
+
+const NO_PUSHBACK = { pushback: false } as const;
+
+/** 429 and 503 are a host asking for less (RFC 6585 §4, RFC 9110 §15.6.4), as is Retry-After on any retryable status. */
+function pushbackOf(outcome: AttemptOutcome): AttemptFeedback {
+  const status = outcome.status;
+  if (status === undefined || !isRetryableStatus(status)) return NO_PUSHBACK;
+  const retryAfterMs = parseRetryAfter(outcome.headers?.['retry-after'], Date.now());
+  if (status !== 429 && status !== 503 && retryAfterMs === undefined) return NO_PUSHBACK;
+  return retryAfterMs === undefined ? { pushback: true } : { pushback: true, retryAfterMs };
 }
 
 type ResultFields = RecordFields;

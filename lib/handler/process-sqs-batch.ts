@@ -269,36 +269,59 @@ function exhausted(request: FetchRequest): FetchResult {
 }
 
 /**
- * Fetches every item with as many workers as the engine has permits, not one promise per URL:
- * a batch of 10 messages x 1,000 URLs would otherwise keep 10,000 pending fetches alive at once,
- * which the bench showed as V8 young-generation growth (peak RSS) and GC time. Each result goes
- * to `settle` at once; the write it returns is awaited only past the writes-ahead bound.
+ * Fetches every item, starting a URL whenever fewer than `concurrency` of those in progress are
+ * active: a URL waiting for its host's turn (a paused or rate-limited host) or for a retry holds
+ * no permit, so another starts in its place and other hosts keep their throughput. Not one
+ * promise per URL up front: a batch of 10 messages x 1,000 URLs would otherwise keep 10,000
+ * pending fetches alive at once, which the bench showed as V8 young-generation growth (peak RSS)
+ * and GC time. Each result goes to `settle` at once; past the writes-ahead bound a URL's slot is
+ * freed only once its write is done.
  */
-async function fetchBounded<T extends { readonly request: FetchRequest }>(
+function fetchBounded<T extends { readonly request: FetchRequest }>(
   items: readonly T[],
   deps: BatchDependencies,
   settle: (item: T, result: FetchResult) => Promise<void> | undefined,
 ): Promise<void> {
-  const concurrency = deps.engine.options.concurrency;
-  const maxWritesAhead = concurrency * WRITES_AHEAD_PER_PERMIT;
+  const { engine } = deps;
+  const maxWritesAhead = engine.options.concurrency * WRITES_AHEAD_PER_PERMIT;
   let writesAhead = 0;
   const writeSettled = () => { writesAhead -= 1; };
   let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      const written = settle(item, await deps.engine.fetch(item.request, deps.signal));
-      if (written === undefined) continue;
+  let inProgress = 0;
+  return new Promise<void>((resolve) => {
+    if (items.length === 0) {
+      resolve();
+      return;
+    }
+    const finished = () => {
+      inProgress -= 1;
+      if (next >= items.length && inProgress === 0) {
+        unwatch();
+        resolve();
+      } else {
+        start();
+      }
+    };
+    const run = async (item: T) => {
+      const written = settle(item, await engine.fetch(item.request, deps.signal));
+      if (written === undefined) return;
       writesAhead += 1;
       if (writesAhead <= maxWritesAhead) {
         void written.then(writeSettled);
-        continue;
+        return;
       }
       await written;
       writeSettled();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(items.length, concurrency) }, worker));
+    };
+    const start = () => {
+      while (next < items.length && engine.mayStartAnother(inProgress)) {
+        inProgress += 1;
+        void run(items[next++]!).then(finished);
+      }
+    };
+    const unwatch = engine.watchWaiting(start);
+    start();
+  });
 }
 
 export { processSqsBatch };

@@ -1,0 +1,103 @@
+import { ErrorCode } from '../../lib/index.ts';
+import { closeEngines, localEngine } from '../support/engines.ts';
+import { HostsServer, loopbackNames } from '../support/hosts-server.ts';
+
+/*
+ * Per-host politeness in one engine, against a real server that records, per Host header, when
+ * requests start and how many are in flight. Limits are upper bounds (they hold however slow the
+ * machine is); nothing here asserts on speed.
+ */
+describe('per-host limits and adaptive backoff', () => {
+  let server: HostsServer;
+
+  beforeEach(async () => {
+    server = await HostsServer.start();
+  });
+
+  afterEach(async () => {
+    await closeEngines();
+    await server.close();
+  });
+
+  const slow = (ms: number) => (_req: unknown, res: { end: (body: string) => void }) => { setTimeout(() => res.end('ok'), ms); };
+  const urls = (host: string, count: number) => Array.from({ length: count }, (_, i) => ({ url: server.url(host, `/?i=${i}`) }));
+  const fetchAll = async (engine: ReturnType<typeof localEngine>, requests: { url: string }[]) => {
+    const results = [];
+    for await (const result of engine.fetchAll(requests)) results.push(result);
+    return results;
+  };
+
+  test('a host rule caps requests in flight to that host; other hosts keep the engine concurrency', async () => {
+    server.route('a.test', slow(20)).route('b.test', slow(20));
+    const engine = localEngine({ dnsResolve: loopbackNames, concurrency: 16, perOrigin: 16, hostRules: [{ pattern: 'a.test', concurrency: 2 }] });
+
+    const results = await fetchAll(engine, [...urls('a.test', 30), ...urls('b.test', 30)]);
+
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(server.maxInFlight.get('a.test')).toBeLessThanOrEqual(2);
+    expect(server.maxInFlight.get('b.test')).toBeGreaterThan(2);
+  });
+
+  test('a per-host rate holds for every host: at most rate + burst requests start in any second', async () => {
+    const engine = localEngine({ dnsResolve: loopbackNames, perHostRate: 4 });
+
+    const results = await fetchAll(engine, [...urls('a.test', 12), ...urls('b.test', 12)]);
+
+    expect(results.every((result) => result.ok)).toBe(true);
+    // 4 per second, a burst of 1: never more than 5 starts within one second, per host.
+    expect(server.peakIn('a.test', 1000)).toBeLessThanOrEqual(5);
+    expect(server.peakIn('b.test', 1000)).toBeLessThanOrEqual(5);
+  }, 20_000);
+
+  test('a host answering 429 with Retry-After is paused as a whole, while another host goes on untouched', async () => {
+    let storm = true;
+    server.route('storm.test', (_req, res) => {
+      if (storm) res.writeHead(429, { 'retry-after': '1' }).end();
+      else res.end('ok');
+    });
+    const engine = localEngine({ dnsResolve: loopbackNames, concurrency: 4, retries: 3 });
+    const calmDone: number[] = [];
+    const stormy = urls('storm.test', 8);
+    const calm = urls('calm.test', 40);
+
+    const pending = (async () => {
+      const results = [];
+      for await (const result of engine.fetchAll([...stormy, ...calm])) {
+        if (result.url.includes('calm.test')) calmDone.push(performance.now());
+        results.push(result);
+      }
+      return results;
+    })();
+    // The storm ends once the calm host is done: the stormy URLs then succeed on a later retry.
+    const until = Date.now() + 10_000;
+    while (calmDone.length < 40 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    storm = false;
+    const results = await pending;
+
+    expect(results.filter((result) => result.url.includes('calm.test')).every((result) => result.ok)).toBe(true);
+    expect(results.filter((result) => result.url.includes('storm.test')).every((result) => result.ok)).toBe(true);
+    // Paused as a host: after the first round of 429s, nothing more started within the Retry-After.
+    const stormStarts = server.started.get('storm.test')!;
+    expect(stormStarts.filter((at) => at - stormStarts[0]! < 900).length).toBeLessThanOrEqual(4);
+    // Every calm URL finished before the paused host was asked again: its waiting held no permit.
+    expect(Math.max(...calmDone)).toBeLessThan(stormStarts.find((at) => at - stormStarts[0]! >= 900)!);
+    const stats = engine.hostStats;
+    expect(stats.pushbacks).toBeGreaterThan(0);
+    expect(stats.topHosts.map((entry) => entry.host)).toStrictEqual(['storm.test']);
+  }, 20_000);
+
+  test('without adaptive backoff a 429 only delays the URL that got it (as before)', async () => {
+    server.route('storm.test', (_req, res) => res.writeHead(429, { 'retry-after': '0' }).end());
+    const engine = localEngine({ dnsResolve: loopbackNames, concurrency: 4, retries: 1, adaptiveBackoff: false, sleep: async () => {} });
+
+    const results = await fetchAll(engine, urls('storm.test', 6));
+
+    expect(results.every((result) => result.error?.code === ErrorCode.HTTP_STATUS && result.status === 429)).toBe(true);
+    expect(engine.hostStats.pushbacks).toBe(0);
+  });
+
+  test('invalid host rules are refused when the engine is created', () => {
+    expect(() => localEngine({ hostRules: [{ pattern: 'http://a.test/', rate: 1 }] })).toThrow('hostRules');
+    expect(() => localEngine({ perHostRate: 0 })).toThrow('perHost');
+  });
+});

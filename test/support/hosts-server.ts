@@ -1,0 +1,69 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type HostRoute = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * One HTTP server on 127.0.0.1 answering for many host names (told apart by the Host header, the
+ * names mapped to loopback by the engine's resolver hook), which records per host what
+ * politeness is about: requests started, when, and how many were in flight at once.
+ */
+class HostsServer {
+  readonly #server: Server;
+  readonly #routes = new Map<string, HostRoute>();
+  readonly started = new Map<string, number[]>();
+  readonly #inFlight = new Map<string, number>();
+  readonly maxInFlight = new Map<string, number>();
+
+  private constructor() {
+    this.#server = createServer((req, res) => {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const at = this.started.get(host) ?? [];
+      at.push(performance.now());
+      this.started.set(host, at);
+      const now = (this.#inFlight.get(host) ?? 0) + 1;
+      this.#inFlight.set(host, now);
+      this.maxInFlight.set(host, Math.max(now, this.maxInFlight.get(host) ?? 0));
+      res.on('close', () => this.#inFlight.set(host, this.#inFlight.get(host)! - 1));
+      (this.#routes.get(host) ?? ((_q, r) => r.end('ok')))(req, res);
+    });
+  }
+
+  static async start(): Promise<HostsServer> {
+    const server = new HostsServer();
+    server.#server.listen(0, '127.0.0.1');
+    await once(server.#server, 'listening');
+    return server;
+  }
+
+  route(host: string, route: HostRoute): this {
+    this.#routes.set(host, route);
+    return this;
+  }
+
+  url(host: string, path = '/'): string {
+    return `http://${host}:${(this.#server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** Requests to `host` started within any `windowMs` at most. */
+  peakIn(host: string, windowMs: number): number {
+    const at = this.started.get(host) ?? [];
+    let peak = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[i]! - at[j]! >= windowMs) j++;
+      peak = Math.max(peak, i - j + 1);
+    }
+    return peak;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** Resolves every name to 127.0.0.1: host names for a `HostsServer`. */
+const loopbackNames = async () => [{ address: '127.0.0.1', family: 4 }];
+
+export { HostsServer, loopbackNames };
