@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { OPTION_RANGES } from '../lib/config/option-ranges.ts';
+import { parseHostRule, PER_HOST_RATE } from '../lib/politeness/host-rules.ts';
 import { BODY_MODES, BodyMode, type FetchEngineOptions } from '../lib/options.ts';
 import type { InvalidOptionError } from '../lib/index.ts';
 import { integerFlag, UsageError } from './usage-error.ts';
@@ -17,6 +18,11 @@ const FETCH_FLAGS = {
   body: { type: 'string' },
   'allow-network': { type: 'string', multiple: true },
   'ca-file': { type: 'string' },
+  'per-host-rate': { type: 'string' },
+  'per-host-concurrency': { type: 'string' },
+  'host-rule': { type: 'string', multiple: true },
+  'no-adaptive-backoff': { type: 'boolean' },
+  'robots-txt': { type: 'boolean' },
 } as const;
 
 /** The flag behind each engine option, so an option error names what the user typed. */
@@ -32,6 +38,10 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   bodyMode: '--body',
   allowNetworks: '--allow-network',
   ca: '--ca-file',
+  perHostRate: '--per-host-rate',
+  perHostConcurrency: '--per-host-concurrency',
+  perHost: '--per-host-rate/--per-host-concurrency',
+  hostRules: '--host-rule',
 };
 
 const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, 64 with --body keep;
@@ -46,9 +56,18 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
   --max-redirects N      redirects followed at most (default 5)
   --body MODE            discard | hash | keep (default discard)
   --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
-  --ca-file FILE         also trust the CA certificates (PEM) in FILE`;
+  --ca-file FILE         also trust the CA certificates (PEM) in FILE
+  --per-host-rate N      requests per second at most to any one host (e.g. 2, or 0.5)
+  --per-host-concurrency N  requests in flight at most to any one host
+  --host-rule R          limits for hosts matching a pattern: PATTERN=RATE[/CONCURRENCY],
+                         e.g. example.com=1 or '*.example.org=0.5/2' (repeatable; first match wins)
+  --no-adaptive-backoff  do not slow a host down when it answers 429/503 or Retry-After
+  --robots-txt           obey each origin's robots.txt (RFC 9309; disallowed URLs end
+                         ROBOTS_DISALLOWED, Crawl-delay becomes the host's rate)`;
 
-type FetchFlagValues = { [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[K] extends { multiple: true } ? string[] : string };
+type FetchFlagValues = {
+  [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[K] extends { multiple: true } ? string[] : (typeof FETCH_FLAGS)[K] extends { type: 'boolean' } ? boolean : string
+};
 
 /** Engine options from the shared fetch flags, each validated with a message naming the flag. */
 function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
@@ -64,8 +83,30 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], OPTION_RANGES.maxBodyBytes),
     maxRedirects: integerFlag('max-redirects', values['max-redirects'], OPTION_RANGES.maxRedirects),
     bodyMode: body as BodyMode,
+    ...hostFlags(values),
     allowNetworks: values['allow-network'] ?? [],
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
+  };
+}
+
+/** The politeness flags as engine options, each checked with a message naming its flag. */
+function hostFlags(values: FetchFlagValues): Pick<FetchEngineOptions, 'perHostRate' | 'perHostConcurrency' | 'hostRules' | 'adaptiveBackoff' | 'robotsTxt'> {
+  const rate = values['per-host-rate'];
+  if (rate !== undefined && !(/^\d*\.?\d+$/.test(rate) && Number(rate) >= PER_HOST_RATE.min && Number(rate) <= PER_HOST_RATE.max)) {
+    throw new UsageError(`--per-host-rate expects a number from ${PER_HOST_RATE.min} to ${PER_HOST_RATE.max} (requests per second), got '${rate}'`);
+  }
+  const rules = (values['host-rule'] ?? []).map((text) => {
+    const rule = parseHostRule(text);
+    if (typeof rule === 'string') throw new UsageError(`--host-rule: ${rule}`);
+    return rule;
+  });
+  const concurrency = integerFlag('per-host-concurrency', values['per-host-concurrency'], OPTION_RANGES.perHostConcurrency);
+  return {
+    ...(rate === undefined ? {} : { perHostRate: Number(rate) }),
+    ...(concurrency === undefined ? {} : { perHostConcurrency: concurrency }),
+    ...(rules.length > 0 ? { hostRules: rules } : {}),
+    ...(values['no-adaptive-backoff'] ? { adaptiveBackoff: false } : {}),
+    ...(values['robots-txt'] ? { robotsTxt: true } : {}),
   };
 }
 

@@ -34,6 +34,8 @@ export const ErrorCode = {
    * (the engine waits out shorter shortages without spending a retry).
    */
   RESOURCE_EXHAUSTED: 'RESOURCE_EXHAUSTED',
+  /** robots.txt disallows the URL for this crawler (with `robotsTxt` on; RFC 9309). */
+  ROBOTS_DISALLOWED: 'ROBOTS_DISALLOWED',
   /** The URL used up its attempts across invocations (continuations and redeliveries). */
   ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
   /** Anything not classified above; a bug report is welcome when this appears. */

@@ -4,6 +4,7 @@ import { connectionBudgetFor, readDescriptorLimit } from './net/descriptor-limit
 import type { Resolver } from './net/dns-cache.ts';
 import type { TokenSource } from './politeness/host-gate.ts';
 import type { HostRule } from './politeness/host-rules.ts';
+import type { RobotsStore } from './politeness/robots-cache.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
@@ -86,8 +87,15 @@ interface FetchEngineOptions {
    * rate, and grow them back as it answers. @default true
    */
   readonly adaptiveBackoff?: boolean;
+  /**
+   * Fetch each origin's /robots.txt first (RFC 9309) and end URLs it disallows as
+   * ROBOTS_DISALLOWED; its Crawl-delay becomes the host's rate. @default false
+   */
+  readonly robotsTxt?: boolean;
   /** Shares hosts' rate limits with other environments (a DynamoDB table); per engine when absent. */
   readonly hostTokens?: TokenSource;
+  /** Shares fetched robots.txt with other environments (a DynamoDB table); per engine when absent. */
+  readonly robotsStore?: RobotsStore;
   /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
   readonly userAgent?: string;
   /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
@@ -98,7 +106,8 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens' | 'robotsStore'>> & {
+  readonly robotsStore: RobotsStore | undefined;
   readonly perHostRate: number | undefined;
   readonly perHostConcurrency: number | undefined;
   readonly hostTokens: TokenSource | undefined;
@@ -173,7 +182,9 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     perHostConcurrency: options.perHostConcurrency,
     hostRules: options.hostRules ?? [],
     adaptiveBackoff: options.adaptiveBackoff ?? true,
+    robotsTxt: options.robotsTxt ?? false,
     hostTokens: options.hostTokens,
+    robotsStore: options.robotsStore,
     signal: options.signal,
     dnsResolve: options.dnsResolve,
     dnsServers: options.dnsServers,

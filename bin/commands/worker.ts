@@ -8,6 +8,7 @@ import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flag
 import { localContext } from '../local/local-context.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
 import { writeJobSummary } from '../../lib/jobs/job-completion.ts';
+import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
@@ -73,11 +74,12 @@ async function workerCommand(args: string[]): Promise<number> {
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], { min: 1_000, max: 900_000 }) ?? 300_000;
   const resultsBucket = values['results-bucket'];
   if (resultsBucket && values.out) throw new UsageError('--results-bucket and --out are two destinations for the same records: choose one');
-  const engine = createFetchEngine(engineOptionsFrom(values));
+  const jobs = jobStoreFrom(values);
+  // With a table, hosts' rate limits and robots.txt hold across every worker sharing it.
+  const engine = createFetchEngine({ ...engineOptionsFrom(values), ...(jobs ? sharedPoliteness(jobs.client, jobs.table) : {}) });
   const output = await openOutput(values.out ?? '-', true);
   const client = sqsClientFrom(values);
   const s3 = resultsBucket ? s3ClientFrom(values) : undefined;
-  const jobs = jobStoreFrom(values);
   const stats = new RunStats();
   const lines = new JsonLinesSink(output, outputName(values.out ?? '-'));
   const s3Sink = s3 && new S3Sink({ client: s3, bucket: resultsBucket!, prefix: 'results/' });

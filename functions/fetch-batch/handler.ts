@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { JobStore } from '../../lib/jobs/job-store.ts';
+import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { publishJobCompleted, writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -59,14 +60,16 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const { config, logger, metrics } = deps;
   /** Longest delay a Node timer accepts (about 24.8 days). */
   const MAX_TIMER_MS = 2 ** 31 - 1;
-  const engine = deps.engine ?? createFetchEngine(config.engine);
+  // The state table (jobs) also shares hosts' rate limits and robots.txt across environments.
+  const dynamodb = config.jobsTable ? deps.dynamodb ?? new DynamoDBClient({}) : undefined;
+  const engine = deps.engine ?? createFetchEngine(dynamodb ? { ...config.engine, ...sharedPoliteness(dynamodb, config.jobsTable!) } : config.engine);
   const continuation = config.continuationQueueUrl
     ? sqsContinuation(deps.sqs ?? new SQSClient({}), config.continuationQueueUrl, config.maxHops)
     : undefined;
   const s3 = config.resultsBucket ? deps.s3 ?? new S3Client({}) : undefined;
   const s3Sink = s3 && new S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies });
   const sink = deps.sink ?? s3Sink ?? new LogSink(logger);
-  const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
+  const jobs = dynamodb ? new JobStore(dynamodb, config.jobsTable!) : undefined;
   let events: EventBridgeClient | undefined;
   const onJobCompleted = deps.onJobCompleted ?? (async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import { BODY_MODES, type FetchEngineOptions } from '../options.ts';
 import { describeRange, inRange, OPTION_RANGES, type IntegerRange } from './option-ranges.ts';
+import { parseHostRule, PER_HOST_RATE, type HostRule } from '../politeness/host-rules.ts';
 import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -76,6 +77,31 @@ class EnvReader {
     }
   }
 
+  /** A decimal number within [min, max], e.g. a rate of 0.5 requests per second. */
+  number(name: string, min: number, max: number): number | undefined {
+    const text = this.text(name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d*\.?\d+$/.test(text) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}, got '${text}'`);
+      return undefined;
+    }
+    return value;
+  }
+
+  /** Host rules, `PATTERN=RATE[/CONCURRENCY]` separated by commas or spaces. */
+  hostRules(name: string): HostRule[] | undefined {
+    const text = this.text(name);
+    if (text === undefined) return undefined;
+    const rules: HostRule[] = [];
+    for (const item of text.split(/[\s,]+/).filter((part) => part !== '')) {
+      const rule = parseHostRule(item);
+      if (typeof rule === 'string') this.problems.push(`${name}: ${rule}`);
+      else rules.push(rule);
+    }
+    return rules;
+  }
+
   list(name: string): string[] {
     return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
@@ -137,6 +163,11 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     bodyMode: read.oneOf('FETCH_BODY_MODE', BODY_MODES),
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
     userAgent: read.text('FETCH_USER_AGENT'),
+    perHostRate: read.number('FETCH_PER_HOST_RATE', PER_HOST_RATE.min, PER_HOST_RATE.max),
+    perHostConcurrency: read.integer('FETCH_PER_HOST_CONCURRENCY', OPTION_RANGES.perHostConcurrency),
+    hostRules: read.hostRules('FETCH_HOST_RULES'),
+    adaptiveBackoff: env.FETCH_ADAPTIVE_BACKOFF === undefined ? undefined : read.boolean('FETCH_ADAPTIVE_BACKOFF', true),
+    robotsTxt: env.FETCH_ROBOTS_TXT === undefined ? undefined : read.boolean('FETCH_ROBOTS_TXT'),
   });
   const config: ConsumerConfig = {
     engine,

@@ -35,6 +35,7 @@ const OPTION_RANGES = {
   /** Lambda's SQS event source allows a window of up to 300 s. */
   batchingWindowMs: { min: 0, max: 300_000 },
   pollers: { min: 1, max: 64 },
+  perHostConcurrency: { min: 1, max: 4_096 },
   maxAttemptsPerUrl: { min: 1, max: 50 },
   deadlineMarginMs: { min: 0, max: 600_000 },
 } as const satisfies Record<string, IntegerRange>;

@@ -17,6 +17,8 @@ import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
 import { Semaphore } from './semaphore.ts';
 import { HostGate, type HostGateStats } from '../politeness/host-gate.ts';
 import { HostRules } from '../politeness/host-rules.ts';
+import { RobotsCache } from '../politeness/robots-cache.ts';
+import { BodyMode } from '../options.ts';
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
 async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -55,6 +57,7 @@ class FetchEngine {
   readonly #budget: SocketBudget;
   readonly #limit: Semaphore;
   readonly #hosts: HostGate;
+  readonly #robots: RobotsCache | undefined;
   /** URLs in progress that hold no permit: waiting for their host, or asleep before a retry. */
   #waiting = 0;
   readonly #waitWatchers = new Set<() => void>();
@@ -114,7 +117,22 @@ class FetchEngine {
       decompress: resolved.decompress,
       discardBodyOf: (status) => REDIRECT_STATUSES.has(status) && resolved.maxRedirects > 0,
     };
+    this.#robots = resolved.robotsTxt ? this.#robotsCache(resolved) : undefined;
     this.#defaultContext = this.#makeContext(resolved.signal);
+  }
+
+  /**
+   * robots.txt through this engine itself (same destination checks, host politeness and
+   * permits), its body kept and capped at 500 KiB, the size RFC 9309 §2.5 asks crawlers to parse.
+   */
+  #robotsCache(resolved: ResolvedEngineOptions): RobotsCache {
+    const context = (): FetchContext => ({ ...this.#defaultContext, robots: undefined, attemptSettings: { ...this.#attemptSettings, bodyMode: BodyMode.KEEP } });
+    return new RobotsCache({
+      agent: resolved.userAgent.split('/')[0]!.trim() || 'batchfetch',
+      ...(resolved.robotsStore ? { store: resolved.robotsStore } : {}),
+      fetchRobots: (url) => fetchUrl({ url, limits: { retries: 1, timeoutMs: 10_000, maxBodyBytes: 500 * 1024 } }, context()),
+      onCrawlDelay: (origin, rate) => this.#hosts.limitRate(origin, rate),
+    });
   }
 
   /** Sockets open now and at peak, evictions and waits of the connection budget; pools alive. */
@@ -268,6 +286,7 @@ class FetchEngine {
       hosts: this.#hosts,
       permits: this.#limit,
       onWait: this.#onWait,
+      ...(this.#robots ? { robots: this.#robots } : {}),
       guard: this.#guard,
       options: this.options,
       attemptSettings: this.#attemptSettings,

@@ -7,6 +7,7 @@ import type { ResolvedEngineOptions } from '../options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { AttemptFeedback, HostGate } from '../politeness/host-gate.ts';
 import type { Semaphore } from './semaphore.ts';
+import type { RobotsCache } from '../politeness/robots-cache.ts';
 import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { resultRecord, type RecordFields } from './result-record.ts';
@@ -25,6 +26,8 @@ interface FetchContext {
   readonly permits: Semaphore;
   /** Told +1/-1 around a backoff sleep: a URL asleep holds no permit and no worker. */
   readonly onWait: (delta: number) => void;
+  /** robots.txt, when the engine obeys it. */
+  readonly robots?: Pick<RobotsCache, 'allows'>;
   /** Refuses blocked destinations known without I/O before undici sees them. */
   readonly guard: Pick<DestinationGuard, 'refusal'>;
   readonly options: ResolvedEngineOptions;
@@ -155,6 +158,9 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       state.attempts += 1;
       return result({ error: refused }, state);
     }
+    if (context.robots && !(await robotsAllow(context, state.url))) {
+      return result({ error: { code: ErrorCode.ROBOTS_DISALLOWED, message: `robots.txt of ${state.url.origin} disallows this path` } }, state);
+    }
     const outcome: AttemptOutcome = await politeAttempt(context, {
       origin: state.url.origin,
       path: state.url.path,
@@ -237,6 +243,18 @@ async function politeAttempt(context: FetchContext, request: Dispatcher.Dispatch
   }
   context.hosts.done(ticket, origin, pushbackOf(outcome));
   return outcome;
+}
+
+/** Whether robots.txt allows `url`; waiting for an origin's robots.txt counts as waiting (no permit held). */
+async function robotsAllow(context: FetchContext, url: Target): Promise<boolean> {
+  const verdict = context.robots!.allows(url.origin, url.path);
+  if (typeof verdict === 'boolean') return verdict;
+  context.onWait(1);
+  try {
+    return await verdict;
+  } finally {
+    context.onWait(-1);
+  }
 }
 
 const NO_PUSHBACK = { pushback: false } as const;

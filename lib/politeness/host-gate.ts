@@ -2,8 +2,11 @@ import { hostOfOrigin, type HostLimits, type HostRules } from './host-rules.ts';
 
 /** Hands out request tokens for a host shared with other environments (see rate-leases.ts). */
 interface TokenSource {
-  /** Up to `want` tokens of `host`'s `rate` for now; 0 when the fleet used them all this second. */
-  lease(host: string, rate: number, want: number): Promise<number>;
+  /**
+   * Up to `want` tokens of `host`'s `rate` for now. `granted` 0 means the fleet used this
+   * window's tokens: ask again at `retryAt` (ms since the epoch).
+   */
+  lease(host: string, rate: number, want: number): Promise<{ readonly granted: number; readonly retryAt: number }>;
 }
 
 /** What one request to a host ended with, for adaptive backoff. */
@@ -49,7 +52,7 @@ const NO_TICKET: HostTicket = { done() {} };
 /** The politeness state of one host: only hosts with a rule or a recent pushback have one. */
 class HostState {
   readonly host: string;
-  readonly limits: HostLimits | undefined;
+  limits: HostLimits | undefined;
   /** The current concurrency cap: the rule's, halved by pushbacks, growing back by 1/cap per success. */
   allowed: number;
   inFlight = 0;
@@ -57,6 +60,8 @@ class HostState {
   rate: number | undefined;
   tokens = 1;
   refilledAt: number;
+  /** Fleet tokens belong to one window: unused ones are dropped when it ends (no banking). */
+  tokensValidUntil = 0;
   leasing = false;
   pausedUntil = 0;
   nextPauseMs = FIRST_PAUSE_MS;
@@ -142,11 +147,28 @@ class HostGate {
     }
   }
 
+  /**
+   * Lowers `origin`'s host's rate to `rate` (a robots.txt Crawl-delay), keeping the lower of it and
+   * any rule's. The host keeps the state while the engine lives (bounded by the hosts crawled).
+   */
+  limitRate(origin: string, rate: number): void {
+    const host = hostOfOrigin(origin);
+    let state = this.#hosts.get(host);
+    if (state === undefined) {
+      state = new HostState(host, this.#rules.limitsOf(host), this.#now());
+      this.#hosts.set(host, state);
+    }
+    const limited = Math.min(state.limits?.rate ?? Number.POSITIVE_INFINITY, rate);
+    state.limits = { ...state.limits, rate: limited };
+    state.rate = Math.min(state.rate ?? Number.POSITIVE_INFINITY, limited);
+  }
+
   #mayStart(state: HostState): boolean {
     const now = this.#now();
     if (now < state.pausedUntil || state.inFlight >= Math.floor(state.allowed)) return false;
     if (state.rate === undefined) return true;
     if (this.#tokens && state.limits?.rate !== undefined) {
+      if (now >= state.tokensValidUntil) state.tokens = 0;
       if (state.tokens < 1) this.#lease(state);
       return state.tokens >= 1;
     }
@@ -216,19 +238,20 @@ class HostGate {
     if (state.leasing || state.rate === undefined) return;
     state.leasing = true;
     const want = Math.max(1, Math.ceil(burstOf(state.rate)));
-    this.#tokens!.lease(state.host, state.rate, want).then((granted) => {
+    this.#tokens!.lease(state.host, state.rate, want).then(({ granted, retryAt }) => {
+      if (this.#now() >= state.tokensValidUntil) state.tokens = 0;
       state.tokens += granted;
+      state.tokensValidUntil = retryAt;
       state.leasing = false;
-      if (granted === 0) {
-        // The fleet used this second's tokens: try again at the next second.
-        state.pausedUntil = Math.max(state.pausedUntil, Math.ceil(this.#now() / 1000) * 1000);
-      }
+      // The fleet used this window's tokens: ask again when the next one opens.
+      if (granted === 0) state.pausedUntil = Math.max(state.pausedUntil, retryAt);
       this.#wake(state);
     }, () => {
       // The table could not be reached: fall back to this process's share of a second.
       state.leasing = false;
       state.pausedUntil = Math.max(state.pausedUntil, this.#now() + 1000);
-      state.tokens += 1;
+      state.tokens = 1;
+      state.tokensValidUntil = this.#now() + 2000;
       this.#wake(state);
     });
   }

@@ -1,3 +1,4 @@
+import { describeRange, inRange, OPTION_RANGES } from '../config/option-ranges.ts';
 import { InvalidOptionError } from '../errors.ts';
 
 /** Limits for the hosts a rule matches; an absent limit is no limit. */
@@ -58,13 +59,36 @@ function matches(pattern: string, host: string): boolean {
   return host === pattern;
 }
 
+/** Requests per second a host limit may be: one every 1,000 s up to 10,000 a second. */
+const PER_HOST_RATE = { min: 0.001, max: 10_000 } as const;
+
 function checkLimits(option: string, limits: HostLimits): void {
-  if (limits.rate !== undefined && !(Number.isFinite(limits.rate) && limits.rate > 0 && limits.rate <= 10_000)) {
-    throw new InvalidOptionError(option, 'a rate from 0.001 to 10000 requests per second', limits.rate);
+  if (limits.rate !== undefined && !(Number.isFinite(limits.rate) && limits.rate >= PER_HOST_RATE.min && limits.rate <= PER_HOST_RATE.max)) {
+    throw new InvalidOptionError(option, `a rate from ${PER_HOST_RATE.min} to ${PER_HOST_RATE.max} requests per second`, limits.rate);
   }
-  if (limits.concurrency !== undefined && !(Number.isInteger(limits.concurrency) && limits.concurrency >= 1 && limits.concurrency <= 4_096)) {
-    throw new InvalidOptionError(option, 'a concurrency from 1 to 4096', limits.concurrency);
+  if (limits.concurrency !== undefined && !inRange(limits.concurrency, OPTION_RANGES.perHostConcurrency)) {
+    throw new InvalidOptionError(option, `a concurrency that is ${describeRange(OPTION_RANGES.perHostConcurrency)}`, limits.concurrency);
   }
+}
+
+/**
+ * A rule as the command line and the environment write it: `PATTERN=RATE[/CONCURRENCY]`, e.g.
+ * `example.com=2` (2 requests/s), `*.example.com=0.5/2`, `example.org=/4` (4 in flight).
+ */
+function parseHostRule(text: string): HostRule | string {
+  const match = /^\s*([^=\s]+)\s*=\s*([0-9.]*)\s*(?:\/\s*(\d+))?\s*$/.exec(text);
+  if (!match || (match[2] === '' && match[3] === undefined)) return `'${text}' is not PATTERN=RATE[/CONCURRENCY] (e.g. example.com=2/4)`;
+  const rule: HostRule = {
+    pattern: match[1]!.toLowerCase(),
+    ...(match[2] === '' ? {} : { rate: Number(match[2]) }),
+    ...(match[3] === undefined ? {} : { concurrency: Number(match[3]) }),
+  };
+  try {
+    new HostRules([rule]);
+  } catch (error) {
+    return `'${text}': ${(error as Error).message}`;
+  }
+  return rule;
 }
 
 /** The host of an origin (`https://a.example:8443` → `a.example`, `http://[::1]:80` → `::1`). */
@@ -75,5 +99,5 @@ function hostOfOrigin(origin: string): string {
   return colon === -1 ? authority : authority.slice(0, colon);
 }
 
-export { hostOfOrigin, HostRules };
+export { hostOfOrigin, HostRules, parseHostRule, PER_HOST_RATE };
 export type { HostLimits, HostRule };
