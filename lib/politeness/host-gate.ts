@@ -231,7 +231,6 @@ class HostGate {
       state.timer = undefined;
       this.#wake(state);
     }, Math.max(1, at - now));
-    state.timer.unref?.();
   }
 
   #lease(state: HostState): void {

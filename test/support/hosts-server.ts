@@ -13,6 +13,8 @@ class HostsServer {
   readonly #server: Server;
   readonly #routes = new Map<string, HostRoute>();
   readonly started = new Map<string, number[]>();
+  /** The same starts on the wall clock (ms since the epoch), which other processes share. */
+  readonly startedWall = new Map<string, number[]>();
   readonly #inFlight = new Map<string, number>();
   readonly maxInFlight = new Map<string, number>();
 
@@ -22,6 +24,7 @@ class HostsServer {
       const at = this.started.get(host) ?? [];
       at.push(performance.now());
       this.started.set(host, at);
+      this.startedWall.set(host, [...(this.startedWall.get(host) ?? []), Date.now()]);
       const now = (this.#inFlight.get(host) ?? 0) + 1;
       this.#inFlight.set(host, now);
       this.maxInFlight.set(host, Math.max(now, this.maxInFlight.get(host) ?? 0));
