@@ -135,7 +135,7 @@ async function runCommand(args: string[]): Promise<number> {
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
   const summary = stats.summary();
   const figures = processFigures();
-  if (!options.quiet) process.stderr.write(formatSummary(summary, figures));
+  if (!options.quiet) process.stderr.write(formatSummary(summary, figures, engine.hostStats));
   if (options.summaryJson) {
     // The local run is a job of its own (its queue lives as long as the run, so no jobs table):
     // its summary carries a job summary's fields, so scripts read runs and deployed jobs alike.
@@ -144,7 +144,7 @@ async function runCommand(args: string[]): Promise<number> {
       jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
       counts: { ok: summary.ok, failed: summary.failed, byCode },
     };
-    writeFileSync(options.summaryJson, `${JSON.stringify({ ...job, ...summary, ...figures }, null, 2)}\n`);
+    writeFileSync(options.summaryJson, `${JSON.stringify({ ...job, ...summary, ...figures, hosts: engine.hostStats }, null, 2)}\n`);
   }
   return interrupted ? 130 : 0;
 }

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../../lib/index.ts';
+import type { HostGateStats } from '../../lib/politeness/host-gate.ts';
 
 interface ProcessFigures {
   readonly cpuMs: number;
@@ -13,8 +14,15 @@ function processFigures(): ProcessFigures {
   };
 }
 
+/** `hosts: a.test waited 40 (3 pushbacks), b.test waited 2`: the hosts that held requests back most. */
+function hostsLine(hosts: HostGateStats | undefined): string[] {
+  if (!hosts || hosts.topHosts.length === 0) return [];
+  const named = hosts.topHosts.slice(0, 3).map((entry) => `${entry.host} waited ${entry.waits}${entry.pushbacks > 0 ? ` (${entry.pushbacks} pushbacks)` : ''}`);
+  return [`  politeness: ${hosts.waits} waits for a host, ${hosts.pushbacks} pushbacks; most throttled: ${named.join(', ')}`];
+}
+
 /** The human summary printed at the end of a run. */
-function formatSummary(summary: RunSummary, figures: ProcessFigures): string {
+function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: HostGateStats): string {
   const outcomes = Object.entries(summary.outcomes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
   const cpuPerUrl = summary.urls > 0 ? Math.round((figures.cpuMs * 1000) / summary.urls) : 0;
   return [
@@ -22,6 +30,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures): string {
     `  ok ${summary.ok}, failed ${summary.failed} (error rate ${(summary.errorRate * 100).toFixed(2)}%), retries ${summary.retries}`,
     `  latency ms: p50 ${summary.latencyMs.p50}, p90 ${summary.latencyMs.p90}, p99 ${summary.latencyMs.p99}, max ${summary.latencyMs.max}`,
     `  outcomes: ${outcomes}`,
+    ...hostsLine(hosts),
     `  process: cpu ${figures.cpuMs} ms (${cpuPerUrl} µs/URL), peak RSS ${figures.peakRssMb} MB`,
     '',
   ].join('\n');

@@ -57,6 +57,10 @@ interface BatchReport {
   failedRecords: number;
   /** Jobs completed by this batch, with their final status. */
   readonly jobsFinished: JobSummary[];
+  /** Requests of this batch that waited for their host (a limit, a pause, no token). */
+  hostWaits: number;
+  /** Times a host pushed back (429, 503, Retry-After) during this batch. */
+  hostPushbacks: number;
 }
 
 /** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
@@ -94,7 +98,8 @@ const WRITES_AHEAD_PER_PERMIT = 4;
 async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promise<SQSBatchResponse> {
   assertSqsEvent(event);
   const failures: SQSBatchItemFailure[] = [];
-  const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [] };
+  const report: BatchReport = { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0 };
+  const hostsBefore = deps.engine.hostStats;
   const maxAttempts = deps.maxAttemptsPerUrl ?? deps.engine.options.retries + 1;
   const records = event.Records.map((record) => plan(record, report, deps));
   await Promise.all(records.map((progress) => findReplay(progress, deps)));
@@ -170,6 +175,9 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
       fail('continuation could not be sent; finished URLs of this message may be fetched again', { error: (error as Error).message });
     }
   }));
+  const hostsAfter = deps.engine.hostStats;
+  report.hostWaits = hostsAfter.waits - hostsBefore.waits;
+  report.hostPushbacks = hostsAfter.pushbacks - hostsBefore.pushbacks;
   deps.onReport?.(report);
   return { batchItemFailures: failures };
 }

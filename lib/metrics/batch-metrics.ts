@@ -28,6 +28,10 @@ const MetricName = {
   /** Jobs this invocation completed, by final status (completion is detected once per job). */
   JOBS_COMPLETED: 'JobsCompleted',
   JOBS_FAILED: 'JobsFailed',
+  /** Requests that waited for their host (a per-host limit, a pushback pause, no fleet token). */
+  HOST_WAITS: 'HostWaits',
+  /** 429/503/Retry-After answers that slowed a host down (never a host dimension). */
+  HOST_PUSHBACKS: 'HostPushbacks',
 } as const;
 
 /** Publishes one invocation's figures as EMF metrics. */
@@ -44,6 +48,8 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
   metrics.addMetric(MetricName.REDELIVERED_URLS, 'Count', report.redeliveredUrls);
   metrics.addMetric(MetricName.BLOCKED_DESTINATIONS, 'Count', failedByCode.get(ErrorCode.BLOCKED_DESTINATION) ?? 0);
   metrics.addMetric(MetricName.FAILED_RECORDS, 'Count', report.failedRecords);
+  metrics.addMetric(MetricName.HOST_WAITS, 'Count', report.hostWaits);
+  metrics.addMetric(MetricName.HOST_PUSHBACKS, 'Count', report.hostPushbacks);
   if (report.jobsFinished.length > 0) {
     const failedJobs = report.jobsFinished.filter((job) => job.status === 'failed').length;
     metrics.addMetric(MetricName.JOBS_COMPLETED, 'Count', report.jobsFinished.length - failedJobs);

@@ -68,6 +68,24 @@ describe('batchfetch run (the local run, in a child process)', () => {
     expect(records.every((r) => (r.error as { code: string }).code === 'ABORTED')).toBe(true);
   });
 
+  test('the summary names the hosts that held requests back (a 429 pauses the host)', async () => {
+    let first = true;
+    server.route('/busy', (_req, res) => {
+      if (first) {
+        first = false;
+        res.writeHead(429, { 'retry-after': '1' }).end();
+      } else {
+        res.end('ok');
+      }
+    });
+    const urls = Array.from({ length: 4 }, (_, i) => server.url(`/busy?i=${i}`)).join('\n');
+
+    const { code, stderr } = await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--concurrency', '1'], { stdin: `${urls}\n` });
+
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/politeness: \d+ waits for a host, 1 pushbacks; most throttled: 127\.0\.0\.1 waited \d+ \(1 pushbacks\)/);
+  });
+
   test('--summary-json writes the summary with process figures and a job summary\'s fields', async () => {
     const summary = join(dir, 'summary.json');
 

@@ -38,6 +38,8 @@ describe('recordBatchMetrics', () => {
       redeliveredUrls: 2,
       failedRecords: 1,
       jobsFinished: [],
+      hostWaits: 7,
+      hostPushbacks: 2,
     });
 
     expect(metrics.metrics.filter(([name]) => name !== 'FetchLatency')).toStrictEqual([
@@ -50,6 +52,8 @@ describe('recordBatchMetrics', () => {
       ['RedeliveredUrls', 'Count', 2],
       ['BlockedDestinations', 'Count', 1],
       ['FailedRecords', 'Count', 1],
+      ['HostWaits', 'Count', 7],
+      ['HostPushbacks', 'Count', 2],
     ]);
     expect(metrics.metrics.filter(([name]) => name === 'FetchLatency').map(([, , value]) => value)).toStrictEqual([12, 30, 20, 1]);
     expect(metrics.singles.map((s) => [s.dimension[1], s.metric[2]]).sort()).toStrictEqual([
@@ -61,7 +65,7 @@ describe('recordBatchMetrics', () => {
     const metrics = recorder();
     const job = (status: 'completed' | 'failed') => ({ jobId: 'j', status, total: 1, done: 1, counts: { ok: 1, failed: 0, byCode: {} }, bytes: 0, latencyMs: null, invalid: 0, messages: 1, createdAt: '', urlsPerSecond: 0 });
 
-    recordBatchMetrics(metrics, { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')] });
+    recordBatchMetrics(metrics, { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0 });
 
     expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
   });
