@@ -37,6 +37,14 @@ interface BatchFetcherProps {
   readonly visibilityTimeout?: Duration;
   /** Deliveries before a message moves to the DLQ (≥ 5). @default 5 */
   readonly maxReceiveCount?: number;
+  /** Requests per second at most to any one host, across every environment (FETCH_PER_HOST_RATE). @default no limit */
+  readonly perHostRate?: number;
+  /** Requests in flight at most to any one host, per environment (FETCH_PER_HOST_CONCURRENCY). @default no limit beyond 6 connections per origin */
+  readonly perHostConcurrency?: number;
+  /** Limits by host pattern, e.g. `['example.com=2/4', '*.example.org=0.5']` (FETCH_HOST_RULES). @default [] */
+  readonly hostRules?: readonly string[];
+  /** Obey robots.txt (FETCH_ROBOTS_TXT). @default false */
+  readonly robotsTxt?: boolean;
   /** Environment of the fetch-batch function: FETCH_* and other README settings. @default {} */
   readonly fetchEnvironment?: Readonly<Record<string, string>>;
   /** Create an encrypted, private results bucket and write results there. @default false */
@@ -98,12 +106,24 @@ function validateProps(props: BatchFetcherProps): void {
     const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
   }
-  // The function's own configuration schema, so a bad value fails `cdk synth`, not a cold start.
+  // The function's own configuration schema (these props become its variables), so a bad value
+  // fails `cdk synth`, not a cold start.
   // Files named by variables (FETCH_CA_FILE) exist in the function's environment, not here.
-  const resolvedEnvironment = Object.fromEntries(Object.entries(props.fetchEnvironment ?? {}).filter(([, value]) => !Token.isUnresolved(value)));
+  const resolvedEnvironment = Object.fromEntries(Object.entries({ ...politenessEnvironment(props), ...props.fetchEnvironment })
+    .filter(([, value]) => !Token.isUnresolved(value)));
   problems.push(...consumerConfigProblems(resolvedEnvironment, { readFiles: false }).map((problem) => `fetchEnvironment: ${problem}`));
   if (problems.length > 0) throw new Error(`Invalid BatchFetcher props:\n- ${problems.join('\n- ')}`);
 }
 
-export { validateProps };
+/** The politeness props as the fetch function's environment variables (fetchEnvironment wins). */
+function politenessEnvironment(props: BatchFetcherProps): Record<string, string> {
+  return {
+    ...(props.perHostRate === undefined ? {} : { FETCH_PER_HOST_RATE: String(props.perHostRate) }),
+    ...(props.perHostConcurrency === undefined ? {} : { FETCH_PER_HOST_CONCURRENCY: String(props.perHostConcurrency) }),
+    ...(props.hostRules && props.hostRules.length > 0 ? { FETCH_HOST_RULES: props.hostRules.join(',') } : {}),
+    ...(props.robotsTxt ? { FETCH_ROBOTS_TXT: 'true' } : {}),
+  };
+}
+
+export { politenessEnvironment, validateProps };
 export type { BatchFetcherProps, FetchSchedule };

@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
+import { politenessEnvironment, validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
 import { functionCode } from './function-code.ts';
 import { FetchMonitoring } from './monitoring.ts';
 import { FetchSchedules } from './schedules.ts';
@@ -108,6 +108,7 @@ class BatchFetcher extends Construct {
         CONTINUATION_QUEUE_URL: this.queue.queueUrl,
         JOBS_TABLE: this.jobsTable.tableName,
         ...resultsEnvironment,
+        ...politenessEnvironment(props),
         ...props.fetchEnvironment,
       },
     });
@@ -125,8 +126,9 @@ class BatchFetcher extends Construct {
       this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));
       this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
     }
-    // Counting a message: read its shard, update it, read the job to detect completion.
-    this.jobsTable.grant(this.fetchFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    // Counting a message (read its shard, update it, read the job to detect completion), leasing
+    // hosts' rate tokens (UpdateItem) and sharing robots.txt (GetItem, PutItem).
+    this.jobsTable.grant(this.fetchFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     const defaultBus = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
     const putEvents = new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] });
     this.fetchFunction.addToRolePolicy(putEvents);

@@ -201,4 +201,13 @@ describe('BatchFetcherStack (the app\'s default stack)', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
   });
 
+
+  test('politeness props become the function\'s variables, checked at synth', () => {
+    const polite = stackWith({ perHostRate: 2, perHostConcurrency: 4, hostRules: ['example.com=0.5/2'], robotsTxt: true });
+
+    polite.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FETCH_PER_HOST_RATE: '2', FETCH_PER_HOST_CONCURRENCY: '4', FETCH_HOST_RULES: 'example.com=0.5/2', FETCH_ROBOTS_TXT: 'true' }) },
+    });
+    expect(() => stackWith({ hostRules: ['http://example.com/=2'] })).toThrow(/FETCH_HOST_RULES/);
+  });
 });
