@@ -27,6 +27,7 @@ const instantEngine = {
   options: { retries: 2, concurrency: 64 },
   mayStartAnother: (inProgress: number) => inProgress < 64,
   watchWaiting: () => () => {},
+  hostStats: { waits: 0, pushbacks: 0, topHosts: [] },
   async fetch(request: FetchRequest): Promise<FetchResult> {
     await new Promise<void>((resolve) => {
       waiting.push(resolve);
