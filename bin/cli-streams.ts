@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { ResultSink } from '../lib/index.ts';
@@ -15,9 +15,12 @@ async function opened<T extends Readable | Writable>(stream: T, path: string, ve
   return stream;
 }
 
-/** FILE, or stdin for `-`. */
-const openInput = (path: string): Promise<Readable> =>
-  (path === '-' ? Promise.resolve(process.stdin) : opened(createReadStream(path), path, 'read'));
+/** FILE, or stdin for `-`. A directory is a usage error, as a missing file is. */
+async function openInput(path: string): Promise<Readable> {
+  if (path === '-') return process.stdin;
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`cannot read ${path}: it is a directory`);
+  return opened(createReadStream(path), path, 'read');
+}
 
 /** FILE (truncated, or appended to with `append`), or stdout for `-`. */
 const openOutput = (path: string, append = false): Promise<Writable> =>

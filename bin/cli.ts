@@ -1,3 +1,4 @@
+import packageJson from '../package.json' with { type: 'json' };
 import { InvalidOptionError } from '../lib/index.ts';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
 import { jobCommand, jobsCommand, JOB_USAGE } from './commands/job.ts';
@@ -15,7 +16,8 @@ Usage:
   batchfetch worker --queue-url URL   consume a queue outside Lambda (containers, local emulators)
   batchfetch jobs                     list jobs; batchfetch job status|wait|results|redrive ID
   batchfetch local-sqs [--port N]     run local SQS, S3 and DynamoDB servers on their own
-  batchfetch help                     show this help
+  batchfetch help [COMMAND]           show this help, or one command's
+  batchfetch --version                the version
 
 ${RUN_USAGE}
 ${ENQUEUE_USAGE}
@@ -36,9 +38,19 @@ function describeFailure(error: unknown): string {
   return `${name ? `${name}: ` : ''}${error.message || 'failed'}${cause}`;
 }
 
+/** `batchfetch help run` and `batchfetch run --help` print the same text. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  run: RUN_USAGE, enqueue: ENQUEUE_USAGE, worker: WORKER_USAGE, 'local-sqs': LOCAL_SQS_USAGE, jobs: JOB_USAGE, job: JOB_USAGE,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`batchfetch ${packageJson.version} (Node.js ${process.versions.node})\n`);
+      return 0;
     case 'run':
       return runCommand(rest);
     case 'enqueue':
@@ -51,8 +63,13 @@ async function main(argv: string[]): Promise<number> {
       return jobsCommand(rest);
     case 'job':
       return jobCommand(rest);
+    case 'help': {
+      const topic = rest[0];
+      if (topic !== undefined && COMMAND_USAGE[topic] === undefined) throw new UsageError(`no help for '${topic}': commands are ${Object.keys(COMMAND_USAGE).join(', ')}`);
+      process.stdout.write(topic === undefined ? USAGE : COMMAND_USAGE[topic]!);
+      return 0;
+    }
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);

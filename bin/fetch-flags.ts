@@ -23,6 +23,8 @@ const FETCH_FLAGS = {
   'host-rule': { type: 'string', multiple: true },
   'no-adaptive-backoff': { type: 'boolean' },
   'robots-txt': { type: 'boolean' },
+  header: { type: 'string', short: 'H', multiple: true },
+  'user-agent': { type: 'string' },
 } as const;
 
 /** The flag behind each engine option, so an option error names what the user typed. */
@@ -42,6 +44,8 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   perHostConcurrency: '--per-host-concurrency',
   perHost: '--per-host-rate/--per-host-concurrency',
   hostRules: '--host-rule',
+  headers: '--header',
+  userAgent: '--user-agent',
 };
 
 const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, 64 with --body keep;
@@ -57,6 +61,9 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
   --body MODE            discard | hash | keep (default discard)
   --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
   --ca-file FILE         also trust the CA certificates (PEM) in FILE
+  -H, --header 'Name: value'  send this header with every request (repeatable; a request's
+                         own headers win)
+  --user-agent TEXT      the User-Agent (default: FETCH_USER_AGENT, else batchfetch/0.1)
   --per-host-rate N      requests per second at most to any one host (e.g. 2, or 0.5)
   --per-host-concurrency N  requests in flight at most to any one host
   --host-rule R          limits for hosts matching a pattern: PATTERN=RATE[/CONCURRENCY],
@@ -84,9 +91,22 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     maxRedirects: integerFlag('max-redirects', values['max-redirects'], OPTION_RANGES.maxRedirects),
     bodyMode: body as BodyMode,
     ...hostFlags(values),
+    ...headerFlags(values),
     allowNetworks: values['allow-network'] ?? [],
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
   };
+}
+
+/** -H/--header and --user-agent (FETCH_USER_AGENT when the flag is absent, as on Lambda). */
+function headerFlags(values: FetchFlagValues): Pick<FetchEngineOptions, 'headers' | 'userAgent'> {
+  const headers: Record<string, string> = {};
+  for (const text of values.header ?? []) {
+    const colon = text.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header expects 'Name: value', got '${text}'`);
+    headers[text.slice(0, colon).trim()] = text.slice(colon + 1).trim();
+  }
+  const userAgent = values['user-agent'] ?? process.env.FETCH_USER_AGENT;
+  return { ...(Object.keys(headers).length > 0 ? { headers } : {}), ...(userAgent ? { userAgent } : {}) };
 }
 
 /** The politeness flags as engine options, each checked with a message naming its flag. */

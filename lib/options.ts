@@ -96,6 +96,8 @@ interface FetchEngineOptions {
   readonly hostTokens?: TokenSource;
   /** Shares fetched robots.txt with other environments (a DynamoDB table); per engine when absent. */
   readonly robotsStore?: RobotsStore;
+  /** Headers sent with every request unless the request sets its own (names are case-insensitive). @default {} */
+  readonly headers?: Readonly<Record<string, string>>;
   /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
   readonly userAgent?: string;
   /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
@@ -178,6 +180,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     dnsTtlMs: options.dnsTtlMs ?? 30_000, // 30 s
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000, // 4 s
     userAgent: options.userAgent ?? 'batchfetch/0.1',
+    headers: Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     perHostRate: options.perHostRate,
     perHostConcurrency: options.perHostConcurrency,
     hostRules: options.hostRules ?? [],
@@ -204,6 +207,14 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   }
   if (!resolved.ca.every((pem) => typeof pem === 'string' && pem.includes('-----BEGIN CERTIFICATE-----'))) {
     throw new InvalidOptionError('ca', 'PEM text with at least one certificate', resolved.ca);
+  }
+  for (const [name, value] of Object.entries(resolved.headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+      throw new InvalidOptionError('headers', 'header names that are HTTP tokens and values without line breaks', `${name}: ${String(value)}`);
+    }
+  }
+  if (typeof resolved.userAgent !== 'string' || /[\r\n\0]/.test(resolved.userAgent)) {
+    throw new InvalidOptionError('userAgent', 'a header value without line breaks', resolved.userAgent);
   }
   if (!Array.isArray(resolved.allowNetworks)) {
     throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);

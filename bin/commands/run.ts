@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { createFetchEngine, RunStats } from '../../lib/index.ts';
 import { runLocalPipeline } from '../local/local-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
 import { ProgressLine } from '../local/progress.ts';
-import { formatSummary, processFigures } from '../local/summary.ts';
+import { CliLogger } from '../cli-logger.ts';
+import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, withFailOnErrorDefault } from '../report-flags.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
@@ -19,29 +18,25 @@ const RUN_USAGE = `batchfetch run FILE [options]
 
 ${FETCH_FLAGS_USAGE}
   --out FILE             where results go (default - = stdout)
-  --deadline MS          stop after MS: unfinished URLs end as ABORTED
   --message-urls N       URLs per queue message (default 500)
   --pollers N            concurrent queue consumers (default 2)
-  --summary-json FILE    also write the run summary as JSON, with the fields of a job summary
-                         (jobId, status, total, done, counts) beside the run's own
-  --job-id ID            the run's job id in that summary (default: generated)
-  --quiet                no progress line and no summary
+  --job-id ID            the run's job id in --summary-json, which also carries a job summary's
+                         fields (jobId, status, total, done, counts) (default: generated)
+${REPORT_FLAGS_USAGE}
 `;
 
 const FLAGS = {
   ...FETCH_FLAGS,
+  ...REPORT_FLAGS,
   out: { type: 'string' },
-  deadline: { type: 'string' },
   'message-urls': { type: 'string' },
   pollers: { type: 'string' },
-  'summary-json': { type: 'string' },
   'job-id': { type: 'string' },
-  quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parseRunArgs(args: string[]) {
-  const parsed = parseCommandArgs({ args, options: FLAGS, allowPositionals: true });
+  const parsed = parseCommandArgs({ args: withFailOnErrorDefault(args), options: FLAGS, allowPositionals: true });
   const { values, positionals } = parsed;
   if (values.help) return { help: true as const };
   if (positionals.length !== 1) throw new UsageError('run expects exactly one FILE (use - for stdin)');
@@ -49,10 +44,8 @@ function parseRunArgs(args: string[]) {
     help: false as const,
     input: positionals[0]!,
     out: values.out ?? '-',
-    quiet: values.quiet ?? false,
-    summaryJson: values['summary-json'],
+    report: reportOptionsFrom(values),
     jobId: jobIdFlag(values['job-id']),
-    deadlineMs: integerFlag('deadline', values.deadline, { min: 1, max: 7 * 24 * 3_600_000 }),
     messageUrls: integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 500,
     pollers: integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 2,
     engine: engineOptionsFrom(values),
@@ -63,18 +56,6 @@ function jobIdFlag(value: string | undefined): string {
   if (value === undefined) return newJobId();
   if (!isJobId(value)) throw new UsageError(`--job-id expects 1-128 letters, digits or ._:- starting with a letter or digit, got '${value}'`);
   return value;
-}
-
-/**
- * The consumer's logger, which can be silenced for good (Powertools resets its log level at each
- * invocation, so `setLogLevel('SILENT')` would not last).
- */
-class SilenceableLogger extends Logger {
-  silenced = false;
-
-  override warn(input: Parameters<Logger['warn']>[0], ...extra: unknown[]): void {
-    if (!this.silenced) (super.warn as (input: unknown, ...rest: unknown[]) => void).call(this, input, ...extra);
-  }
 }
 
 /** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
@@ -96,19 +77,20 @@ async function runCommand(args: string[]): Promise<number> {
   const input = await openInput(options.input);
   const output = await openOutput(options.out);
   const engine = createFetchEngine({ ...options.engine, signal: run.signal });
-  const deadline = options.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), options.deadlineMs);
+  const { report } = options;
+  const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), report.deadlineMs);
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   const stats = new RunStats();
   const lines = new JsonLinesSink(output, outputName(options.out));
   // The consumer's WARN lines; silenced once the output has failed (every record in flight would
   // report the same failure).
-  const logger = new SilenceableLogger({ serviceName: 'batchfetch-local', logLevel: 'WARN' });
+  const logger = new CliLogger('batchfetch-local');
   const sink = stoppingOnWriteFailure(countingSink(lines, stats), (error) => {
     logger.silenced = true;
     run.abort(error);
   });
-  const progress = new ProgressLine(stats, !options.quiet && Boolean(process.stderr.isTTY));
+  const progress = new ProgressLine(stats, !report.quiet && Boolean(process.stderr.isTTY));
   try {
     await runLocalPipeline({
       input,
@@ -134,19 +116,14 @@ async function runCommand(args: string[]): Promise<number> {
 
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
   const summary = stats.summary();
-  const figures = processFigures();
-  if (!options.quiet) process.stderr.write(formatSummary(summary, figures, engine.hostStats));
-  if (options.summaryJson) {
-    // The local run is a job of its own (its queue lives as long as the run, so no jobs table):
-    // its summary carries a job summary's fields, so scripts read runs and deployed jobs alike.
-    const byCode = Object.fromEntries(Object.entries(summary.outcomes).filter(([code]) => code !== 'OK'));
-    const job = {
-      jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
-      counts: { ok: summary.ok, failed: summary.failed, byCode },
-    };
-    writeFileSync(options.summaryJson, `${JSON.stringify({ ...job, ...summary, ...figures, hosts: engine.hostStats }, null, 2)}\n`);
-  }
-  return interrupted ? 130 : 0;
+  // The local run is a job of its own (its queue lives as long as the run, so no jobs table):
+  // its summary carries a job summary's fields, so scripts read runs and deployed jobs alike.
+  const byCode = Object.fromEntries(Object.entries(summary.outcomes).filter(([code]) => code !== 'OK'));
+  const job = {
+    jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
+    counts: { ok: summary.ok, failed: summary.failed, byCode },
+  };
+  return finishReport(report, summary, engine.hostStats, job, interrupted ? 130 : 0);
 }
 
 export { runCommand, RUN_USAGE };

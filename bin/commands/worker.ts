@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats, S3Sink } from '../../lib/index.ts';
@@ -6,6 +5,9 @@ import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueueWith } from '../../lib/queue/sqs-poller.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
+import { ProgressLine } from '../local/progress.ts';
+import { CliLogger } from '../cli-logger.ts';
+import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, withFailOnErrorDefault } from '../report-flags.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
 import { writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
@@ -33,6 +35,7 @@ ${CONNECTION_FLAGS_USAGE}
   --exit-when-empty      stop once the queue has no visible, in-flight or delayed messages
   --out FILE             results, appended as JSON lines (default - = stdout)
 ${FETCH_FLAGS_USAGE}
+${REPORT_FLAGS_USAGE}
 `;
 
 /** True when nothing is visible, in flight or delayed on the queue. */
@@ -44,10 +47,11 @@ async function drained(client: SQSClient, queueUrl: string): Promise<boolean> {
 
 async function workerCommand(args: string[]): Promise<number> {
   const parsed = parseCommandArgs({
-    args,
+    args: withFailOnErrorDefault(args),
     options: {
       ...FETCH_FLAGS,
       ...CONNECTION_FLAGS,
+      ...REPORT_FLAGS,
       'queue-url': { type: 'string' },
       'results-bucket': { type: 'string' },
       'batch-size': { type: 'string' },
@@ -72,6 +76,7 @@ async function workerCommand(args: string[]): Promise<number> {
   if (batchSize > 10 && batchingWindowMs < 1_000) throw new UsageError('--batch-size above 10 needs --batching-window of at least 1000');
   const pollers = integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 1;
   const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], { min: 1_000, max: 900_000 }) ?? 300_000;
+  const report = reportOptionsFrom(values);
   const resultsBucket = values['results-bucket'];
   if (resultsBucket && values.out) throw new UsageError('--results-bucket and --out are two destinations for the same records: choose one');
   const jobs = jobStoreFrom(values);
@@ -97,7 +102,7 @@ async function workerCommand(args: string[]): Promise<number> {
       jobsTable: jobs?.table,
       resultsBucket,
     },
-    logger: new Logger({ serviceName: 'batchfetch-worker', logLevel: 'WARN' }),
+    logger: new CliLogger('batchfetch-worker'),
     engine,
     sink,
     sqs: client,
@@ -119,6 +124,9 @@ async function workerCommand(args: string[]): Promise<number> {
     stop.abort();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  // --deadline: stop as SIGTERM does (no new receives, the batch in hand finishes).
+  const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => stop.abort(), report.deadlineMs);
+  const progress = new ProgressLine(stats, !report.quiet && Boolean(process.stderr.isTTY));
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   try {
     // The first poller to fail stops the others; the engine closes only once all have stopped.
@@ -134,6 +142,8 @@ async function workerCommand(args: string[]): Promise<number> {
       ...(values['exit-when-empty'] ? { onEmpty: () => drained(client, queueUrl) } : {}),
     });
   } finally {
+    clearTimeout(deadline);
+    progress.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await engine.close();
     client.destroy();
@@ -142,10 +152,7 @@ async function workerCommand(args: string[]): Promise<number> {
     if (!lines.failure) await closeOutput(output);
   }
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
-  const summary = stats.summary();
-  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  process.stderr.write(`batchfetch worker: ${summary.urls} URLs, ${summary.ok} ok, ${summary.failed} failed, ${summary.urlsPerSecond} URLs/s, peak RSS ${peakRssMb} MB\n`);
-  return signals > 0 ? 130 : 0;
+  return finishReport(report, stats.summary(), engine.hostStats, {}, signals > 0 ? 130 : 0);
 }
 
 export { workerCommand, WORKER_USAGE };

@@ -27,13 +27,25 @@ class ProgressLine {
   }
 
   #draw(): void {
+    process.stderr.write(`\r\x1b[K${this.line()}`);
+  }
+
+  /**
+   * `[#####...] 450/2000 URLs  812/s  ETA 2s  errors 3`: URLs as their records are written, the
+   * total once the input is read (`+` until then), and the time left at the current rate. Without
+   * a pipeline (the worker), URLs, rate and errors.
+   */
+  line(): string {
     const summary = this.#stats.summary();
-    const total = this.#progress ? this.#progress.enqueuedUrls + this.#progress.directRecords : 0;
-    const of = this.#progress?.inputDone ? `/${total}` : `/${total}+`;
+    const errors = `errors ${summary.failed}`;
+    if (this.#progress === undefined) return `${summary.urls} URLs  ${summary.urlsPerSecond}/s  ${errors}`;
+    const total = this.#progress.enqueuedUrls + this.#progress.directRecords;
+    const known = this.#progress.inputDone;
     const width = 24;
-    const filled = this.#progress?.inputDone && total > 0 ? Math.round((summary.urls / total) * width) : 0;
+    const filled = known && total > 0 ? Math.min(width, Math.round((summary.urls / total) * width)) : 0;
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    process.stderr.write(`\r\x1b[K${bar} ${summary.urls}${of} URLs  ${summary.urlsPerSecond}/s  errors ${summary.failed}`);
+    const eta = known && summary.urlsPerSecond > 0 && total > summary.urls ? `  ETA ${Math.ceil((total - summary.urls) / summary.urlsPerSecond)}s` : '';
+    return `${bar} ${summary.urls}/${total}${known ? '' : '+'} URLs  ${summary.urlsPerSecond}/s${eta}  ${errors}`;
   }
 }
 

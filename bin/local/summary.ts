@@ -21,6 +21,15 @@ function hostsLine(hosts: HostGateStats | undefined): string[] {
   return [`  politeness: ${hosts.waits} waits for a host, ${hosts.pushbacks} pushbacks; most throttled: ${named.join(', ')}`];
 }
 
+/** What to do about outcomes a person can fix with a flag. */
+function hints(summary: RunSummary): string[] {
+  const blocked = summary.outcomes.BLOCKED_DESTINATION ?? 0;
+  if (blocked === 0) return [];
+  const all = blocked === summary.urls ? 'every URL was' : `${blocked} URLs were`;
+  return [`  hint: ${all} refused as a private, loopback or other blocked destination (BLOCKED_DESTINATION);`
+    + ' to fetch such addresses on purpose, allow their range, e.g. --allow-network 127.0.0.0/8'];
+}
+
 /** The human summary printed at the end of a run. */
 function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: HostGateStats): string {
   const outcomes = Object.entries(summary.outcomes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
@@ -31,6 +40,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: Hos
     `  latency ms: p50 ${summary.latencyMs.p50}, p90 ${summary.latencyMs.p90}, p99 ${summary.latencyMs.p99}, max ${summary.latencyMs.max}`,
     `  outcomes: ${outcomes}`,
     ...hostsLine(hosts),
+    ...hints(summary),
     `  process: cpu ${figures.cpuMs} ms (${cpuPerUrl} µs/URL), peak RSS ${figures.peakRssMb} MB`,
     '',
   ].join('\n');

@@ -58,6 +58,7 @@ function defaultHeaders(options: ResolvedEngineOptions): Readonly<Record<string,
     headers = Object.freeze({
       'user-agent': options.userAgent,
       ...(options.decompress ? { 'accept-encoding': 'gzip, deflate, br' } : {}),
+      ...options.headers,
     });
     defaultHeadersCache.set(options, headers);
   }

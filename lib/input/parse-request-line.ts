@@ -28,6 +28,8 @@ function parseRequestLine(line: Line): ParsedLine {
   }
   if (!text.startsWith('{')) {
     if (text.length > MAX_URL_LENGTH) return invalid(echo, ErrorCode.INVALID_URL, `url is longer than ${MAX_URL_LENGTH} characters`);
+    // The WHATWG URL parser silently removes tabs and newlines inside a URL: `a\tb` would fetch `ab`.
+    if (text.includes('\t')) return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} has a tab inside the URL`);
     return checked({ url: text });
   }
   let json: unknown;

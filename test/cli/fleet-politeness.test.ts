@@ -47,6 +47,6 @@ describe('fleet-wide politeness (three workers, one table)', () => {
     // (each process on its own at 5/s would take about 3 s).
     expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(7_000);
     // Each worker did some of the work.
-    expect(ended.every((end) => /batchfetch worker: [1-9]\d* URLs/.test(end.stderr))).toBe(true);
+    expect(ended.every((end) => /batchfetch: [1-9]\d* URLs in/.test(end.stderr))).toBe(true);
   }, 60_000);
 });
