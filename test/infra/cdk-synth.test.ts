@@ -14,13 +14,17 @@ describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
       PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       HOME: mkdtempSync(join(tmpdir(), 'home-')),
       CDK_DISABLE_VERSION_CHECK: '1',
-      CDK_DISABLE_CLI_TELEMETRY: 'true',
       CI: 'true',
     };
 
-    await promisify(execFile)(join(ROOT, 'node_modules/.bin/cdk'), [
-      'synth', '--quiet', '--no-notices', '-o', out, '-c', 'exampleSchedule=true', '-c', 'resultsBucket=true', '-c', 'alarmEmail=ops@example.com',
+    // As the README gives it: cdk.json turns notices and CLI telemetry off (no flags, no env).
+    const { stderr } = await promisify(execFile)(join(ROOT, 'node_modules/.bin/cdk'), [
+      'synth', '--quiet', '-o', out, '-c', 'exampleSchedule=true', '-c', 'resultsBucket=true', '-c', 'alarmEmail=ops@example.com',
     ], { cwd: ROOT, env, timeout: 120_000 });
+    expect(stderr).not.toMatch(/NOTICES|telemetry/i);
+    // What keeps it so: the CLI reads `notices` and the `cli-telemetry` context key from cdk.json
+    // (https://docs.aws.amazon.com/cdk/v2/guide/cli-telemetry.html).
+    expect(JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'))).toMatchObject({ notices: false, context: { 'cli-telemetry': false } });
 
     const template = JSON.parse(readFileSync(join(out, 'Batchfetch.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((resource) => resource.Type);
