@@ -10,6 +10,8 @@ interface FetchRequest {
   readonly body?: string;
   /** Caller's identifier, echoed in the result. */
   readonly id?: string;
+  /** The input line it was read from (`run`, `enqueue`), echoed in the result. */
+  readonly line?: number;
   /** Attempts already spent on this URL in earlier invocations (continuations, redeliveries). */
   readonly priorAttempts?: number;
   /** Per-request limits (from a queue message's `options`); they can only tighten the engine's. */
@@ -27,6 +29,8 @@ interface FetchResult {
   /** The URL exactly as given. */
   url: string;
   id?: string;
+  /** The input line the URL was read from, when it came from a file (`run`, `enqueue`). */
+  line?: number;
   /** True for a final 2xx status. */
   ok: boolean;
   /** Final HTTP status, or null when no response was received. */

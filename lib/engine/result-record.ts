@@ -1,14 +1,14 @@
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 
 /** What a record says beyond the request's own `url` and `id`; only `error` is required. */
-type RecordFields = Partial<Omit<FetchResult, 'url' | 'id'>> & Pick<FetchResult, 'error'>;
+type RecordFields = Partial<Omit<FetchResult, 'url' | 'id' | 'line'>> & Pick<FetchResult, 'error'>;
 
 /**
  * The one builder of final result records: fetched URLs, refused lines, exhausted and aborted
  * URLs all go through it, so every record has the same fields with the same defaults (no
  * attempts beyond those carried, no status, no bytes). Optional fields appear only when present.
  */
-function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'priorAttempts'>, fields: RecordFields): FetchResult {
+function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'line' | 'priorAttempts'>, fields: RecordFields): FetchResult {
   const record: FetchResult = {
     url: request.url,
     ok: fields.ok ?? false,
@@ -20,6 +20,7 @@ function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'priorAttempts'
     error: fields.error,
   };
   if (request.id !== undefined) record.id = request.id;
+  if (request.line !== undefined) record.line = request.line;
   if (fields.finalUrl !== undefined) record.finalUrl = fields.finalUrl;
   if (fields.contentType !== undefined) record.contentType = fields.contentType;
   if (fields.sha256 !== undefined) record.sha256 = fields.sha256;

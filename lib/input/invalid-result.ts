@@ -3,7 +3,7 @@ import { resultRecord } from '../engine/result-record.ts';
 import type { BatchfetchError } from '../errors.ts';
 
 /** The final record of a request refused (or given up) before any attempt in this process. */
-function invalidResult(request: Pick<FetchRequest, 'url' | 'id' | 'priorAttempts'>, error: BatchfetchError): FetchResult {
+function invalidResult(request: Pick<FetchRequest, 'url' | 'id' | 'line' | 'priorAttempts'>, error: BatchfetchError): FetchResult {
   return resultRecord(request, { error: error.toResultError() });
 }
 

@@ -23,20 +23,21 @@ function parseRequestLine(line: Line): ParsedLine {
   const text = line.text.trim();
   if (text === '' || text.startsWith('#')) return { kind: 'skip' };
   const echo = text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text;
+  const at = line.number;
   if (line.truncated) {
-    return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} is longer than the input line limit`);
+    return invalid(echo, at, ErrorCode.INVALID_URL, `line ${line.number} is longer than the input line limit`);
   }
   if (!text.startsWith('{')) {
-    if (text.length > MAX_URL_LENGTH) return invalid(echo, ErrorCode.INVALID_URL, `url is longer than ${MAX_URL_LENGTH} characters`);
+    if (text.length > MAX_URL_LENGTH) return invalid(echo, at, ErrorCode.INVALID_URL, `url is longer than ${MAX_URL_LENGTH} characters`);
     // The WHATWG URL parser silently removes tabs and newlines inside a URL: `a\tb` would fetch `ab`.
-    if (text.includes('\t')) return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} has a tab inside the URL`);
-    return checked({ url: text });
+    if (text.includes('\t')) return invalid(echo, at, ErrorCode.INVALID_URL, `line ${line.number} has a tab inside the URL`);
+    return checked({ url: text, line: at });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return invalid(echo, ErrorCode.INVALID_URL, `line ${line.number} is neither a URL nor valid JSON`);
+    return invalid(echo, at, ErrorCode.INVALID_URL, `line ${line.number} is neither a URL nor valid JSON`);
   }
   const parsed = v.safeParse(FetchRequestSchema, json);
   if (!parsed.success) {
@@ -44,10 +45,10 @@ function parseRequestLine(line: Line): ParsedLine {
     const issue = parsed.issues[0];
     const field = issue.path?.map((item) => String(item.key)).join('.') ?? 'line';
     const code = field === 'url' || field === 'line' ? ErrorCode.INVALID_URL : ErrorCode.INVALID_REQUEST;
-    return invalid(url, code, `${field}: ${issue.message}`);
+    return invalid(url, at, code, `${field}: ${issue.message}`);
   }
   const { attempts, ...request } = parsed.output;
-  return checked(attempts === undefined ? request : { ...request, priorAttempts: attempts });
+  return checked(attempts === undefined ? { ...request, line: at } : { ...request, line: at, priorAttempts: attempts });
 }
 
 function checked(request: FetchRequest): ParsedLine {
@@ -56,8 +57,8 @@ function checked(request: FetchRequest): ParsedLine {
   return { kind: 'request', request };
 }
 
-function invalid(url: string, code: ErrorCode, message: string): ParsedLine {
-  return { kind: 'invalid', result: invalidResult({ url }, new BatchfetchError(code, message)) };
+function invalid(url: string, line: number, code: ErrorCode, message: string): ParsedLine {
+  return { kind: 'invalid', result: invalidResult({ url, line }, new BatchfetchError(code, message)) };
 }
 
 export { parseRequestLine };

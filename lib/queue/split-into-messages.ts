@@ -46,6 +46,8 @@ class MessageSplitter {
   #items: string[] | undefined;
   /** Each URL as a JSON string, for the compact `urls` form. */
   #urlItems: string[] = [];
+  /** Input line numbers, for the `urls` form's `lines` (undefined while no request has one). */
+  #lines: number[] | undefined;
   #bytes: number;
 
   constructor(splitOptions: SplitOptions = {}) {
@@ -77,15 +79,17 @@ class MessageSplitter {
     const bare = request.method === undefined && request.headers === undefined && request.body === undefined
       && request.id === undefined && !request.priorAttempts;
     const urlJson = JSON.stringify(request.url);
-    const item = bare ? `{"url":${urlJson}}` : JSON.stringify(toWire(request));
+    const item = bare ? bareItem(urlJson, request.line) : JSON.stringify(toWire(request));
     const itemBytes = Buffer.byteLength(item) + 1;
     if (this.#envelopeBytes + itemBytes > this.#maxBytes) return { kind: 'oversized', request };
     let completed: SplitItem | undefined;
     if (this.#batch.length > 0 && (this.#batch.length >= this.#maxUrls || this.#bytes + itemBytes > this.#maxBytes)) completed = this.finish();
-    if (!bare && this.#items === undefined) this.#items = this.#urlItems.map((json) => `{"url":${json}}`);
+    if (!bare && this.#items === undefined) this.#items = this.#urlItems.map((json, i) => bareItem(json, this.#lines?.[i]));
+    if (request.line !== undefined && this.#lines === undefined) this.#lines = this.#batch.map((earlier) => earlier.line ?? 0);
     this.#batch.push(request);
     this.#items?.push(item);
     this.#urlItems.push(urlJson);
+    this.#lines?.push(request.line ?? 0);
     this.#bytes += itemBytes;
     return completed;
   }
@@ -95,16 +99,26 @@ class MessageSplitter {
     if (this.#batch.length === 0) return undefined;
     const job = this.#job ? `,"job":${JSON.stringify({ id: this.#job.id, key: this.#job.keyOf(this.#messages) })}` : '';
     this.#messages += 1;
+    const lines = this.#lines ? `,"lines":[${this.#lines.join(',')}]` : '';
     const body = this.#items === undefined
-      ? `{"urls":[${this.#urlItems.join(',')}]${this.#extraJson}${job}}`
+      ? `{"urls":[${this.#urlItems.join(',')}]${lines}${this.#extraJson}${job}}`
       : `{"requests":[${this.#items.join(',')}]${this.#extraJson}${job}}`;
     const message: SplitItem = { kind: 'message', body, requests: this.#batch };
     this.#batch = [];
     this.#items = undefined;
     this.#urlItems = [];
+    this.#lines = undefined;
     this.#bytes = this.#envelopeBytes;
     return message;
   }
+}
+
+/**
+ * A request that is only a URL (and its input line): `{"url":…,"line":N}`. Its size also stands
+ * for its share of the `urls` form (the URL, and the line number in `lines`).
+ */
+function bareItem(urlJson: string, line: number | undefined): string {
+  return line === undefined ? `{"url":${urlJson}}` : `{"url":${urlJson},"line":${line}}`;
 }
 
 /** `MessageSplitter` over an iterable of requests. */

@@ -14,6 +14,8 @@ const FetchRequestSchema = v.object({
   headers: v.optional(v.record(v.string(), v.string())),
   body: v.optional(v.string()),
   id: v.optional(v.string()),
+  /** The input line it came from (written by `run` and `enqueue`, echoed in its record). */
+  line: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Attempts already made (continuations and redeliveries carry it). */
   attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
 });

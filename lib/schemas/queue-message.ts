@@ -37,7 +37,12 @@ const JobRefSchema = v.optional(v.strictObject({
   id: v.pipe(v.string(), v.regex(JOB_ID_PATTERN, 'job.id must be 1-128 letters, digits or ._:-')),
   key: v.pipe(v.string(), v.regex(MESSAGE_KEY_PATTERN, 'job.key must look like 17 or 17~0')),
 }));
-const UrlsMessageSchema = v.strictObject({ urls: UrlList, options: MessageOptionsSchema, hop: Hop, job: JobRefSchema });
+/** The input line of each URL, parallel to `urls` (0: none). */
+const LineList = v.optional(v.array(v.pipe(v.number(), v.integer(), v.minValue(0))));
+const UrlsMessageSchema = v.pipe(
+  v.strictObject({ urls: UrlList, lines: LineList, options: MessageOptionsSchema, hop: Hop, job: JobRefSchema }),
+  v.check((message) => message.lines === undefined || message.lines.length === message.urls.length, 'lines must have one entry per URL'),
+);
 const RequestsMessageSchema = v.strictObject({ requests: RequestList, options: MessageOptionsSchema, hop: Hop, job: JobRefSchema });
 // Chosen by key rather than v.union, whose errors would not say which field is wrong.
 const QueueMessageSchema = v.union([UrlsMessageSchema, RequestsMessageSchema]);
@@ -75,7 +80,11 @@ function parseQueueMessage(body: string): ParsedMessage | { readonly error: stri
   const options = message.options ?? {};
   const limits = Object.keys(options).length > 0 ? options : undefined;
   const requests = 'urls' in message
-    ? message.urls.map((url): FetchRequest => (limits ? { url, limits } : { url }))
+    ? message.urls.map((url, i): FetchRequest => {
+      const line = message.lines?.[i];
+      const request: FetchRequest = line ? { url, line } : { url };
+      return limits ? { ...request, limits } : request;
+    })
     : message.requests.map((wire) => (limits ? { ...fromWire(wire), limits } : fromWire(wire)));
   return message.job ? { requests, options, hop: message.hop ?? 0, job: message.job } : { requests, options, hop: message.hop ?? 0 };
 }

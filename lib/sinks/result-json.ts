@@ -25,6 +25,7 @@ function resultToJson(result: StoredRecord): string {
     ? 'null'
     : `{"code":${JSON.stringify(result.error.code)},"message":${JSON.stringify(result.error.message)}}`;
   return `{"url":${JSON.stringify(result.url)}${optionalString('id', result.id)}`
+    + (result.line === undefined ? '' : `,"line":${jsonNumber(result.line)}`)
     + `,"ok":${result.ok ? 'true' : 'false'}`
     + `,"status":${result.status === null ? 'null' : jsonNumber(result.status)}`
     + `,"attempts":${jsonNumber(result.attempts)},"redirects":${jsonNumber(result.redirects)}`

@@ -58,6 +58,13 @@ describe('command-line conventions', () => {
     expect(jsonLines(run.stdout)).toMatchObject([{ ok: false, error: { code: 'INVALID_URL', message: 'line 1 has a tab inside the URL' } }]);
   });
 
+  test('each record names its input line (comments and blank lines counted, invalid lines included)', async () => {
+    const run = await runCli(['run', '-', ...allow, '--quiet'], { stdin: `# list\n${server.url('/ok')}\n\nnot a url\n{"url":"${server.url('/missing')}","id":"m"}\n` });
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout).map((record) => [record.line, record.error === null ? 'OK' : (record.error as { code: string }).code]);
+    expect(lines.sort()).toStrictEqual([[2, 'OK'], [4, 'INVALID_URL'], [5, 'HTTP_STATUS']]);
+  });
+
   test('-H/--header and --user-agent are sent; FETCH_USER_AGENT is the default User-Agent', async () => {
     await runCli(['run', '-', ...allow, '--quiet', '-H', 'X-Token: abc', '--header', 'Accept: text/html', '--user-agent', 'crawler/2'], { stdin: server.url('/echo') });
     process.env.FETCH_USER_AGENT = 'from-env/1';

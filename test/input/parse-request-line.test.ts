@@ -9,7 +9,7 @@ describe('parseRequestLine', () => {
   });
 
   test('reads a bare URL, trimming surrounding blanks', () => {
-    expect(parseRequestLine(line('  https://example.com/a?b=1  '))).toStrictEqual({ kind: 'request', request: { url: 'https://example.com/a?b=1' } });
+    expect(parseRequestLine(line('  https://example.com/a?b=1  '))).toStrictEqual({ kind: 'request', request: { url: 'https://example.com/a?b=1', line: 7 } });
   });
 
   test('reads a JSON line with every field; attempts travel as priorAttempts', () => {
@@ -17,7 +17,7 @@ describe('parseRequestLine', () => {
 
     expect(parsed).toStrictEqual({
       kind: 'request',
-      request: { url: 'https://example.com', method: 'POST', headers: { x: '1' }, body: 'b', id: '7', priorAttempts: 2 },
+      request: { url: 'https://example.com', method: 'POST', headers: { x: '1' }, body: 'b', id: '7', line: 7, priorAttempts: 2 },
     });
   });
 

@@ -4,7 +4,7 @@ import type { FetchResult } from '../../lib/index.ts';
 import { resultToJson } from '../../lib/sinks/result-json.ts';
 
 /** The keys of a record, in the order FetchResult declares them. */
-const DECLARED_ORDER = ['url', 'id', 'ok', 'status', 'attempts', 'redirects', 'finalUrl', 'latencyMs', 'bytes', 'contentType', 'sha256', 'body', 'error'];
+const DECLARED_ORDER = ['url', 'id', 'line', 'ok', 'status', 'attempts', 'redirects', 'finalUrl', 'latencyMs', 'bytes', 'contentType', 'sha256', 'body', 'error'];
 
 const text = fc.string({ unit: 'binary', maxLength: 60 });
 const result: fc.Arbitrary<FetchResult> = fc.record({
