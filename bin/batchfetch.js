@@ -61,6 +61,9 @@ if ((major > 22 || (major === 22 && minor >= 19)) && capped && keepsBodies(proce
     process.stderr.write(`batchfetch needs Node.js >= 22.19 (found ${process.version}); run \`npm install\` first.\n`);
     process.exit(2);
   }
+  // Ctrl-C reaches both processes (one process group): the child handles it (exit 130) and this
+  // one, which would otherwise die by the signal, waits for it and exits as it did.
+  process.on('SIGINT', () => {});
   const child = spawnSync(pinned, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(child.status ?? 1);
+  process.exit(child.status ?? (child.signal === 'SIGINT' ? 130 : 1));
 }
