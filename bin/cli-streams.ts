@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, mkdirSync, statSync } from 'node:fs';
+import { BodiesDirSink } from '../lib/sinks/bodies-dir-sink.ts';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { ResultSink } from '../lib/index.ts';
@@ -43,6 +44,22 @@ async function closeOutput(stream: Writable): Promise<void> {
   });
 }
 
+/** Creates the --bodies-dir directory, or explains as a usage error why it cannot be written. */
+function prepareBodiesDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--bodies-dir: cannot write to ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** The --bodies-dir wrapper around `sink` (its directory prepared), or `sink` itself. */
+function withBodiesDir(sink: ResultSink, dir: string | undefined): ResultSink {
+  return dir === undefined ? sink : new BodiesDirSink(sink, dir);
+}
+
 /** How an output path is named in messages. */
 const outputName = (path: string): string => (path === '-' ? 'stdout' : path);
 
@@ -76,4 +93,4 @@ function exitAfterWriteFailure(failure: ResultWriteError): number {
   return 1;
 }
 
-export { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure };
+export { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir };

@@ -24,6 +24,7 @@ const FETCH_FLAGS = {
   'no-adaptive-backoff': { type: 'boolean' },
   'robots-txt': { type: 'boolean' },
   header: { type: 'string', short: 'H', multiple: true },
+  'bodies-dir': { type: 'string' },
   'user-agent': { type: 'string' },
 } as const;
 
@@ -59,6 +60,8 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
   --max-bytes N          decoded body bytes per response at most (default 10485760)
   --max-redirects N      redirects followed at most (default 5)
   --body MODE            discard | hash | keep (default discard)
+  --bodies-dir DIR       keep bodies as files DIR/<sha256> (implies --body keep); each record
+                         names its file in bodyFile instead of carrying the body
   --allow-network CIDR   allow a blocked range, e.g. 127.0.0.0/8 (repeatable)
   --ca-file FILE         also trust the CA certificates (PEM) in FILE
   -H, --header 'Name: value'  send this header with every request (repeatable; a request's
@@ -78,7 +81,10 @@ type FetchFlagValues = {
 
 /** Engine options from the shared fetch flags, each validated with a message naming the flag. */
 function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
-  const body = values.body ?? BodyMode.DISCARD;
+  if (values['bodies-dir'] !== undefined && values.body !== undefined && values.body !== BodyMode.KEEP) {
+    throw new UsageError(`--bodies-dir stores kept bodies: it needs --body keep (or no --body), got --body ${values.body}`);
+  }
+  const body = values.body ?? (values['bodies-dir'] === undefined ? BodyMode.DISCARD : BodyMode.KEEP);
   if (!(BODY_MODES as readonly string[]).includes(body)) throw new UsageError(`--body expects ${BODY_MODES.slice(0, -1).join(', ')} or ${BODY_MODES.at(-1)}, got '${body}'`);
   return {
     concurrency: integerFlag('concurrency', values.concurrency, OPTION_RANGES.concurrency),

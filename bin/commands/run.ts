@@ -4,9 +4,11 @@ import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
 import { ProgressLine } from '../local/progress.ts';
 import { CliLogger } from '../cli-logger.ts';
+import { ResumeState } from '../local/resume.ts';
+import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, withFailOnErrorDefault } from '../report-flags.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
-import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
+import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
@@ -20,6 +22,8 @@ ${FETCH_FLAGS_USAGE}
   --out FILE             where results go (default - = stdout)
   --message-urls N       URLs per queue message (default 500)
   --pollers N            concurrent queue consumers (default 2)
+  --resume FILE          continue an interrupted run: input lines whose record FILE already
+                         holds are skipped, new records are appended to FILE (instead of --out)
   --job-id ID            the run's job id in --summary-json, which also carries a job summary's
                          fields (jobId, status, total, done, counts) (default: generated)
 ${REPORT_FLAGS_USAGE}
@@ -32,6 +36,7 @@ const FLAGS = {
   'message-urls': { type: 'string' },
   pollers: { type: 'string' },
   'job-id': { type: 'string' },
+  resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -43,13 +48,23 @@ function parseRunArgs(args: string[]) {
   return {
     help: false as const,
     input: positionals[0]!,
-    out: values.out ?? '-',
+    out: resumeOut(values.resume, values.out),
+    resume: values.resume,
+    bodiesDir: values['bodies-dir'],
     report: reportOptionsFrom(values),
     jobId: jobIdFlag(values['job-id']),
     messageUrls: integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 500,
     pollers: integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 2,
     engine: engineOptionsFrom(values),
   };
+}
+
+/** With --resume, the output is the resumed file (appended to); --out may only repeat it. */
+function resumeOut(resume: string | undefined, out: string | undefined): string {
+  if (resume === undefined) return out ?? '-';
+  if (resume === '-') throw new UsageError('--resume needs a FILE (the output of the run to continue), not -');
+  if (out !== undefined && out !== resume) throw new UsageError('--resume FILE writes to FILE: leave out --out, or give the same file');
+  return resume;
 }
 
 function jobIdFlag(value: string | undefined): string {
@@ -75,7 +90,10 @@ async function runCommand(args: string[]): Promise<number> {
   // Input and output first: a bad FILE is a usage error that must end the process at once, not
   // after a --deadline timer or an engine already created keeps it alive.
   const input = await openInput(options.input);
-  const output = await openOutput(options.out);
+  // Read before the output is opened for appending: which lines already have their record.
+  const resume = options.resume === undefined ? undefined : await ResumeState.load(options.resume);
+  const output = await openOutput(options.out, resume !== undefined);
+  prepareBodiesDir(options.bodiesDir);
   const engine = createFetchEngine({ ...options.engine, signal: run.signal });
   const { report } = options;
   const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), report.deadlineMs);
@@ -86,7 +104,7 @@ async function runCommand(args: string[]): Promise<number> {
   // The consumer's WARN lines; silenced once the output has failed (every record in flight would
   // report the same failure).
   const logger = new CliLogger('batchfetch-local');
-  const sink = stoppingOnWriteFailure(countingSink(lines, stats), (error) => {
+  const sink = stoppingOnWriteFailure(withBodiesDir(countingSink(lines, stats), options.bodiesDir), (error) => {
     logger.silenced = true;
     run.abort(error);
   });
@@ -101,6 +119,7 @@ async function runCommand(args: string[]): Promise<number> {
       messageUrls: options.messageUrls,
       pollers: options.pollers,
       onProgress: (p) => progress.update(p),
+      ...(resume ? { filter: (line: ParsedLine) => resume.filter(line) } : {}),
     });
   } catch (error) {
     if (!lines.failure) throw error;
@@ -123,7 +142,8 @@ async function runCommand(args: string[]): Promise<number> {
     jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
     counts: { ok: summary.ok, failed: summary.failed, byCode },
   };
-  return finishReport(report, summary, engine.hostStats, job, interrupted ? 130 : 0);
+  if (resume && !report.quiet) process.stderr.write(`batchfetch: resumed ${options.resume}: ${resume.skipped} lines already had their record\n`);
+  return finishReport(report, summary, engine.hostStats, resume ? { ...job, resumedLines: resume.skipped } : job, interrupted ? 130 : 0);
 }
 
 export { runCommand, RUN_USAGE };

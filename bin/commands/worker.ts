@@ -11,7 +11,7 @@ import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, with
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
 import { writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
-import { closeOutput, exitAfterWriteFailure, openOutput, outputName, stoppingOnWriteFailure } from '../cli-streams.ts';
+import { closeOutput, exitAfterWriteFailure, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 
@@ -83,6 +83,7 @@ async function workerCommand(args: string[]): Promise<number> {
   // With a table, hosts' rate limits and robots.txt hold across every worker sharing it.
   const engine = createFetchEngine({ ...engineOptionsFrom(values), ...(jobs ? sharedPoliteness(jobs.client, jobs.table) : {}) });
   const output = await openOutput(values.out ?? '-', true);
+  prepareBodiesDir(values['bodies-dir']);
   const client = sqsClientFrom(values);
   const s3 = resultsBucket ? s3ClientFrom(values) : undefined;
   const stats = new RunStats();
@@ -92,7 +93,7 @@ async function workerCommand(args: string[]): Promise<number> {
   // The first write error stops the worker as SIGTERM does (no new receives; the messages whose
   // results failed are not deleted and come back after their visibility timeout), instead of
   // failing every later message until they sit in the DLQ.
-  const sink = stoppingOnWriteFailure(countingSink(s3Sink ?? lines, stats), () => stop.abort());
+  const sink = stoppingOnWriteFailure(countingSink(s3Sink ?? withBodiesDir(lines, values['bodies-dir']), stats), () => stop.abort());
   const handler = createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
     config: {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { readConsumerConfig, type FetchEngine, type ResultSink } from '../../lib/index.ts';
-import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
+import { parseRequestLine, type ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { readLineChunks } from '../../lib/input/read-lines.ts';
 import { runQueuePipeline, type PipelineProgress } from '../../lib/queue/queue-pipeline.ts';
 import { startEmbeddedSqs } from './embedded-sqs.ts';
@@ -22,6 +22,8 @@ interface LocalPipelineOptions {
   readonly messageUrls: number;
   readonly pollers: number;
   readonly onProgress?: (progress: PipelineProgress) => void;
+  /** Turns input lines into skips before they are queued (--resume). */
+  readonly filter?: (line: ParsedLine) => ParsedLine;
 }
 
 /**
@@ -48,7 +50,10 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
       queueUrl,
       queueArn,
       lines: (async function* parsed() {
-        for await (const lines of readLineChunks(options.input)) yield lines.map(parseRequestLine);
+        const filter = options.filter;
+        for await (const lines of readLineChunks(options.input)) {
+          yield filter ? lines.map((line) => filter(parseRequestLine(line))) : lines.map(parseRequestLine);
+        }
       })(),
       handler: (event) => fetchBatch(event, localContext()),
       sink: options.sink,

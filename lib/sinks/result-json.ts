@@ -17,8 +17,8 @@ function optionalString(key: string, value: string | undefined): string {
   return value === undefined ? '' : `,"${key}":${JSON.stringify(value)}`;
 }
 
-/** A record as a sink stores it: a stored body is named by `bodyKey` (S3) instead of carried. */
-type StoredRecord = FetchResult & { readonly bodyKey?: string };
+/** A record as a sink stores it: a stored body is named by `bodyKey` (S3) or `bodyFile` (--bodies-dir) instead of carried. */
+type StoredRecord = FetchResult & { readonly bodyKey?: string; readonly bodyFile?: string };
 
 function resultToJson(result: StoredRecord): string {
   const error = result.error === null
@@ -34,6 +34,7 @@ function resultToJson(result: StoredRecord): string {
     + optionalString('contentType', result.contentType)
     + optionalString('sha256', result.sha256)
     + optionalString('bodyKey', result.bodyKey)
+    + optionalString('bodyFile', result.bodyFile)
     + optionalString('body', result.body)
     + `,"error":${error}}`;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -78,6 +78,40 @@ describe('command-line conventions', () => {
     const bad = await runCli(['run', '-', '-H', 'no colon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--header expects 'Name: value', got 'no colon'");
+  });
+
+  test('--bodies-dir keeps each distinct body once, as a file named by its sha256, and records name it', async () => {
+    server.route('/same-a', routes.text('same')).route('/same-b', routes.text('same'));
+    const bodies = join(dir, 'bodies');
+    const run = await runCli(['run', '-', ...allow, '--quiet', '--bodies-dir', bodies], {
+      stdin: [server.url('/same-a'), server.url('/same-b'), server.url('/ok')].join('\n'),
+    });
+    expect(run.code).toBe(0);
+    const records = jsonLines(run.stdout) as Array<{ sha256: string; bodyFile: string; body?: string }>;
+    expect(records.every((record) => record.body === undefined && record.bodyFile === join(bodies, record.sha256))).toBe(true);
+    expect(readdirSync(bodies).sort()).toStrictEqual([...new Set(records.map((record) => record.sha256))].sort());
+    expect(readdirSync(bodies)).toHaveLength(2);
+    expect(readFileSync(records[0]!.bodyFile, 'utf8')).toMatch(/same|hello/);
+    const conflicting = await runCli(['run', '-', '--bodies-dir', bodies, '--body', 'hash']);
+    expect(conflicting.code).toBe(2);
+  });
+
+  test('--resume FILE skips lines whose record FILE holds, drops a record cut short, and appends the rest', async () => {
+    const out = join(dir, 'results.jsonl');
+    const urls = [server.url('/ok?1'), server.url('/ok?2'), server.url('/ok?3')];
+    const first = await runCli(['run', '-', ...allow, '--quiet', '--out', out], { stdin: urls.slice(0, 2).join('\n') });
+    expect(first.code).toBe(0);
+    // A run killed while writing leaves half a record behind.
+    writeFileSync(out, `${readFileSync(out, 'utf8')}{"url":"${urls[2]}","line":3,"ok":tr`);
+    const hitsBefore = server.hitsOf('/ok');
+
+    const resumed = await runCli(['run', '-', ...allow, '--resume', out], { stdin: urls.join('\n') });
+
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`resumed ${out}: 2 lines already had their record`);
+    expect(server.hitsOf('/ok') - hitsBefore).toBe(1);
+    const records = jsonLines(readFileSync(out, 'utf8'));
+    expect(records.map((record) => record.line).sort()).toStrictEqual([1, 2, 3]);
   });
 
   test('--fail-on-error exits 4 on any failure; --fail-on-error=P only above P %', async () => {
