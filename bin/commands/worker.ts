@@ -118,16 +118,18 @@ async function workerCommand(args: string[]): Promise<number> {
     },
   });
 
+  const progress = new ProgressLine(stats, !report.quiet && Boolean(process.stderr.isTTY));
   let signals = 0;
   const onSignal = () => {
     signals += 1;
     if (signals > 1) process.exit(130);
+    progress.stop();
+    process.stderr.write('batchfetch: stopping: no more receives; finishing the batch in hand (press Ctrl-C again to exit now)\n');
     stop.abort();
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   // --deadline: stop as SIGTERM does (no new receives, the batch in hand finishes).
   const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => stop.abort(), report.deadlineMs);
-  const progress = new ProgressLine(stats, !report.quiet && Boolean(process.stderr.isTTY));
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   try {
     // The first poller to fail stops the others; the engine closes only once all have stopped.
