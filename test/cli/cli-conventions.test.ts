@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import packageJson from '../../package.json' with { type: 'json' };
 import { exited, firstLine, startCli } from '../support/cli-process.ts';
 import { jsonLines, runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -32,6 +31,7 @@ describe('command-line conventions', () => {
   const allow = ['--allow-network', '127.0.0.0/8'];
 
   test('--version prints the package version', async () => {
+    const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const run = await runCli(['--version']);
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toContain(`batchfetch ${packageJson.version}`);
