@@ -164,9 +164,21 @@ class FetchEngine {
     return () => this.#waitWatchers.delete(watcher);
   }
 
+  #watchersDue = false;
+
+  /**
+   * Watchers are told in a microtask, once for any number of URLs that started waiting in the
+   * meantime: told synchronously, a watcher starting URLs that wait at once would start more from
+   * inside itself, one stack frame deeper per waiting URL (thousands for a paused host).
+   */
   readonly #onWait = (delta: number): void => {
     this.#waiting += delta;
-    if (delta > 0) for (const watcher of this.#waitWatchers) watcher();
+    if (delta <= 0 || this.#watchersDue || this.#waitWatchers.size === 0) return;
+    this.#watchersDue = true;
+    queueMicrotask(() => {
+      this.#watchersDue = false;
+      for (const watcher of this.#waitWatchers) watcher();
+    });
   };
 
   /**

@@ -1,6 +1,9 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
 import { HostsServer, loopbackNames } from '../support/hosts-server.ts';
+import { MemorySink } from '../support/memory-sink.ts';
+import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
+import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
 
 /*
  * Per-host politeness in one engine, against a real server that records, per Host header, when
@@ -95,6 +98,30 @@ describe('per-host limits and adaptive backoff', () => {
     expect(results.every((result) => result.error?.code === ErrorCode.HTTP_STATUS && result.status === 429)).toBe(true);
     expect(engine.hostStats.pushbacks).toBe(0);
   });
+
+  test('thousands of URLs waiting for one host start one after another, without deepening the stack', async () => {
+    server.route('one.test', (_req, res) => res.end('ok'));
+    const engine = localEngine({ dnsResolve: loopbackNames, concurrency: 8, perHostConcurrency: 1 });
+
+    const results = await fetchAll(engine, urls('one.test', 3000));
+
+    expect(results).toHaveLength(3000);
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(server.maxInFlight.get('one.test')).toBe(1);
+  }, 60_000);
+
+  test('the SQS consumer too: a batch of thousands of URLs for one limited host neither overflows the stack nor stalls', async () => {
+    server.route('one.test', (_req, res) => res.end('ok'));
+    const engine = localEngine({ dnsResolve: loopbackNames, concurrency: 8, perHostConcurrency: 1 });
+    const sink = new MemorySink();
+    const event = sqsEvent(sqsRecord({ urls: urls('one.test', 5000).map((request) => request.url) }));
+
+    const response = await processSqsBatch(event, { engine, sink });
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sink.results).toHaveLength(5000);
+    expect(sink.results.every((result) => result.ok)).toBe(true);
+  }, 60_000);
 
   test('invalid host rules are refused when the engine is created', () => {
     expect(() => localEngine({ hostRules: [{ pattern: 'http://a.test/', rate: 1 }] })).toThrow('hostRules');
