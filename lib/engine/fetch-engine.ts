@@ -222,7 +222,7 @@ class FetchEngine {
     let exhausted = false;
     try {
       while (!exhausted || pending > 0) {
-        while (!exhausted && this.#mayStartAnother(pending)) {
+        while (!exhausted && this.mayStartAnother(pending)) {
           const next = await source.next();
           if (next.done) {
             exhausted = true;
@@ -245,16 +245,12 @@ class FetchEngine {
   }
 
   /**
-   * Whether a caller with `inProgress` URLs started may start one more: fewer than `concurrency`
-   * of them are active (not waiting), and the waiting ones stay bounded (memory).
+   * Whether a caller with `inProgress` URLs started (fetchAll, the SQS consumer) may start one
+   * more: fewer than `concurrency` of them are active (not waiting), and the waiting ones stay
+   * bounded (memory).
    */
-  #mayStartAnother(inProgress: number): boolean {
-    return inProgress - this.#waiting < this.options.concurrency && inProgress < this.options.concurrency + MAX_WAITING_URLS;
-  }
-
-  /** `#mayStartAnother`, for callers running their own loop (the SQS consumer). */
   mayStartAnother(inProgress: number): boolean {
-    return this.#mayStartAnother(inProgress);
+    return inProgress - this.#waiting < this.options.concurrency && inProgress < this.options.concurrency + MAX_WAITING_URLS;
   }
 
   /** Resolves once nothing is in flight. */
