@@ -236,13 +236,14 @@ async function politeAttempt(context: FetchContext, request: Dispatcher.Dispatch
   const ticket = entry instanceof Promise ? await entry : entry;
   const wait = context.permits.acquire();
   if (wait) await wait;
+  const sentAt = Date.now();
   let outcome: AttemptOutcome;
   try {
     outcome = await runAttempt(context.dispatcher, request, settings, context.scope);
   } finally {
     context.permits.release();
   }
-  context.hosts.done(ticket, origin, pushbackOf(outcome));
+  context.hosts.done(ticket, origin, pushbackOf(outcome, sentAt));
   return outcome;
 }
 
@@ -261,12 +262,12 @@ async function robotsAllow(context: FetchContext, url: Target): Promise<boolean>
 const NO_PUSHBACK = { pushback: false } as const;
 
 /** 429 and 503 are a host asking for less (RFC 6585 §4, RFC 9110 §15.6.4), as is Retry-After on any retryable status. */
-function pushbackOf(outcome: AttemptOutcome): AttemptFeedback {
+function pushbackOf(outcome: AttemptOutcome, sentAt: number): AttemptFeedback {
   const status = outcome.status;
   if (status === undefined || !isRetryableStatus(status)) return NO_PUSHBACK;
   const retryAfterMs = parseRetryAfter(outcome.headers?.['retry-after'], Date.now());
   if (status !== 429 && status !== 503 && retryAfterMs === undefined) return NO_PUSHBACK;
-  return retryAfterMs === undefined ? { pushback: true } : { pushback: true, retryAfterMs };
+  return retryAfterMs === undefined ? { pushback: true, sentAt } : { pushback: true, retryAfterMs, sentAt };
 }
 
 type ResultFields = RecordFields;

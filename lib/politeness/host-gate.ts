@@ -14,6 +14,8 @@ interface AttemptFeedback {
   /** The host pushed back: 429, 503, or a `Retry-After` on a retryable status. */
   readonly pushback: boolean;
   readonly retryAfterMs?: number;
+  /** When the request was sent (ms since the epoch): answers to requests sent before the host was last slowed belong to that same episode. */
+  readonly sentAt?: number;
 }
 
 /** Permission to send one request to a host; `done` must be called exactly once. */
@@ -64,6 +66,8 @@ class HostState {
   tokensValidUntil = 0;
   leasing = false;
   pausedUntil = 0;
+  /** When the host was last slowed down (ms since the epoch). */
+  slowedAt = 0;
   nextPauseMs = FIRST_PAUSE_MS;
   readonly waiters: Array<(ticket: HostTicket) => void> = [];
   timer: NodeJS.Timeout | undefined;
@@ -143,7 +147,7 @@ class HostGate {
     if (ticket !== NO_TICKET) {
       ticket.done(feedback);
     } else if (feedback.pushback && this.#adaptive) {
-      this.#pushback(hostOfOrigin(origin), feedback.retryAfterMs);
+      this.#pushback(hostOfOrigin(origin), feedback);
     }
   }
 
@@ -183,7 +187,7 @@ class HostGate {
     return {
       done: (feedback) => {
         state.inFlight -= 1;
-        if (feedback?.pushback && this.#adaptive) this.#pushback(state.host, feedback.retryAfterMs);
+        if (feedback?.pushback && this.#adaptive) this.#pushback(state.host, feedback);
         else if (feedback) this.#recover(state);
         this.#wake(state);
       },
@@ -255,7 +259,14 @@ class HostGate {
     });
   }
 
-  #pushback(host: string, retryAfterMs: number | undefined): void {
+  /**
+   * A host pushed back. Its `Retry-After` is honoured as given; without one the pause is 1 s,
+   * doubling on each further episode up to 60 s. Answers to requests sent before the host was last
+   * slowed belong to that episode (the requests were already on their way): they extend the pause
+   * to their Retry-After but do not halve the limits again or lengthen the next pause, as TCP
+   * counts one loss per window.
+   */
+  #pushback(host: string, feedback: AttemptFeedback): void {
     this.#pushbacks += 1;
     let state = this.#hosts.get(host);
     if (state === undefined) {
@@ -263,12 +274,17 @@ class HostGate {
       this.#hosts.set(host, state);
     }
     state.pushbacks += 1;
-    const pauseMs = Math.max(retryAfterMs ?? 0, state.nextPauseMs);
-    state.pausedUntil = Math.max(state.pausedUntil, this.#now() + pauseMs);
-    state.nextPauseMs = Math.min(MAX_PAUSE_MS, state.nextPauseMs * 2);
-    const current = state.allowed === Number.POSITIVE_INFINITY ? Math.max(1, state.inFlight + 1) : state.allowed;
-    state.allowed = Math.max(1, Math.floor(current / 2));
-    if (state.rate !== undefined && state.limits?.rate !== undefined) state.rate = Math.max(state.limits.rate / 16, state.rate / 2);
+    const now = this.#now();
+    const sameEpisode = feedback.sentAt !== undefined && feedback.sentAt < state.slowedAt;
+    const pauseMs = feedback.retryAfterMs ?? (sameEpisode ? 0 : state.nextPauseMs);
+    state.pausedUntil = Math.max(state.pausedUntil, now + pauseMs);
+    if (!sameEpisode) {
+      state.slowedAt = now;
+      if (feedback.retryAfterMs === undefined) state.nextPauseMs = Math.min(MAX_PAUSE_MS, state.nextPauseMs * 2);
+      const current = state.allowed === Number.POSITIVE_INFINITY ? Math.max(1, state.inFlight + 1) : state.allowed;
+      state.allowed = Math.max(1, Math.floor(current / 2));
+      if (state.rate !== undefined && state.limits?.rate !== undefined) state.rate = Math.max(state.limits.rate / 16, state.rate / 2);
+    }
     this.#schedule(state);
   }
 
