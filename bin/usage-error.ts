@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeRange, inRange, type IntegerRange } from '../lib/config/option-ranges.ts';
+import { isJobId, JOB_ID_RULE, newJobId } from '../lib/jobs/job-ref.ts';
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends Error {
@@ -15,6 +16,13 @@ function integerFlag(flag: string, value: string | undefined, range: IntegerRang
   return Number(value);
 }
 
+/** `--job-id`: the id given, checked, or a new one. */
+function jobIdFlag(value: string | undefined): string {
+  if (value === undefined) return newJobId();
+  if (!isJobId(value)) throw new UsageError(`--job-id expects ${JOB_ID_RULE}, got '${value}'`);
+  return value;
+}
+
 /** `parseArgs`, strict, with its errors turned into usage errors (exit code 2). */
 function parseCommandArgs<T extends ParseArgsConfig>(config: T) {
   try {
@@ -24,4 +32,4 @@ function parseCommandArgs<T extends ParseArgsConfig>(config: T) {
   }
 }
 
-export { integerFlag, parseCommandArgs, UsageError };
+export { integerFlag, jobIdFlag, parseCommandArgs, UsageError };

@@ -1,11 +1,11 @@
 import { enqueueRequests, SqsSender } from '../../lib/index.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
-import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
+import { jobResultsLocation } from '../../lib/jobs/job-ref.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, sqsClientFrom } from '../aws-clients.ts';
 import { openInput } from '../cli-streams.ts';
-import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
 const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
   Sends the URLs of FILE (- for stdin; the format of \`run\`) to an SQS queue as batchfetch
@@ -44,14 +44,12 @@ async function enqueueCommand(args: string[]): Promise<number> {
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
   const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
   const tolerated = integerFlag('tolerated-failure-percentage', values['tolerated-failure-percentage'], { min: 0, max: 100 });
-  const jobId = values['job-id'];
-  if (jobId !== undefined && !isJobId(jobId)) throw new UsageError(`--job-id expects 1-128 letters, digits or ._:- starting with a letter or digit, got '${jobId}'`);
   const jobs = jobStoreFrom(values);
-  if (!jobs && (jobId !== undefined || tolerated !== undefined || values['results-bucket'])) {
+  if (!jobs && (values['job-id'] !== undefined || tolerated !== undefined || values['results-bucket'])) {
     throw new UsageError('--job-id, --tolerated-failure-percentage and --results-bucket need --jobs-table or --dynamodb-endpoint');
   }
-  const id = jobId ?? newJobId();
-  const results = values['results-bucket'] ? `s3://${values['results-bucket']}/results/job=${id}/` : undefined;
+  const id = jobIdFlag(values['job-id']);
+  const results = values['results-bucket'] ? jobResultsLocation(values['results-bucket'], 'results/', id) : undefined;
   const input = await openInput(positionals[0]!);
   const client = sqsClientFrom(values);
   try {

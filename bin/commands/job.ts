@@ -2,11 +2,12 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { SqsSender } from '../../lib/index.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
-import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
+import { isJobId, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, newJobId } from '../../lib/jobs/job-ref.ts';
+import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 import type { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { ErrorCode, type FetchResult } from '../../lib/index.ts';
-import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
+import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom, type ConnectionValues } from '../aws-clients.ts';
 import { jobProgressLine, jobStatusText } from '../job-progress.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 
@@ -67,7 +68,7 @@ async function jobCommand(args: string[]): Promise<number> {
   if (!['status', 'wait', 'results', 'redrive'].includes(action)) throw new UsageError(`unknown job action '${action}' (status, wait, results, redrive)`);
   if (positionals.length !== 1) throw new UsageError(`job ${action} expects one job ID`);
   const jobId = positionals[0]!;
-  if (!isJobId(jobId)) throw new UsageError(`'${jobId}' is not a job id`);
+  if (!isJobId(jobId)) throw new UsageError(`'${jobId}' is not a job id (${JOB_ID_RULE})`);
   const timeoutS = integerFlag('timeout', values.timeout, { min: 1, max: 7 * 24 * 3600 });
   return withStore(values, async (store) => {
     const job = await store.summary(jobId);
@@ -114,13 +115,20 @@ async function waitFor(store: JobStore, first: JobSummary, timeoutS: number | un
   return job.status === 'completed' ? 0 : 1;
 }
 
-/** The job's result objects in S3 (`s3://bucket/prefix/job=<id>/`), line by line. */
-async function* recordLines(s3: S3Client, job: JobSummary): AsyncGenerator<string> {
+/** The bucket and results prefix of a job's recorded location (`s3://bucket/<prefix>job=<id>/`). */
+function resultsOf(job: JobSummary): { readonly bucket: string; readonly prefix: string } {
   const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.results ?? '');
-  if (!location) {
+  const own = jobResultsPrefix('', job.jobId);
+  if (!location || !location[2]!.endsWith(own)) {
     throw new UsageError(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
   }
-  const [, bucket, prefix] = location;
+  return { bucket: location[1]!, prefix: location[2]!.slice(0, -own.length) };
+}
+
+/** The job's result objects in S3, line by line. */
+async function* recordLines(s3: S3Client, job: JobSummary): AsyncGenerator<string> {
+  const { bucket, prefix: base } = resultsOf(job);
+  const prefix = jobResultsPrefix(base, job.jobId);
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
@@ -134,12 +142,13 @@ async function* recordLines(s3: S3Client, job: JobSummary): AsyncGenerator<strin
 }
 
 /** Enqueues the failed URLs of a job as a new job that names it as its parent. */
-async function redrive(values: Parameters<typeof jobStoreFrom>[0] & { 'queue-url'?: string; codes?: string; 'message-urls'?: string }, store: JobStore, job: JobSummary): Promise<number> {
+async function redrive(values: ConnectionValues & { 'queue-url'?: string; codes?: string; 'message-urls'?: string }, store: JobStore, job: JobSummary): Promise<number> {
   if (!values['queue-url']) throw new UsageError('job redrive needs --queue-url');
   const codes = values.codes?.split(',').map((code) => code.trim()).filter((code) => code !== '');
   const unknown = codes?.filter((code) => !(code in ErrorCode));
   if (unknown && unknown.length > 0) throw new UsageError(`--codes: unknown error code ${unknown.join(', ')}`);
-  const maxUrls = integerFlag('message-urls', values['message-urls'], { min: 1, max: 10_000 }) ?? 100;
+  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
+  const { bucket, prefix } = resultsOf(job);
   const sqs = sqsClientFrom(values);
   try {
     return await withS3(values, async (s3) => {
@@ -152,9 +161,8 @@ async function redrive(values: Parameters<typeof jobStoreFrom>[0] & { 'queue-url
       }
       const jobId = newJobId();
       // The new job's records go where the consumers put any job's: next to its parent's.
-      const results = job.results?.replace(`job=${job.jobId}/`, `job=${jobId}/`);
       const summary = await enqueueJob(failed(), new SqsSender({ client: sqs, queueUrl: values['queue-url']! }), { maxUrls }, store, {
-        jobId, parentJobId: job.jobId, ...(results ? { results } : {}),
+        jobId, parentJobId: job.jobId, results: jobResultsLocation(bucket, prefix, jobId),
       });
       process.stdout.write(`${JSON.stringify({ jobId: summary.jobId, parentJobId: job.jobId, urls: summary.urls })}\n`);
       return 0;
@@ -164,7 +172,7 @@ async function redrive(values: Parameters<typeof jobStoreFrom>[0] & { 'queue-url
   }
 }
 
-async function withStore<T>(values: Parameters<typeof jobStoreFrom>[0], use: (store: JobStore) => Promise<T>): Promise<T> {
+async function withStore<T>(values: ConnectionValues, use: (store: JobStore) => Promise<T>): Promise<T> {
   const jobs = jobStoreFrom(values);
   if (!jobs) throw new UsageError('the job commands need --jobs-table (or --dynamodb-endpoint for local-sqs)');
   try {
@@ -174,7 +182,7 @@ async function withStore<T>(values: Parameters<typeof jobStoreFrom>[0], use: (st
   }
 }
 
-async function withS3<T>(values: Parameters<typeof s3ClientFrom>[0], use: (s3: S3Client) => Promise<T>): Promise<T> {
+async function withS3<T>(values: ConnectionValues, use: (s3: S3Client) => Promise<T>): Promise<T> {
   const s3 = s3ClientFrom(values);
   try {
     return await use(s3);

@@ -9,9 +9,8 @@ import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, withFailOnErrorDefault } from '../report-flags.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
-import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
+import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
-import { isJobId, newJobId } from '../../lib/jobs/job-ref.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -67,11 +66,6 @@ function resumeOut(resume: string | undefined, out: string | undefined): string 
   return resume;
 }
 
-function jobIdFlag(value: string | undefined): string {
-  if (value === undefined) return newJobId();
-  if (!isJobId(value)) throw new UsageError(`--job-id expects 1-128 letters, digits or ._:- starting with a letter or digit, got '${value}'`);
-  return value;
-}
 
 /** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
 async function runCommand(args: string[]): Promise<number> {

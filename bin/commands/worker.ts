@@ -9,7 +9,6 @@ import { ProgressLine } from '../local/progress.ts';
 import { CliLogger } from '../cli-logger.ts';
 import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, withFailOnErrorDefault } from '../report-flags.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
-import { writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
@@ -111,10 +110,10 @@ async function workerCommand(args: string[]): Promise<number> {
     timeoutEarly: false,
     ...(s3 ? { s3 } : {}),
     ...(jobs ? { dynamodb: jobs.client } : {}),
-    // No EventBridge outside AWS: a finished job is announced on stderr (and in the bucket).
-    onJobCompleted: async (summary) => {
+    // No EventBridge outside AWS: a finished job is announced on stderr (its summary objects
+    // are written to the bucket by the handler).
+    announceJob: async (summary) => {
       process.stderr.write(`batchfetch worker: job ${summary.jobId} ${summary.status}: ${summary.done} URLs, ${summary.counts.ok} ok, ${summary.counts.failed} failed\n`);
-      if (s3 && s3Sink) await writeJobSummary(s3, resultsBucket!, s3Sink.jobPrefix(summary.jobId), summary);
     },
   });
 

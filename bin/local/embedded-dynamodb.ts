@@ -22,7 +22,8 @@ async function startEmbeddedDynamoDb(port = 0, host = '127.0.0.1', table = DEFAU
   await once(server, 'listening');
   const { port: bound } = server.address() as AddressInfo;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-  const client = localDynamoDbClient(endpoint);
+  // dynalite accepts any credentials; these keep the SDK from searching for real ones.
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   await createJobsTable(client, table);
   return {
     client,
@@ -35,10 +36,5 @@ async function startEmbeddedDynamoDb(port = 0, host = '127.0.0.1', table = DEFAU
   };
 }
 
-/** A client for a local DynamoDB-protocol endpoint, which accepts any credentials. */
-function localDynamoDbClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-}
-
-export { localDynamoDbClient, startEmbeddedDynamoDb };
+export { startEmbeddedDynamoDb };
 export type { EmbeddedDynamoDb };

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { enqueueJob, type JobEnqueueSummary } from '../../lib/jobs/enqueue-job.ts';
 import { publishJobCompleted } from '../../lib/jobs/job-completion.ts';
-import { newJobId } from '../../lib/jobs/job-ref.ts';
+import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import {
@@ -28,7 +28,7 @@ interface EnqueueDependencies {
   readonly s3?: S3Client;
   readonly dynamodb?: DynamoDBClient;
   /** Announces a job that finished while being enqueued (an empty one); by default to EventBridge. */
-  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
+  readonly announceJob?: (summary: JobSummary) => Promise<void>;
 }
 
 /**
@@ -50,7 +50,7 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
 
   const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
   let events: EventBridgeClient | undefined;
-  const onJobCompleted = deps.onJobCompleted
+  const announceJob = deps.announceJob
     ?? ((summary: JobSummary) => publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName));
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
@@ -70,10 +70,10 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
     const summary = await enqueueJob(linesOf(parsed, clients), sender, split, jobs, {
       jobId,
       ...(parsed.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: parsed.toleratedFailurePercentage }),
-      ...(config.resultsBucket ? { results: `s3://${config.resultsBucket}/${config.resultsPrefix}job=${jobId}/` } : {}),
+      ...(config.resultsBucket ? { results: jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) } : {}),
     });
     logger.info(summary.duplicate ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
-    if (summary.completed) await onJobCompleted(summary.completed);
+    if (summary.completed) await announceJob(summary.completed);
     return summary;
   }
 

@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { jobResultsPrefix } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { publishJobCompleted, writeJobSummary } from '../../lib/jobs/job-completion.ts';
@@ -41,8 +42,11 @@ interface FetchBatchDependencies {
   readonly s3?: S3Client;
   readonly sink?: ResultSink;
   readonly dynamodb?: DynamoDBClient;
-  /** Announces a completed job; by default to EventBridge and, with a bucket, as summary objects. */
-  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
+  /**
+   * Where a finished job is announced: EventBridge by default (the worker, outside AWS, prints a
+   * line). Its summary objects are written to the results bucket either way.
+   */
+  readonly announceJob?: (summary: JobSummary) => Promise<void>;
   /**
    * Whether middy fails the invocation 5 ms before the context's remaining time runs out (its
    * `timeoutEarlyInMillis`). On Lambda the invocation would end there anyway; the worker, whose
@@ -67,15 +71,18 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
     ? sqsContinuation(deps.sqs ?? new SQSClient({}), config.continuationQueueUrl, config.maxHops)
     : undefined;
   const s3 = config.resultsBucket ? deps.s3 ?? new S3Client({}) : undefined;
-  const s3Sink = s3 && new S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies });
-  const sink = deps.sink ?? s3Sink ?? new LogSink(logger);
+  const sink = deps.sink ?? (s3
+    ? new S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
+    : new LogSink(logger));
   const jobs = dynamodb ? new JobStore(dynamodb, config.jobsTable!) : undefined;
   let events: EventBridgeClient | undefined;
-  const onJobCompleted = deps.onJobCompleted ?? (async (summary: JobSummary) => {
+  const announceJob = deps.announceJob
+    ?? ((summary: JobSummary) => publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName));
+  const onJobCompleted = async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });
-    if (s3 && s3Sink) await writeJobSummary(s3, config.resultsBucket!, s3Sink.jobPrefix(summary.jobId), summary);
-    await publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName);
-  });
+    if (s3) await writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
+    await announceJob(summary);
+  };
 
   async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     // Stop starting fetches, and abort those in flight, early enough to write results and

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { OPTION_RANGES } from '../config/option-ranges.ts';
-import { JOB_ID_PATTERN } from '../jobs/job-ref.ts';
+import { JOB_ID_PATTERN, JOB_ID_RULE } from '../jobs/job-ref.ts';
 import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
 
 /**
@@ -19,7 +19,7 @@ const EnqueueEventSchema = v.pipe(
     sitemap: v.optional(v.pipe(v.string(), v.maxLength(8192))),
     messageUrls: ranged(OPTION_RANGES.messageUrls),
     /** The job to start (a schedule passes its name and scheduled time); generated when absent. */
-    jobId: v.optional(v.pipe(v.string(), v.regex(JOB_ID_PATTERN, 'jobId must be 1-128 letters, digits or ._:-, starting with a letter or digit'))),
+    jobId: v.optional(v.pipe(v.string(), v.regex(JOB_ID_PATTERN, `jobId must be ${JOB_ID_RULE}`))),
     /** The job fails when more than this share of its URLs fail (as Step Functions' Distributed Map). */
     toleratedFailurePercentage: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
     // The messages' own `options`, validated here so a bad schedule fails at enqueue, not per message.

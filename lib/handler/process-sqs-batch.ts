@@ -333,4 +333,4 @@ function fetchBounded<T extends { readonly request: FetchRequest }>(
 }
 
 export { processSqsBatch };
-export type { BatchDependencies, BatchLogger, BatchReport, ResultSummary };
+export type { BatchDependencies, BatchLogger, BatchReport };

@@ -13,6 +13,8 @@ interface JobRef {
 
 /** Job ids: what an S3 key segment (`job=<id>/`) and a shell argument carry without quoting. */
 const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** `JOB_ID_PATTERN` in words, for every error that refuses an id. */
+const JOB_ID_RULE = '1-128 letters, digits or ._:- starting with a letter or digit';
 const MESSAGE_KEY_PATTERN = /^\d{1,9}(~\d{1,4}){0,20}$/;
 
 /** Root messages per accounting shard: each shard item stays a few KB (1–3 write units an update). */
@@ -33,10 +35,20 @@ function continuationKey(key: string, part: number): string {
   return `${key}~${part}`;
 }
 
+/** Where a job's result objects go under a results prefix (`results/job=<id>/`): S3 sink, enqueuers and redrive agree. */
+function jobResultsPrefix(prefix: string, jobId: string): string {
+  return `${prefix}job=${jobId}/`;
+}
+
+/** The `s3://bucket/prefix/job=<id>/` location recorded on a job. */
+function jobResultsLocation(bucket: string, prefix: string, jobId: string): string {
+  return `s3://${bucket}/${jobResultsPrefix(prefix, jobId)}`;
+}
+
 /** The accounting shard of a message: its root sequence number's hundred. */
 function shardOf(key: string): number {
   return Math.floor(Number.parseInt(key, 10) / MESSAGES_PER_SHARD);
 }
 
-export { continuationKey, isJobId, JOB_ID_PATTERN, MESSAGE_KEY_PATTERN, MESSAGES_PER_SHARD, newJobId, shardOf };
+export { continuationKey, isJobId, JOB_ID_PATTERN, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, MESSAGE_KEY_PATTERN, MESSAGES_PER_SHARD, newJobId, shardOf };
 export type { JobRef };

@@ -127,13 +127,9 @@ class HostGate {
   enter(origin: string, signal?: AbortSignal): HostTicket | Promise<HostTicket> {
     if (this.#hosts.size === 0 && this.#rules.empty) return NO_TICKET;
     const host = hostOfOrigin(origin);
-    let state = this.#hosts.get(host);
-    if (state === undefined) {
-      const limits = this.#rules.limitsOf(host);
-      if (limits === undefined) return NO_TICKET;
-      state = new HostState(host, limits, this.#now());
-      this.#hosts.set(host, state);
-    }
+    // Only a host with limits gets state here; pushback and Crawl-delay give it some later.
+    if (!this.#hosts.has(host) && this.#rules.limitsOf(host) === undefined) return NO_TICKET;
+    const state = this.#stateOf(host);
     if (state.waiters.length === 0 && this.#mayStart(state)) return this.#take(state);
     return this.#park(state, signal);
   }
@@ -156,15 +152,20 @@ class HostGate {
    * any rule's. The host keeps the state while the engine lives (bounded by the hosts crawled).
    */
   limitRate(origin: string, rate: number): void {
-    const host = hostOfOrigin(origin);
+    const state = this.#stateOf(hostOfOrigin(origin));
+    const limited = Math.min(state.limits?.rate ?? Number.POSITIVE_INFINITY, rate);
+    state.limits = { ...state.limits, rate: limited };
+    state.rate = Math.min(state.rate ?? Number.POSITIVE_INFINITY, limited);
+  }
+
+  /** The host's state, created with its rule's limits (if any) on first need. */
+  #stateOf(host: string): HostState {
     let state = this.#hosts.get(host);
     if (state === undefined) {
       state = new HostState(host, this.#rules.limitsOf(host), this.#now());
       this.#hosts.set(host, state);
     }
-    const limited = Math.min(state.limits?.rate ?? Number.POSITIVE_INFINITY, rate);
-    state.limits = { ...state.limits, rate: limited };
-    state.rate = Math.min(state.rate ?? Number.POSITIVE_INFINITY, limited);
+    return state;
   }
 
   #mayStart(state: HostState): boolean {
@@ -268,11 +269,7 @@ class HostGate {
    */
   #pushback(host: string, feedback: AttemptFeedback): void {
     this.#pushbacks += 1;
-    let state = this.#hosts.get(host);
-    if (state === undefined) {
-      state = new HostState(host, this.#rules.limitsOf(host), this.#now());
-      this.#hosts.set(host, state);
-    }
+    const state = this.#stateOf(host);
     state.pushbacks += 1;
     const now = this.#now();
     const sameEpisode = feedback.sentAt !== undefined && feedback.sentAt < state.slowedAt;

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { OPTION_RANGES, type IntegerRange } from '../config/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
-import { JOB_ID_PATTERN, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
+import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
@@ -34,7 +34,7 @@ const RequestList = v.pipe(
 const Hop = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)));
 /** The job a message belongs to and its key in it (see lib/jobs/job-ref.ts); written by enqueuers. */
 const JobRefSchema = v.optional(v.strictObject({
-  id: v.pipe(v.string(), v.regex(JOB_ID_PATTERN, 'job.id must be 1-128 letters, digits or ._:-')),
+  id: v.pipe(v.string(), v.regex(JOB_ID_PATTERN, `job.id must be ${JOB_ID_RULE}`)),
   key: v.pipe(v.string(), v.regex(MESSAGE_KEY_PATTERN, 'job.key must look like 17 or 17~0')),
 }));
 /** The input line of each URL, parallel to `urls` (0: none). */

@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../engine/semaphore.ts';
+import { jobResultsPrefix } from '../jobs/job-ref.ts';
 import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';
 
@@ -53,7 +54,7 @@ class S3Sink implements ResultSink {
 
   /** Where a job's result objects are (`results/job=<id>/`), for Athena partitions and `job results`. */
   jobPrefix(jobId: string): string {
-    return `${this.#prefix}job=${jobId}/`;
+    return jobResultsPrefix(this.#prefix, jobId);
   }
 
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {

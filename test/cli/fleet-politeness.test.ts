@@ -35,7 +35,7 @@ describe('fleet-wide politeness (three workers, one table)', () => {
     const ended = await Promise.all(workers.map(exited));
 
     expect(ended.map((end) => end.code)).toStrictEqual([0, 0, 0]);
-    const starts = server.startedWall.get('localhost')!;
+    const starts = server.started.get('localhost')!;
     expect(starts).toHaveLength(45);
     const perSecond = new Map<number, number>();
     for (const at of starts) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);

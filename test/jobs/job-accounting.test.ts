@@ -47,17 +47,17 @@ describe('job accounting (exactly once)', () => {
     queues += 1;
     const queue = await sqs.createQueue(`jobs-${Date.now()}-${queues}`, { VisibilityTimeout: '1' });
     const completions: JobSummary[] = [];
-    const onJobCompleted = async (summary: JobSummary) => { completions.push(summary); };
+    const announceJob = async (summary: JobSummary) => { completions.push(summary); };
     const enqueue = createEnqueueHandler({
       config: { queueUrl: queue.queueUrl, messageUrls: 1, allowNetworks: [], jobsTable: ddb.table, resultsBucket: undefined, resultsPrefix: 'results/', eventBusName: undefined },
-      logger: silent, sqs: sqs.client, dynamodb: ddb.client, onJobCompleted,
+      logger: silent, sqs: sqs.client, dynamodb: ddb.client, announceJob,
     });
     const sink = new MemorySink();
     const fetchBatch = createFetchBatchHandler({
       config: readConsumerConfig({
         FETCH_ALLOW_NETWORKS: '127.0.0.0/8', FETCH_RETRIES: '0', JOBS_TABLE: ddb.table, CONTINUATION_QUEUE_URL: queue.queueUrl, DEADLINE_MARGIN_MS: '1000', ...env,
       }),
-      logger: silent, sink, sqs: sqs.client, dynamodb: ddb.client, onJobCompleted,
+      logger: silent, sink, sqs: sqs.client, dynamodb: ddb.client, announceJob,
     });
     const receive = async (): Promise<Message[]> => (await sqs.client.send(new ReceiveMessageCommand({
       QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'],

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { parseRobots } from '../../lib/politeness/robots-rules.ts';
-import { closeEngines, localEngine } from '../support/engines.ts';
+import { closeEngines, fetchAllOf, localEngine } from '../support/engines.ts';
 import { HostsServer, loopbackNames } from '../support/hosts-server.ts';
 
 describe('robots.txt rules (RFC 9309)', () => {
@@ -53,11 +53,8 @@ describe('robots.txt in the engine (opt-in), against a real server', () => {
     if (req.url === '/robots.txt') res.writeHead(robotsStatus).end(robotsBody);
     else res.end('page');
   };
-  const fetchAll = async (engine: ReturnType<typeof localEngine>, urls: string[]) => {
-    const results = [];
-    for await (const result of engine.fetchAll(urls.map((url) => ({ url })))) results.push(result);
-    return results.sort((a, b) => a.url.localeCompare(b.url));
-  };
+  const fetchAll = async (engine: ReturnType<typeof localEngine>, urls: string[]) =>
+    (await fetchAllOf(engine, urls.map((url) => ({ url })))).sort((a, b) => a.url.localeCompare(b.url));
 
   test('disallowed paths end ROBOTS_DISALLOWED without a request; allowed ones are fetched; robots.txt is fetched once', async () => {
     server.route('a.test', site(200, 'User-agent: *\nDisallow: /private\n'));

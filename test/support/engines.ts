@@ -1,4 +1,4 @@
-import { createFetchEngine, type FetchEngine, type FetchEngineOptions } from '../../lib/index.ts';
+import { createFetchEngine, type FetchEngine, type FetchEngineOptions, type FetchRequest, type FetchResult } from '../../lib/index.ts';
 
 const open: FetchEngine[] = [];
 
@@ -22,8 +22,15 @@ function safeEngine(options: FetchEngineOptions = {}): FetchEngine {
   return engine;
 }
 
+/** Every result of `engine.fetchAll(requests)`, in completion order. */
+async function fetchAllOf(engine: FetchEngine, requests: readonly FetchRequest[]): Promise<FetchResult[]> {
+  const results: FetchResult[] = [];
+  for await (const result of engine.fetchAll(requests)) results.push(result);
+  return results;
+}
+
 async function closeEngines(): Promise<void> {
   await Promise.all(open.splice(0).map((engine) => engine.destroy()));
 }
 
-export { closeEngines, localEngine, recordingSleep, safeEngine };
+export { closeEngines, fetchAllOf, localEngine, recordingSleep, safeEngine };

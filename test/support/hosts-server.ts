@@ -12,9 +12,8 @@ type HostRoute = (req: IncomingMessage, res: ServerResponse) => void;
 class HostsServer {
   readonly #server: Server;
   readonly #routes = new Map<string, HostRoute>();
+  /** When each request to a host started, on the wall clock (ms since the epoch) other processes share. */
   readonly started = new Map<string, number[]>();
-  /** The same starts on the wall clock (ms since the epoch), which other processes share. */
-  readonly startedWall = new Map<string, number[]>();
   readonly #inFlight = new Map<string, number>();
   readonly maxInFlight = new Map<string, number>();
 
@@ -22,9 +21,8 @@ class HostsServer {
     this.#server = createServer((req, res) => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
       const at = this.started.get(host) ?? [];
-      at.push(performance.now());
+      at.push(Date.now());
       this.started.set(host, at);
-      this.startedWall.set(host, [...(this.startedWall.get(host) ?? []), Date.now()]);
       const now = (this.#inFlight.get(host) ?? 0) + 1;
       this.#inFlight.set(host, now);
       this.maxInFlight.set(host, Math.max(now, this.maxInFlight.get(host) ?? 0));
