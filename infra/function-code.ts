@@ -22,7 +22,7 @@ function functionCode(name: FunctionName): Code {
         tryBundle(outputDir: string): boolean {
           // The build runs in a child process: CDK bundles synchronously, and esbuild's synchronous
           // API cannot run the plugins of the shared configuration.
-          const built = spawnSync(process.execPath, [join(ROOT, 'infra/build.ts'), '--function', name, '--outfile', join(outputDir, 'index.mjs')], { stdio: 'inherit' });
+          const built = spawnSync(process.execPath, [join(ROOT, 'infra/build.ts'), '--function', name, '--outdir', outputDir], { stdio: 'inherit' });
           if (built.status !== 0) throw new Error(`bundling ${name} failed (exit ${built.status})`);
           return true;
         },
