@@ -93,7 +93,7 @@ async function workerCommand(args: string[]): Promise<number> {
   // results failed are not deleted and come back after their visibility timeout), instead of
   // failing every later message until they sit in the DLQ.
   const sink = stoppingOnWriteFailure(countingSink(s3Sink ?? withBodiesDir(lines, values['bodies-dir']), stats), () => stop.abort());
-  const handler = createFetchBatchHandler({
+  const handler = await createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
     config: {
       ...readConsumerConfig({}),

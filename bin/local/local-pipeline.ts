@@ -37,7 +37,7 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
     const { queueUrl, queueArn } = await sqs.createQueue(`batchfetch-local-${process.pid}`, { VisibilityTimeout: '900' });
     // Powertools writes WARN lines to stderr; results go to the sink; no EMF (the run's summary
     // reports the same figures).
-    const fetchBatch = createFetchBatchHandler({
+    const fetchBatch = await createFetchBatchHandler({
       config: LOCAL_CONSUMER_CONFIG,
       logger: options.logger ?? new Logger({ serviceName: 'batchfetch-local', logLevel: 'WARN' }),
       engine: options.engine,

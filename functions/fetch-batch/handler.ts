@@ -3,28 +3,21 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { jobResultsPrefix } from '../../lib/jobs/job-ref.ts';
-import { JobStore } from '../../lib/jobs/job-store.ts';
-import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
-import { publishJobCompleted, writeJobSummary } from '../../lib/jobs/job-completion.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
+import { loadOnce } from '../../lib/load-once.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import {
-  createFetchEngine,
-  LogSink,
-  processSqsBatch,
-  recordBatchMetrics,
-  S3Sink,
-  sqsContinuation,
-  type BatchReport,
-  type ConsumerConfig,
-  type FetchEngine,
-  type ResultSink,
-} from '../../lib/index.ts';
+import { createFetchEngine } from '../../lib/engine/fetch-engine.ts';
+import type { FetchEngine } from '../../lib/engine/fetch-engine.ts';
+import type { Continuation } from '../../lib/handler/continuation.ts';
+import { processSqsBatch, type BatchReport } from '../../lib/handler/process-sqs-batch.ts';
+import type { ConsumerConfig } from '../../lib/config/env-config.ts';
+import { recordBatchMetrics } from '../../lib/metrics/batch-metrics.ts';
+import { LogSink } from '../../lib/sinks/log-sink.ts';
+import type { ResultSink } from '../../lib/sinks/result-sink.ts';
 
 interface FetchBatchDependencies {
   readonly config: ConsumerConfig;
@@ -59,28 +52,42 @@ interface FetchBatchDependencies {
 /**
  * Builds the SQS consumer: everything expensive (connection pool, SDK clients, sink) is created
  * here, once per cold start, and shared by every invocation of the returned handler.
+ *
+ * Each AWS SDK client is imported only where the configuration uses it (a bundle chunk of its
+ * own, infra/bundling.ts): DynamoDB with a jobs table and S3 with a results bucket, here at cold
+ * start; SQS only when a batch is first cut off and must continue, EventBridge only when a job
+ * first finishes — most invocations need neither, and neither is paid for at cold start.
  */
-function createFetchBatchHandler(deps: FetchBatchDependencies) {
+async function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const { config, logger, metrics } = deps;
   /** Longest delay a Node timer accepts (about 24.8 days). */
   const MAX_TIMER_MS = 2 ** 31 - 1;
   // The state table (jobs) also shares hosts' rate limits and robots.txt across environments.
-  const dynamodb = config.jobsTable ? deps.dynamodb ?? new DynamoDBClient({}) : undefined;
-  const engine = deps.engine ?? createFetchEngine(dynamodb ? { ...config.engine, ...sharedPoliteness(dynamodb, config.jobsTable!) } : config.engine);
-  const continuation = config.continuationQueueUrl
-    ? sqsContinuation(deps.sqs ?? new SQSClient({}), config.continuationQueueUrl, config.maxHops)
+  const dynamodb = config.jobsTable
+    ? deps.dynamodb ?? new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({})
     : undefined;
-  const s3 = config.resultsBucket ? deps.s3 ?? new S3Client({}) : undefined;
+  const engine = deps.engine ?? createFetchEngine(dynamodb
+    ? { ...config.engine, ...(await import('../../lib/politeness/shared-politeness.ts')).sharedPoliteness(dynamodb, config.jobsTable!) }
+    : config.engine);
+  const continuation = config.continuationQueueUrl
+    ? lazyContinuation(config.maxHops, async () => {
+      const { sqsContinuation } = await import('../../lib/queue/sqs-continuation.ts');
+      const sqs = deps.sqs ?? new (await import('@aws-sdk/client-sqs')).SQSClient({});
+      return sqsContinuation(sqs, config.continuationQueueUrl!, config.maxHops);
+    })
+    : undefined;
+  const s3 = config.resultsBucket ? deps.s3 ?? new (await import('@aws-sdk/client-s3')).S3Client({}) : undefined;
   const sink = deps.sink ?? (s3
-    ? new S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
+    ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
     : new LogSink(logger));
-  const jobs = dynamodb ? new JobStore(dynamodb, config.jobsTable!) : undefined;
-  let events: EventBridgeClient | undefined;
+  const jobs = dynamodb ? new (await import('../../lib/jobs/job-store.ts')).JobStore(dynamodb, config.jobsTable!) : undefined;
+  const completion = loadOnce(() => import('../../lib/jobs/job-completion.ts'));
+  const events = loadOnce(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}));
   const announceJob = deps.announceJob
-    ?? ((summary: JobSummary) => publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName));
+    ?? (async (summary: JobSummary) => (await completion()).publishJobCompleted(await events(), summary, config.eventBusName));
   const onJobCompleted = async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });
-    if (s3) await writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
+    if (s3) await (await completion()).writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
     await announceJob(summary);
   };
 
@@ -104,6 +111,12 @@ function createFetchBatchHandler(deps: FetchBatchDependencies) {
 
   const handler = middy(fetchBatch, deps.timeoutEarly === false ? { timeoutEarlyInMillis: 0 } : {}).use(injectLambdaContext(logger));
   return metrics ? handler.use(logMetrics(metrics, { captureColdStartMetric: true })) : handler;
+}
+
+/** A continuation whose SQS client and code are loaded when the first continuation is sent. */
+function lazyContinuation(maxHops: number, load: () => Promise<Continuation>): Continuation {
+  const loaded = loadOnce(load);
+  return { maxHops, send: async (body) => (await loaded()).send(body) };
 }
 
 export { createFetchBatchHandler };

@@ -37,7 +37,7 @@ describe('fetch-batch handler', () => {
   test('mixed outcomes and an unparsable record: only the unparsable one fails', async () => {
     // Prepare
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
+    const handler = await createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
     const bad = sqsRecord('not json');
     const event = sqsEvent(sqsRecord({ urls: [server.url('/ok'), server.url('/missing')] }), bad, sqsRecord({ urls: ['gopher://x'] }));
 
@@ -52,7 +52,7 @@ describe('fetch-batch handler', () => {
   test('a deadline in the middle of a batch: returns in time, hands unfinished URLs on, and never refetches a finished one', async () => {
     const queue = await sqs.createQueue(`continue-${Date.now()}`);
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({
+    const handler = await createFetchBatchHandler({
       config: config({ CONTINUATION_QUEUE_URL: queue.queueUrl, DEADLINE_MARGIN_MS: '1000', FETCH_RETRIES: '1' }),
       logger: quietLogger(), sink, sqs: sqs.client,
     });
@@ -81,7 +81,7 @@ describe('fetch-batch handler', () => {
 
   test('without a continuation queue, a cut-off URL ends ABORTED and its record is acknowledged', async () => {
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), sink });
+    const handler = await createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '1000' }), logger: quietLogger(), sink });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
 
     const response = await handler(sqsEvent(record), lambdaContext(1_400));
@@ -97,7 +97,7 @@ describe('fetch-batch handler', () => {
     ['a record without messageId', { Records: [{ body: '{"urls":[]}' }] }, 'fetch-batch expects SQS records; record 0 has no string messageId and body'],
   ])('an event that is not from SQS (%s) is refused with a clear error before any fetch', async (_name, event, message) => {
     const sink = new MemorySink();
-    const handler = createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
+    const handler = await createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
 
     await expect(handler(event as never, lambdaContext())).rejects.toThrow(message);
     expect(sink.results).toStrictEqual([]);
@@ -107,7 +107,7 @@ describe('fetch-batch handler', () => {
     const s3 = new S3Client({ endpoint: sqs.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const bucket = `results-${Date.now()}`;
     sqs.createBucket(bucket);
-    const handler = createFetchBatchHandler({
+    const handler = await createFetchBatchHandler({
       config: config({ RESULTS_BUCKET: bucket, FETCH_BODY_MODE: 'keep' }),
       logger: quietLogger(), s3,
     });
@@ -135,8 +135,8 @@ describe('fetch-batch handler', () => {
   test('with timeoutEarly off (the worker), a batch that finishes after its time budget is still a batch, not an error', async () => {
     // Writing takes longer than the whole budget: on Lambda the invocation would end; in the worker it may finish late.
     const slowSink = { write: () => new Promise<void>((resolve) => setTimeout(resolve, 600)) };
-    const worker = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink, timeoutEarly: false });
-    const lambda = createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink });
+    const worker = await createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink, timeoutEarly: false });
+    const lambda = await createFetchBatchHandler({ config: config({ DEADLINE_MARGIN_MS: '100' }), logger: quietLogger(), sink: slowSink });
 
     expect(await worker(sqsEvent(sqsRecord({ urls: [server.url('/ok')] })), lambdaContext(300))).toStrictEqual({ batchItemFailures: [] });
     await expect(lambda(sqsEvent(sqsRecord({ urls: [server.url('/ok')] })), lambdaContext(300))).rejects.toThrow('The operation was aborted');

@@ -53,7 +53,7 @@ describe('job accounting (exactly once)', () => {
       logger: silent, sqs: sqs.client, dynamodb: ddb.client, announceJob,
     });
     const sink = new MemorySink();
-    const fetchBatch = createFetchBatchHandler({
+    const fetchBatch = await createFetchBatchHandler({
       config: readConsumerConfig({
         FETCH_ALLOW_NETWORKS: '127.0.0.0/8', FETCH_RETRIES: '0', JOBS_TABLE: ddb.table, CONTINUATION_QUEUE_URL: queue.queueUrl, DEADLINE_MARGIN_MS: '1000', ...env,
       }),
@@ -174,7 +174,7 @@ describe('job accounting (exactly once)', () => {
     const [message] = await p.receive();
     const record = toSqsEvent([message!], p.queue.queueArn);
     // The continuation send fails, as if the process died right after counting.
-    const broken = createFetchBatchHandler({
+    const broken = await createFetchBatchHandler({
       config: readConsumerConfig({ FETCH_ALLOW_NETWORKS: '127.0.0.0/8', FETCH_RETRIES: '0', JOBS_TABLE: ddb.table, CONTINUATION_QUEUE_URL: 'http://127.0.0.1:1/nowhere', DEADLINE_MARGIN_MS: '1000' }),
       logger: silent, sink: p.sink, sqs: sqs.client, dynamodb: ddb.client,
     });
@@ -195,7 +195,7 @@ describe('job accounting (exactly once)', () => {
     const p = await pipeline();
     await p.enqueue({ urls: urlsOf(3, 0), jobId: 'count-failed', messageUrls: 3 }, lambdaContext());
     const [message] = await p.receive();
-    const unreachable = createFetchBatchHandler({
+    const unreachable = await createFetchBatchHandler({
       config: readConsumerConfig({ FETCH_ALLOW_NETWORKS: '127.0.0.0/8', JOBS_TABLE: ddb.table }),
       logger: silent, sink: p.sink, dynamodb: new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({ endpoint: 'http://127.0.0.1:1', region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
     });
