@@ -1,14 +1,30 @@
 import packageJson from '../package.json' with { type: 'json' };
-import { InvalidOptionError } from '../lib/index.ts';
-import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue.ts';
-import { jobCommand, jobsCommand, JOB_USAGE } from './commands/job.ts';
-import { localSqsCommand, LOCAL_SQS_USAGE } from './commands/local-sqs.ts';
-import { runCommand, RUN_USAGE } from './commands/run.ts';
-import { workerCommand, WORKER_USAGE } from './commands/worker.ts';
+import { InvalidOptionError } from '../lib/errors.ts';
 import { describeOptionError } from './fetch-flags.ts';
 import { UsageError } from './usage-error.ts';
 
-const USAGE = `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
+interface Command {
+  readonly main: (args: string[]) => Promise<number>;
+  readonly usage: string;
+}
+
+/**
+ * Each command is loaded when it runs (a chunk of the bundle of its own): `run` never loads the
+ * AWS SDK or the SQS/DynamoDB servers, `--version` loads nothing.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => { const m = await import('./commands/run.ts'); return { main: m.runCommand, usage: m.RUN_USAGE }; },
+  enqueue: async () => { const m = await import('./commands/enqueue.ts'); return { main: m.enqueueCommand, usage: m.ENQUEUE_USAGE }; },
+  worker: async () => { const m = await import('./commands/worker.ts'); return { main: m.workerCommand, usage: m.WORKER_USAGE }; },
+  jobs: async () => { const m = await import('./commands/job.ts'); return { main: m.jobsCommand, usage: m.JOB_USAGE }; },
+  job: async () => { const m = await import('./commands/job.ts'); return { main: m.jobCommand, usage: m.JOB_USAGE }; },
+  'local-sqs': async () => { const m = await import('./commands/local-sqs.ts'); return { main: m.localSqsCommand, usage: m.LOCAL_SQS_USAGE }; },
+};
+
+/** The whole help: the command list, then each command's usage (`jobs` and `job` share one). */
+async function usage(): Promise<string> {
+  const [run, enqueue, worker, job, localSqs] = await Promise.all(['run', 'enqueue', 'worker', 'job', 'local-sqs'].map((name) => COMMANDS[name]!()));
+  return `batchfetch: fetch large batches of URLs with bounded concurrency, safely.
 
 Usage:
   batchfetch run FILE [options]       fetch every URL in FILE (- for stdin) through an embedded queue
@@ -19,11 +35,12 @@ Usage:
   batchfetch help [COMMAND]           show this help, or one command's
   batchfetch --version                the version
 
-${RUN_USAGE}
-${ENQUEUE_USAGE}
-${WORKER_USAGE}
-${JOB_USAGE}
-${LOCAL_SQS_USAGE}`;
+${run!.usage}
+${enqueue!.usage}
+${worker!.usage}
+${job!.usage}
+${localSqs!.usage}`;
+}
 
 /**
  * One line for a failure that is not a usage mistake (an AWS error, an unreachable endpoint):
@@ -38,11 +55,6 @@ function describeFailure(error: unknown): string {
   return `${name ? `${name}: ` : ''}${error.message || 'failed'}${cause}`;
 }
 
-/** `batchfetch help run` and `batchfetch run --help` print the same text. */
-const COMMAND_USAGE: Readonly<Record<string, string>> = {
-  run: RUN_USAGE, enqueue: ENQUEUE_USAGE, worker: WORKER_USAGE, 'local-sqs': LOCAL_SQS_USAGE, jobs: JOB_USAGE, job: JOB_USAGE,
-};
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -51,31 +63,22 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`batchfetch ${packageJson.version} (Node.js ${process.versions.node})\n`);
       return 0;
-    case 'run':
-      return runCommand(rest);
-    case 'enqueue':
-      return enqueueCommand(rest);
-    case 'worker':
-      return workerCommand(rest);
-    case 'local-sqs':
-      return localSqsCommand(rest);
-    case 'jobs':
-      return jobsCommand(rest);
-    case 'job':
-      return jobCommand(rest);
     case 'help': {
+      // `batchfetch help run` and `batchfetch run --help` print the same text.
       const topic = rest[0];
-      if (topic !== undefined && COMMAND_USAGE[topic] === undefined) throw new UsageError(`no help for '${topic}': commands are ${Object.keys(COMMAND_USAGE).join(', ')}`);
-      process.stdout.write(topic === undefined ? USAGE : COMMAND_USAGE[topic]!);
+      if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new UsageError(`no help for '${topic}': commands are ${Object.keys(COMMANDS).join(', ')}`);
+      process.stdout.write(topic === undefined ? await usage() : (await COMMANDS[topic]!()).usage);
       return 0;
     }
     case undefined:
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(await usage());
       return 0;
-    default:
-      throw new UsageError(`unknown command '${command}'`);
+    default: {
+      if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command '${command}'`);
+      return (await COMMANDS[command]!()).main(rest);
+    }
   }
 }
 

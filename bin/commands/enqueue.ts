@@ -1,4 +1,6 @@
-import { enqueueRequests, SqsSender } from '../../lib/index.ts';
+import { enqueueRequests } from '../../lib/enqueue/enqueue-requests.ts';
+import { SqsSender } from '../../lib/queue/sqs-sender.ts';
+import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
 import { jobResultsLocation } from '../../lib/jobs/job-ref.ts';
@@ -53,7 +55,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
   const input = await openInput(positionals[0]!);
   const client = sqsClientFrom(values);
   try {
-    const sender = new SqsSender({ client, queueUrl: values['queue-url'] });
+    const sender = new SqsSender({ queue: sqsQueueApi(client), queueUrl: values['queue-url'] });
     const summary = jobs
       ? await enqueueJob(streamLines(input), sender, { maxUrls }, jobs.store, {
         jobId: id, ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }), ...(results ? { results } : {}),

@@ -1,12 +1,14 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { SqsSender } from '../../lib/index.ts';
+import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
+import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
 import { isJobId, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, newJobId } from '../../lib/jobs/job-ref.ts';
 import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
 import type { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
-import { ErrorCode, type FetchResult } from '../../lib/index.ts';
+import { ErrorCode } from '../../lib/errors.ts';
+import type { FetchResult } from '../../lib/engine/fetch-types.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom, type ConnectionValues } from '../aws-clients.ts';
 import { jobProgressLine, jobStatusText } from '../job-progress.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
@@ -161,7 +163,7 @@ async function redrive(values: ConnectionValues & { 'queue-url'?: string; codes?
       }
       const jobId = newJobId();
       // The new job's records go where the consumers put any job's: next to its parent's.
-      const summary = await enqueueJob(failed(), new SqsSender({ client: sqs, queueUrl: values['queue-url']! }), { maxUrls }, store, {
+      const summary = await enqueueJob(failed(), new SqsSender({ queue: sqsQueueApi(sqs), queueUrl: values['queue-url']! }), { maxUrls }, store, {
         jobId, parentJobId: job.jobId, results: jobResultsLocation(bucket, prefix, jobId),
       });
       process.stdout.write(`${JSON.stringify({ jobId: summary.jobId, parentJobId: job.jobId, urls: summary.urls })}\n`);

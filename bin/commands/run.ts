@@ -1,5 +1,6 @@
-import { createFetchEngine, RunStats } from '../../lib/index.ts';
-import { runLocalPipeline } from '../local/local-pipeline.ts';
+import { createFetchEngine } from '../../lib/engine/fetch-engine.ts';
+import { RunStats } from '../../lib/stats/run-stats.ts';
+import { runLocalPipeline, type LocalQueueKind } from '../local/local-pipeline.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
 import { ProgressLine } from '../local/progress.ts';
@@ -21,6 +22,8 @@ ${FETCH_FLAGS_USAGE}
   --out FILE             where results go (default - = stdout)
   --message-urls N       URLs per queue message (default 500)
   --pollers N            concurrent queue consumers (default 2)
+  --queue memory|sqs     the embedded queue: in this process (default), or an SQS-protocol server
+                         (fauxqs) on 127.0.0.1 reached with the AWS SDK, as a deployment's calls
   --resume FILE          continue an interrupted run: input lines whose record FILE already
                          holds are skipped, new records are appended to FILE (instead of --out)
   --job-id ID            the run's job id in --summary-json, which also carries a job summary's
@@ -34,6 +37,7 @@ const FLAGS = {
   out: { type: 'string' },
   'message-urls': { type: 'string' },
   pollers: { type: 'string' },
+  queue: { type: 'string' },
   'job-id': { type: 'string' },
   resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -54,8 +58,14 @@ function parseRunArgs(args: string[]) {
     jobId: jobIdFlag(values['job-id']),
     messageUrls: integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 500,
     pollers: integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 2,
+    queue: queueFlag(values.queue),
     engine: engineOptionsFrom(values),
   };
+}
+
+function queueFlag(value: string | undefined): LocalQueueKind {
+  if (value === undefined || value === 'memory' || value === 'sqs') return value ?? 'memory';
+  throw new UsageError(`--queue expects memory or sqs, got '${value}'`);
 }
 
 /** With --resume, the output is the resumed file (appended to); --out may only repeat it. */
@@ -67,7 +77,7 @@ function resumeOut(resume: string | undefined, out: string | undefined): string 
 }
 
 
-/** `batchfetch run FILE`: the local run, through an embedded SQS-protocol server. */
+/** `batchfetch run FILE`: the local run, through an embedded queue. */
 async function runCommand(args: string[]): Promise<number> {
   const options = parseRunArgs(args);
   if (options.help) {
@@ -112,6 +122,7 @@ async function runCommand(args: string[]): Promise<number> {
       signal: run.signal,
       messageUrls: options.messageUrls,
       pollers: options.pollers,
+      queue: options.queue,
       onProgress: (p) => progress.update(p),
       ...(resume ? { filter: (line: ParsedLine) => resume.filter(line) } : {}),
     });

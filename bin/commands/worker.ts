@@ -1,8 +1,13 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { createFetchEngine, JsonLinesSink, readConsumerConfig, RunStats, S3Sink } from '../../lib/index.ts';
+import { readConsumerConfig } from '../../lib/config/env-config.ts';
+import { createFetchEngine } from '../../lib/engine/fetch-engine.ts';
+import { JsonLinesSink } from '../../lib/sinks/result-sink.ts';
+import { S3Sink } from '../../lib/sinks/s3-sink.ts';
+import { RunStats } from '../../lib/stats/run-stats.ts';
 import { countingSink } from '../../lib/sinks/counting-sink.ts';
 import { pollQueueWith } from '../../lib/queue/sqs-poller.ts';
+import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { localContext } from '../local/local-context.ts';
 import { ProgressLine } from '../local/progress.ts';
@@ -133,7 +138,7 @@ async function workerCommand(args: string[]): Promise<number> {
   try {
     // The first poller to fail stops the others; the engine closes only once all have stopped.
     await pollQueueWith(pollers, {
-      client,
+      queue: sqsQueueApi(client),
       queueUrl,
       queueArn: Attributes?.QueueArn ?? queueUrl,
       handler: (event) => handler(event, localContext(invocationMs)),

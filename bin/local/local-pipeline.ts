@@ -1,11 +1,14 @@
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
-import { readConsumerConfig, type FetchEngine, type ResultSink } from '../../lib/index.ts';
+import { readConsumerConfig } from '../../lib/config/env-config.ts';
+import type { FetchEngine } from '../../lib/engine/fetch-engine.ts';
+import type { ResultSink } from '../../lib/sinks/result-sink.ts';
 import { parseRequestLine, type ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { readLineChunks } from '../../lib/input/read-lines.ts';
 import { runQueuePipeline, type PipelineProgress } from '../../lib/queue/queue-pipeline.ts';
-import { startEmbeddedSqs } from './embedded-sqs.ts';
+import { MemoryQueue } from '../../lib/queue/memory-queue.ts';
+import type { QueueApi } from '../../lib/queue/queue-api.ts';
 import { localContext } from './local-context.ts';
 
 /** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
@@ -24,17 +27,44 @@ interface LocalPipelineOptions {
   readonly onProgress?: (progress: PipelineProgress) => void;
   /** Turns input lines into skips before they are queued (--resume). */
   readonly filter?: (line: ParsedLine) => ParsedLine;
+  /**
+   * `memory`: the queue lives in this process (MemoryQueue). `sqs`: an SQS-protocol server
+   * (fauxqs) on 127.0.0.1 and the AWS SDK's SQS client, the calls a deployment makes, over HTTP.
+   * @default 'memory'
+   */
+  readonly queue?: LocalQueueKind;
+}
+
+type LocalQueueKind = 'memory' | 'sqs';
+
+/** The queue `messages` run through, and how to drop it. Both long-poll, redeliver and count receives as SQS does. */
+async function openLocalQueue(kind: LocalQueueKind): Promise<{ queue: QueueApi; queueUrl: string; queueArn: string; close(): Promise<void> }> {
+  const name = `batchfetch-local-${process.pid}`;
+  if (kind === 'memory') {
+    const queue = new MemoryQueue(name, { visibilityTimeoutS: 900 });
+    return { queue, queueUrl: queue.queueUrl, queueArn: queue.queueArn, close: async () => queue.close() };
+  }
+  // Loaded only for this kind: fauxqs (Fastify) and the SDK are most of a run's start-up CPU.
+  const [{ startEmbeddedSqs }, { sqsQueueApi }] = await Promise.all([import('./embedded-sqs.ts'), import('../../lib/queue/sqs-queue-api.ts')]);
+  const sqs = await startEmbeddedSqs();
+  try {
+    const { queueUrl, queueArn } = await sqs.createQueue(name, { VisibilityTimeout: '900' });
+    return { queue: sqsQueueApi(sqs.client), queueUrl, queueArn, close: () => sqs.stop() };
+  } catch (error) {
+    await sqs.stop();
+    throw error;
+  }
 }
 
 /**
- * The local run's path, input lines to result records: an embedded SQS-protocol server on
- * 127.0.0.1, the producer splitting lines into messages, and pollers handing SQS events to the
- * fetch-batch Lambda handler itself. Used by `batchfetch run` and `npm run bench:pipeline`.
+ * The local run's path, input lines to result records: the producer splitting lines into SQS
+ * messages, an embedded queue (in process, or an SQS-protocol server on 127.0.0.1), and pollers
+ * handing SQS events to the fetch-batch Lambda handler itself. Used by `batchfetch run` and
+ * `npm run bench:pipeline`.
  */
 async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
-  const sqs = await startEmbeddedSqs();
+  const { queue, queueUrl, queueArn, close } = await openLocalQueue(options.queue ?? 'memory');
   try {
-    const { queueUrl, queueArn } = await sqs.createQueue(`batchfetch-local-${process.pid}`, { VisibilityTimeout: '900' });
     // Powertools writes WARN lines to stderr; results go to the sink; no EMF (the run's summary
     // reports the same figures).
     const fetchBatch = await createFetchBatchHandler({
@@ -46,7 +76,7 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
       abortedIsFinal: true,
     });
     await runQueuePipeline({
-      client: sqs.client,
+      queue,
       queueUrl,
       queueArn,
       lines: (async function* parsed() {
@@ -63,8 +93,9 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
       onProgress: options.onProgress,
     });
   } finally {
-    await sqs.stop();
+    await close();
   }
 }
 
 export { runLocalPipeline };
+export type { LocalQueueKind };

@@ -5,21 +5,18 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { enqueueJob, type JobEnqueueSummary } from '../../lib/jobs/enqueue-job.ts';
 import { publishJobCompleted } from '../../lib/jobs/job-completion.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
-import {
-  createFetchEngine,
-  enqueueRequests,
-  linesOf,
-  parseEnqueueEvent,
-  SqsSender,
-  type EnqueueConfig,
-  type EnqueueSummary,
-  type FetchEngine,
-} from '../../lib/index.ts';
+import type { EnqueueConfig } from '../../lib/config/env-config.ts';
+import { createFetchEngine, type FetchEngine } from '../../lib/engine/fetch-engine.ts';
+import { parseEnqueueEvent } from '../../lib/enqueue/enqueue-event.ts';
+import { enqueueRequests, type EnqueueSummary } from '../../lib/enqueue/enqueue-requests.ts';
+import { linesOf } from '../../lib/enqueue/enqueue-sources.ts';
+import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 
 interface EnqueueDependencies {
   readonly config: EnqueueConfig;
@@ -56,7 +53,7 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
     const parsed = parseEnqueueEvent(event);
     if ('error' in parsed) throw new TypeError(parsed.error);
-    const sender = new SqsSender({ client: sqs, queueUrl: config.queueUrl });
+    const sender = new SqsSender({ queue: sqsQueueApi(sqs), queueUrl: config.queueUrl });
     const split = {
       maxUrls: parsed.messageUrls ?? config.messageUrls,
       ...(parsed.options ? { options: parsed.options } : {}),

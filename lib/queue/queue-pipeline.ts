@@ -1,15 +1,17 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { BatchfetchError, ErrorCode } from '../errors.ts';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
 import type { ResultSink } from '../sinks/result-sink.ts';
+import type { QueueApi } from './queue-api.ts';
 import { pollQueue, type BatchHandler } from './sqs-poller.ts';
 import { SqsSender } from './sqs-sender.ts';
 import { MessageSplitter, type SplitItem, type SplitOptions } from './split-into-messages.ts';
 
 interface PipelineOptions {
-  readonly client: SQSClient;
+  /** The queue's calls: a `MemoryQueue` (the local run) or `sqsQueueApi(client)`. */
+  readonly queue: QueueApi;
   readonly queueUrl: string;
   readonly queueArn: string;
   /** Parsed input lines in chunks (as read), pulled only as fast as the queue drains. */
@@ -79,7 +81,7 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
   };
 
   const pollers = Array.from({ length: options.pollers ?? 2 }, () => pollQueue({
-    client: options.client,
+    queue: options.queue,
     queueUrl: options.queueUrl,
     queueArn: options.queueArn,
     handler: options.handler,
@@ -113,7 +115,7 @@ async function produce(
   progress: PipelineProgress,
   flow: { waitForRoom: () => Promise<void> },
 ): Promise<void> {
-  const sender = new SqsSender({ client: options.client, queueUrl: options.queueUrl });
+  const sender = new SqsSender({ queue: options.queue, queueUrl: options.queueUrl });
   const splitter = new MessageSplitter(options.split);
   const direct = async (record: FetchResult) => {
     progress.directRecords += 1;

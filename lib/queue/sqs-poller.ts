@@ -1,19 +1,15 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../engine/retry-policy.ts';
+import type { QueueApi } from './queue-api.ts';
 import { toSqsEvent } from './sqs-event.ts';
 
 type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 interface PollerOptions {
-  readonly client: SQSClient;
+  /** The queue's calls: `sqsQueueApi(client)` for SQS, or a `MemoryQueue`. */
+  readonly queue: QueueApi;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly handler: BatchHandler;
@@ -51,12 +47,12 @@ const MAX_CONSECUTIVE_ERRORS = 5;
  * nothing waits out a 15-minute timeout because of a bug or an outage of this process.
  */
 async function pollQueue(options: PollerOptions): Promise<void> {
-  const { client, queueUrl, signal } = options;
+  const { queue, queueUrl, signal } = options;
   let errors = 0;
   while (!signal.aborted) {
     const received = await receiveBatch(options);
     if (received.error) {
-      await releaseMessages(client, queueUrl, received.messages);
+      await releaseMessages(queue, queueUrl, received.messages);
       if (signal.aborted) return;
       errors += 1;
       if (errors >= MAX_CONSECUTIVE_ERRORS) throw received.error;
@@ -67,7 +63,7 @@ async function pollQueue(options: PollerOptions): Promise<void> {
     const messages = received.messages;
     if (signal.aborted) {
       // Received while stopping (a long poll that returned, or a batching window cut short).
-      await releaseMessages(client, queueUrl, messages);
+      await releaseMessages(queue, queueUrl, messages);
       return;
     }
     if (messages.length === 0) {
@@ -79,14 +75,14 @@ async function pollQueue(options: PollerOptions): Promise<void> {
     try {
       response = await options.handler(toSqsEvent(messages, options.queueArn));
     } catch (error) {
-      await releaseMessages(client, queueUrl, messages).catch(() => {});
+      await releaseMessages(queue, queueUrl, messages).catch(() => {});
       throw error;
     }
     const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const acknowledged = messages.filter((message) => !failedIds.has(message.MessageId!));
     const failed = messages.filter((message) => failedIds.has(message.MessageId!));
-    await deleteMessages(client, queueUrl, acknowledged);
-    if (options.releaseFailed && failed.length > 0) await releaseMessages(client, queueUrl, failed);
+    await deleteMessages(queue, queueUrl, acknowledged);
+    if (options.releaseFailed && failed.length > 0) await releaseMessages(queue, queueUrl, failed);
     options.onBatch?.(acknowledged, failed);
   }
 }
@@ -119,7 +115,7 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
   try {
     do {
       const remainingS = Math.ceil((windowEnds - Date.now()) / 1000);
-      const output = await options.client.send(new ReceiveMessageCommand({
+      const output = await options.queue.receiveMessage({
         QueueUrl: options.queueUrl,
         MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
         WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 1) : Math.max(0, Math.min(1, remainingS)),
@@ -127,7 +123,7 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
         // Once messages are in hand, a receive is never cancelled: the server may still hand
         // messages to a cancelled long poll (and hide them), including those released on abort.
         // These receives wait 1 s at most; the abort is seen right after.
-      }), options.cancelReceive && messages.length === 0 ? { abortSignal: options.signal } : {});
+      }, options.cancelReceive && messages.length === 0 ? { abortSignal: options.signal } : {});
       messages.push(...(output.Messages ?? []));
       if (messages.length === 0 || options.signal.aborted) break;
     } while (messages.length < batchSize && Date.now() < windowEnds);
@@ -137,24 +133,24 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
   return { messages };
 }
 
-async function deleteMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+async function deleteMessages(queue: QueueApi, queueUrl: string, messages: readonly Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const entries = messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle! }));
-    const output = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    const output = await queue.deleteMessageBatch({ QueueUrl: queueUrl, Entries: entries });
     if (output.Failed && output.Failed.length > 0) {
       // Not fatal: an undeleted message is delivered again, and results are idempotent per URL.
       const retry = entries.filter((entry) => output.Failed!.some((f) => f.Id === entry.Id));
-      await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: retry }));
+      await queue.deleteMessageBatch({ QueueUrl: queueUrl, Entries: retry });
     }
   }
 }
 
-async function releaseMessages(client: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
+async function releaseMessages(queue: QueueApi, queueUrl: string, messages: readonly Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
-    await client.send(new ChangeMessageVisibilityBatchCommand({
+    await queue.changeMessageVisibilityBatch({
       QueueUrl: queueUrl,
       Entries: messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
-    }));
+    });
   }
 }
 

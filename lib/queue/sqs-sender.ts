@@ -1,6 +1,6 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../engine/retry-policy.ts';
+import type { QueueApi } from './queue-api.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
 
 /**
@@ -11,7 +11,8 @@ const MAX_BATCH_ENTRIES = 10;
 const MAX_SEND_ATTEMPTS = 5;
 
 interface SenderOptions {
-  readonly client: SQSClient;
+  /** The queue's calls: `sqsQueueApi(client)` for SQS, or a `MemoryQueue`. */
+  readonly queue: QueueApi;
   readonly queueUrl: string;
   /** SendMessageBatch calls in flight at most. @default 4 */
   readonly concurrency?: number;
@@ -25,7 +26,7 @@ interface SenderOptions {
  * dropped silently, nothing accepted is sent twice by us).
  */
 class SqsSender {
-  readonly #client: SQSClient;
+  readonly #queue: QueueApi;
   readonly #queueUrl: string;
   readonly #concurrency: number;
   readonly #inFlight = new Set<Promise<void>>();
@@ -35,7 +36,7 @@ class SqsSender {
   sent = 0;
 
   constructor(options: SenderOptions) {
-    this.#client = options.client;
+    this.#queue = options.queue;
     this.#queueUrl = options.queueUrl;
     this.#concurrency = options.concurrency ?? 4;
   }
@@ -73,7 +74,7 @@ class SqsSender {
   async #send(bodies: string[]): Promise<void> {
     let pending = bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const { Failed: failed = [] } = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }));
+      const { Failed: failed = [] } = await this.#queue.sendMessageBatch({ QueueUrl: this.#queueUrl, Entries: pending });
       // A sender fault (bad message) would fail the same way again: stop instead of retrying.
       const senderFault = failed.find((entry) => entry.SenderFault);
       if (senderFault) throw new Error(`SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim());

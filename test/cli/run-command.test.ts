@@ -41,6 +41,20 @@ describe('batchfetch run (the local run, in a child process)', () => {
     expect(run.stderr).toContain('outcomes: BLOCKED_DESTINATION 1, HTTP_STATUS 1, INVALID_URL 1, OK 300');
   });
 
+  test('--queue sqs runs the same pipeline through an SQS-protocol server, with the same records', async () => {
+    const input = join(dir, 'urls.txt');
+    writeFileSync(input, [...Array.from({ length: 50 }, (_, i) => server.url(`/ok?n=${i}`)), 'not a url'].join('\n'));
+    const args = ['run', input, '--allow-network', '127.0.0.0/8', '--quiet', '--message-urls', '7'];
+
+    const [memory, sqs] = await Promise.all([runCli(args), runCli([...args, '--queue', 'sqs'])]);
+
+    expect([memory.code, sqs.code]).toStrictEqual([0, 0]);
+    const byLine = (stdout: string) => jsonLines(stdout).map((r) => [r.line, r.url, r.ok]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(byLine(sqs.stdout)).toStrictEqual(byLine(memory.stdout));
+    expect(byLine(sqs.stdout)).toHaveLength(51);
+    expect((await runCli(['run', input, '--queue', 'kafka'])).stderr).toContain("--queue expects memory or sqs, got 'kafka'");
+  });
+
   test('reads stdin with - and writes results to stdout', async () => {
     const run = await runCli(['run', '-', '--allow-network', '127.0.0.1/32', '--quiet'], { stdin: `${server.url('/ok')}\n${server.url('/ok')}\n` });
 

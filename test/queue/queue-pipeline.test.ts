@@ -2,9 +2,9 @@ import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
 import { parseRequestLine, type ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { runQueuePipeline } from '../../lib/queue/queue-pipeline.ts';
 import { ErrorCode } from '../../lib/index.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
 import { MemorySink } from '../support/memory-sink.ts';
+import { QUEUE_KINDS, type QueueKind } from '../support/queues.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
 /** Parsed lines in chunks of three, as the CLI reads them chunk by chunk. */
@@ -13,17 +13,11 @@ async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine[]> {
   for (let i = 0; i < parsed.length; i += 3) yield parsed.slice(i, i + 3);
 }
 
-describe('queue pipeline through a real SQS-protocol server', () => {
+describe.each(QUEUE_KINDS)('queue pipeline on %s', (_, kind: QueueKind) => {
   let server: TestServer;
-  let sqs: EmbeddedSqs;
 
-  beforeAll(async () => {
-    sqs = await startEmbeddedSqs();
-  });
-
-  afterAll(async () => {
-    await sqs.stop();
-  });
+  beforeAll(() => kind.start());
+  afterAll(() => kind.stop());
 
   beforeEach(async () => {
     server = await TestServer.start({ '/ok': routes.text('ok') });
@@ -35,7 +29,7 @@ describe('queue pipeline through a real SQS-protocol server', () => {
   });
 
   test('every input URL ends with exactly one record, with messages kept within the window', async () => {
-    const queue = await sqs.createQueue(`pipeline-${Date.now()}`);
+    const queue = await kind.create();
     const engine = localEngine({ concurrency: 16 });
     const sink = new MemorySink();
     const lines = [
@@ -45,7 +39,6 @@ describe('queue pipeline through a real SQS-protocol server', () => {
     let maxOutstanding = 0;
 
     const progress = await runQueuePipeline({
-      client: sqs.client,
       ...queue,
       lines: linesOf(lines),
       handler: (event) => processSqsBatch(event, { engine, sink }),
@@ -65,13 +58,12 @@ describe('queue pipeline through a real SQS-protocol server', () => {
   });
 
   test('a failed message is delivered again and then succeeds', async () => {
-    const queue = await sqs.createQueue(`redeliver-${Date.now()}`);
+    const queue = await kind.create();
     const engine = localEngine();
     const sink = new MemorySink();
     let calls = 0;
 
     await runQueuePipeline({
-      client: sqs.client,
       ...queue,
       lines: linesOf([server.url('/ok')]),
       handler: async (event) => {
@@ -87,11 +79,10 @@ describe('queue pipeline through a real SQS-protocol server', () => {
   });
 
   test('a message that keeps failing stops the run with an error instead of looping', async () => {
-    const queue = await sqs.createQueue(`poison-${Date.now()}`);
+    const queue = await kind.create();
     const sink = new MemorySink();
 
     const run = runQueuePipeline({
-      client: sqs.client,
       ...queue,
       lines: linesOf([server.url('/ok')]),
       handler: async (event) => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) }),

@@ -1,29 +1,20 @@
-import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { pollQueue, pollQueueWith } from '../../lib/queue/sqs-poller.ts';
-import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
+import { QUEUE_KINDS, type QueueKind, type TestQueue } from '../support/queues.ts';
 
-describe('pollQueue (the event source outside Lambda)', () => {
-  let sqs: EmbeddedSqs;
+describe.each(QUEUE_KINDS)('pollQueue (the event source outside Lambda) on %s', (_, kind: QueueKind) => {
+  beforeAll(() => kind.start());
+  afterAll(() => kind.stop());
 
-  beforeAll(async () => {
-    sqs = await startEmbeddedSqs();
-  });
-
-  afterAll(async () => {
-    await sqs.stop();
-  });
-
-  let queues = 0;
+  let current: TestQueue;
   async function queueWith(count: number) {
-    queues += 1;
     // A long visibility timeout: a message seen again soon was released, not timed out.
-    const queue = await sqs.createQueue(`poll-${Date.now()}-${queues}`, { VisibilityTimeout: '900' });
+    const queue = current = await kind.create(900);
     for (let i = 0; i < count; i += 10) {
-      await sqs.client.send(new SendMessageBatchCommand({
+      await queue.queue.sendMessageBatch({
         QueueUrl: queue.queueUrl,
         Entries: Array.from({ length: Math.min(10, count - i) }, (_, j) => ({ Id: String(j), MessageBody: JSON.stringify({ urls: [`https://e.example/${i + j}`] }) })),
-      }));
+      });
     }
     return queue;
   }
@@ -34,7 +25,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
     const stop = new AbortController();
 
     await pollQueue({
-      client: sqs.client, ...queue, batchSize: 25, batchingWindowMs: 1_500, signal: stop.signal,
+      ...queue, batchSize: 25, batchingWindowMs: 1_500, signal: stop.signal,
       handler: async (event: SQSEvent) => {
         batches.push(event.Records.length);
         return { batchItemFailures: [] };
@@ -50,7 +41,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
     const batches: number[] = [];
 
     await pollQueue({
-      client: sqs.client, ...queue, batchSize: 3, signal: new AbortController().signal,
+      ...queue, batchSize: 3, signal: new AbortController().signal,
       handler: async (event: SQSEvent) => {
         batches.push(event.Records.length);
         return { batchItemFailures: [] };
@@ -64,7 +55,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
 
   /** Messages visible now (received, then released again so the count does not change them). */
   async function visible(queueUrl: string): Promise<number> {
-    const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+    const { Messages = [] } = await current.queue.receiveMessage({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 });
     return Messages.length;
   }
 
@@ -72,7 +63,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
     const queue = await queueWith(3);
 
     await expect(pollQueue({
-      client: sqs.client, ...queue, signal: new AbortController().signal,
+      ...queue, signal: new AbortController().signal,
       handler: async () => { throw new Error('handler bug'); },
     })).rejects.toThrow('handler bug');
 
@@ -86,7 +77,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
     setTimeout(() => stop.abort(), 700);
 
     await pollQueue({
-      client: sqs.client, ...queue, batchSize: 50, batchingWindowMs: 20_000, signal: stop.signal, cancelReceive: true,
+      ...queue, batchSize: 50, batchingWindowMs: 20_000, signal: stop.signal, cancelReceive: true,
       handler: async (event: SQSEvent) => {
         handled += event.Records.length;
         return { batchItemFailures: [] };
@@ -103,7 +94,7 @@ describe('pollQueue (the event source outside Lambda)', () => {
     let batches = 0;
 
     await expect(pollQueueWith(3, {
-      client: sqs.client, ...queue, batchSize: 2, signal: new AbortController().signal,
+      ...queue, batchSize: 2, signal: new AbortController().signal,
       handler: async () => {
         running += 1;
         batches += 1;

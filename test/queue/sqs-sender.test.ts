@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, SQSClient, type SendMessageBatchCommandInput, type SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
+import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
 
 /*
@@ -32,7 +33,7 @@ describe('SqsSender', () => {
       await next(args);
       throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
     }, { step: 'initialize' });
-    const sender = new SqsSender({ client: faulty, queueUrl });
+    const sender = new SqsSender({ queue: sqsQueueApi(faulty), queueUrl });
 
     for (let i = 0; i < 10; i++) await sender.add(`{"urls":["https://e.example/${i}"]}`);
 
@@ -58,7 +59,7 @@ describe('SqsSender', () => {
       output.Failed = declined.map((entry) => ({ Id: entry.Id, SenderFault: false, Code: 'InternalError' }));
       return result;
     }, { step: 'initialize' });
-    const sender = new SqsSender({ client: declining, queueUrl });
+    const sender = new SqsSender({ queue: sqsQueueApi(declining), queueUrl });
 
     for (let i = 0; i < 10; i++) await sender.add(`{"urls":["https://e.example/${i}"]}`);
     await sender.flush();

@@ -1,0 +1,26 @@
+import type {
+  ChangeMessageVisibilityBatchRequest,
+  ChangeMessageVisibilityBatchResult,
+  DeleteMessageBatchRequest,
+  DeleteMessageBatchResult,
+  ReceiveMessageRequest,
+  ReceiveMessageResult,
+  SendMessageBatchRequest,
+  SendMessageBatchResult,
+} from '@aws-sdk/client-sqs';
+
+/**
+ * The four SQS calls the pipeline makes (the poller receives, deletes and releases; the sender
+ * sends), with SQS's own request and result shapes. Two implementations: `sqsQueueApi` (an
+ * @aws-sdk/client-sqs client: a deployment's queue, or an emulator such as `batchfetch local-sqs`)
+ * and `MemoryQueue` (the local run's queue, in process). The poller and sender depend on this
+ * interface only, so code that never talks to SQS never loads the SDK.
+ */
+interface QueueApi {
+  receiveMessage(input: ReceiveMessageRequest, options?: { abortSignal?: AbortSignal }): Promise<ReceiveMessageResult>;
+  deleteMessageBatch(input: DeleteMessageBatchRequest): Promise<DeleteMessageBatchResult>;
+  changeMessageVisibilityBatch(input: ChangeMessageVisibilityBatchRequest): Promise<ChangeMessageVisibilityBatchResult>;
+  sendMessageBatch(input: SendMessageBatchRequest): Promise<SendMessageBatchResult>;
+}
+
+export type { QueueApi };
