@@ -1,7 +1,8 @@
-// `npm run bench:pipeline [FILE_URLS]`: CPU per URL of everything in the local run except HTTP.
-// The local run's pipeline (input parsing, message splitting, the embedded SQS server and the AWS
-// SDK, the fetch-batch handler, the JSON-lines sink) with an engine that answers every URL on a
-// shared 1 ms tick, so the queue fills and batches are as large as in a real run. No network.
+// `npm run bench:pipeline [URLS]`: CPU per URL of everything in the local run except HTTP.
+// The local run's pipeline (input parsing, message splitting, the embedded queue, the fetch-batch
+// handler, the JSON-lines sink) with an engine that answers every URL on a shared 1 ms tick, so
+// the queue fills and batches are as large as in a real run. No network. Runs once per queue kind
+// (`run --queue memory`, the default, and `--queue sqs`: fauxqs and the AWS SDK over loopback HTTP).
 import { createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { Readable } from 'node:stream';
 import { RunStats, type FetchEngine, type FetchRequest, type FetchResult } from '../lib/index.ts';
 import { countingSink } from '../lib/sinks/counting-sink.ts';
 import { JsonLinesSink } from '../lib/sinks/result-sink.ts';
-import { runLocalPipeline } from '../bin/local/local-pipeline.ts';
+import { runLocalPipeline, type LocalQueueKind } from '../bin/local/local-pipeline.ts';
 
 const URLS = Number(process.argv[2] ?? 1_000_000);
 const MESSAGE_URLS = 500;
@@ -46,23 +47,30 @@ function* urlLines(): Generator<string> {
   }
 }
 
-const outPath = join(tmpdir(), `batchfetch-pipeline-${process.pid}.jsonl`);
-const output = createWriteStream(outPath);
-const stats = new RunStats();
-try {
-  const started = process.cpuUsage();
-  // Exactly what `batchfetch run` runs, with the instant engine.
-  await runLocalPipeline({
-    input: Readable.from(urlLines()),
-    engine: instantEngine,
-    sink: countingSink(new JsonLinesSink(output), stats),
-    messageUrls: MESSAGE_URLS,
-    pollers: 2,
-  });
-  const cpu = process.cpuUsage(started);
-  if (stats.urls !== URLS) throw new Error(`${stats.urls} records for ${URLS} URLs`);
-  process.stdout.write(`pipeline without HTTP: ${URLS.toLocaleString('en')} URLs, ${((cpu.user + cpu.system) / URLS).toFixed(2)} µs CPU per URL\n`);
-} finally {
-  output.end();
-  rmSync(outPath, { force: true });
+async function cpuPerUrl(queue: LocalQueueKind): Promise<number> {
+  const outPath = join(tmpdir(), `batchfetch-pipeline-${process.pid}.jsonl`);
+  const output = createWriteStream(outPath);
+  const stats = new RunStats();
+  try {
+    const started = process.cpuUsage();
+    // Exactly what `batchfetch run` runs, with the instant engine.
+    await runLocalPipeline({
+      input: Readable.from(urlLines()),
+      engine: instantEngine,
+      sink: countingSink(new JsonLinesSink(output), stats),
+      messageUrls: MESSAGE_URLS,
+      pollers: 2,
+      queue,
+    });
+    const cpu = process.cpuUsage(started);
+    if (stats.urls !== URLS) throw new Error(`${stats.urls} records for ${URLS} URLs`);
+    return (cpu.user + cpu.system) / URLS;
+  } finally {
+    output.end();
+    rmSync(outPath, { force: true });
+  }
+}
+
+for (const queue of ['memory', 'sqs'] as const) {
+  process.stdout.write(`pipeline without HTTP, --queue ${queue}: ${URLS.toLocaleString('en')} URLs, ${(await cpuPerUrl(queue)).toFixed(2)} µs CPU per URL\n`);
 }
