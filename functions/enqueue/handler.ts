@@ -1,13 +1,12 @@
 import middy from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { loadOnce } from '../../lib/load-once.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { enqueueJob, type JobEnqueueSummary } from '../../lib/jobs/enqueue-job.ts';
-import { publishJobCompleted } from '../../lib/jobs/job-completion.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
@@ -31,24 +30,27 @@ interface EnqueueDependencies {
 /**
  * Builds the enqueuer, invoked by EventBridge Scheduler or directly: reads one source (inline,
  * S3 object, sitemap), sends its URLs as messages, and returns counts. A bad event is an error
- * (the scheduler retries, then dead-letters it); invalid URLs are counted, not sent.
+ * (the scheduler retries, then dead-letters it); invalid URLs are counted, not sent. SQS and
+ * DynamoDB are used by every invocation; S3 (an S3 source) and EventBridge (an empty job, finished
+ * as it is enqueued) are imported at first use, each a bundle chunk of its own.
  */
 function createEnqueueHandler(deps: EnqueueDependencies) {
   const { config, logger } = deps;
   const sqs = deps.sqs ?? new SQSClient({});
-  let s3: S3Client | undefined = deps.s3;
   let sitemapEngine: FetchEngine | undefined;
   const clients = {
-    s3: () => (s3 ??= new S3Client({})),
+    s3: loadOnce(async () => deps.s3 ?? new (await import('@aws-sdk/client-s3')).S3Client({})),
     sitemapEngine: () => (sitemapEngine ??= createFetchEngine({
       bodyMode: 'keep', maxBodyBytes: 50 * 1024 * 1024, concurrency: 4, perOrigin: 2, allowNetworks: config.allowNetworks,
     })),
   };
 
   const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
-  let events: EventBridgeClient | undefined;
-  const announceJob = deps.announceJob
-    ?? ((summary: JobSummary) => publishJobCompleted(events ??= new EventBridgeClient({}), summary, config.eventBusName));
+  const events = loadOnce(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}));
+  const announceJob = deps.announceJob ?? (async (summary: JobSummary) => {
+    const { publishJobCompleted } = await import('../../lib/jobs/job-completion.ts');
+    await publishJobCompleted(await events(), summary, config.eventBusName);
+  });
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
     const parsed = parseEnqueueEvent(event);

@@ -81,7 +81,8 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
     ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
     : new LogSink(logger));
   const jobs = dynamodb ? new (await import('../../lib/jobs/job-store.ts')).JobStore(dynamodb, config.jobsTable!) : undefined;
-  const completion = loadOnce(() => import('../../lib/jobs/job-completion.ts'));
+  // A dynamic import is loaded once (the module cache); a client is built once (loadOnce).
+  const completion = () => import('../../lib/jobs/job-completion.ts');
   const events = loadOnce(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}));
   const announceJob = deps.announceJob
     ?? (async (summary: JobSummary) => (await completion()).publishJobCompleted(await events(), summary, config.eventBusName));

@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
 import { parseRequestLine, type ParsedLine } from '../input/parse-request-line.ts';
@@ -7,7 +7,8 @@ import type { EnqueueEvent } from './enqueue-event.ts';
 import { sitemapUrls } from './sitemap.ts';
 
 interface SourceClients {
-  readonly s3: () => S3Client;
+  /** Loaded when a source is an S3 object (the client is a bundle chunk of its own). */
+  readonly s3: () => Promise<S3Client>;
   /** Fetches sitemaps (destination safety applies); must keep bodies. */
   readonly sitemapEngine: () => FetchEngine;
 }
@@ -33,7 +34,8 @@ function linesOf(event: EnqueueEvent, clients: SourceClients): AsyncIterable<Par
   if (event.source) {
     const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(event.source)!;
     return (async function* s3Lines() {
-      const object = await clients.s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), clients.s3()]);
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       yield* streamLines(object.Body as Readable);
     })();
   }

@@ -5,11 +5,8 @@ import type {
   ReceiveMessageRequest,
   SendMessageBatchRequest,
 } from '@aws-sdk/client-sqs';
-import type { QueueApi } from './queue-api.ts';
+import { SQS_MAX_BATCH_ENTRIES, type QueueApi } from './queue-api.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
-
-/** Entries per batch call, as SQS allows (Amazon SQS API Reference, SendMessageBatch). */
-const MAX_BATCH_ENTRIES = 10;
 
 interface StoredMessage {
   readonly id: string;
@@ -69,7 +66,7 @@ class MemoryQueue implements QueueApi {
 
   async sendMessageBatch(input: SendMessageBatchRequest) {
     const entries = input.Entries ?? [];
-    if (entries.length === 0 || entries.length > MAX_BATCH_ENTRIES) throw new QueueInputError(`a batch holds 1 to ${MAX_BATCH_ENTRIES} entries, not ${entries.length}`);
+    if (entries.length === 0 || entries.length > SQS_MAX_BATCH_ENTRIES) throw new QueueInputError(`a batch holds 1 to ${SQS_MAX_BATCH_ENTRIES} entries, not ${entries.length}`);
     const bytes = entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? ''), 0);
     if (bytes > SQS_MAX_MESSAGE_BYTES) throw new QueueInputError(`a batch holds ${SQS_MAX_MESSAGE_BYTES} bytes at most, not ${bytes}`);
     const now = Date.now();
@@ -84,7 +81,7 @@ class MemoryQueue implements QueueApi {
   async receiveMessage(input: ReceiveMessageRequest, options: { abortSignal?: AbortSignal } = {}) {
     const signal = options.abortSignal;
     signal?.throwIfAborted();
-    const max = Math.min(input.MaxNumberOfMessages ?? 1, MAX_BATCH_ENTRIES);
+    const max = Math.min(input.MaxNumberOfMessages ?? 1, SQS_MAX_BATCH_ENTRIES);
     const visibilityS = input.VisibilityTimeout ?? this.#visibilityS;
     const waitS = input.WaitTimeSeconds ?? 0;
     if (this.counts.visible > 0 || waitS <= 0) return { Messages: this.#take(max, visibilityS) };

@@ -10,6 +10,13 @@ import type {
 } from '@aws-sdk/client-sqs';
 
 /**
+ * Entries per batch call (SendMessageBatch, DeleteMessageBatch, ChangeMessageVisibilityBatch) and
+ * messages per ReceiveMessage, at most; a SendMessageBatch also holds 1 MiB at most in all
+ * (Amazon SQS API Reference, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+ */
+const SQS_MAX_BATCH_ENTRIES = 10;
+
+/**
  * The four SQS calls the pipeline makes (the poller receives, deletes and releases; the sender
  * sends), with SQS's own request and result shapes. Two implementations: `sqsQueueApi` (an
  * @aws-sdk/client-sqs client: a deployment's queue, or an emulator such as `batchfetch local-sqs`)
@@ -23,4 +30,5 @@ interface QueueApi {
   sendMessageBatch(input: SendMessageBatchRequest): Promise<SendMessageBatchResult>;
 }
 
+export { SQS_MAX_BATCH_ENTRIES };
 export type { QueueApi };

@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../engine/retry-policy.ts';
-import type { QueueApi } from './queue-api.ts';
+import { SQS_MAX_BATCH_ENTRIES, type QueueApi } from './queue-api.ts';
 import { toSqsEvent } from './sqs-event.ts';
 
 type BatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -117,7 +117,7 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
       const remainingS = Math.ceil((windowEnds - Date.now()) / 1000);
       const output = await options.queue.receiveMessage({
         QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+        MaxNumberOfMessages: Math.min(SQS_MAX_BATCH_ENTRIES, batchSize - messages.length),
         WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 1) : Math.max(0, Math.min(1, remainingS)),
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'ApproximateFirstReceiveTimestamp'],
         // Once messages are in hand, a receive is never cancelled: the server may still hand
@@ -134,8 +134,8 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
 }
 
 async function deleteMessages(queue: QueueApi, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const entries = messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle! }));
+  for (let i = 0; i < messages.length; i += SQS_MAX_BATCH_ENTRIES) {
+    const entries = messages.slice(i, i + SQS_MAX_BATCH_ENTRIES).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle! }));
     const output = await queue.deleteMessageBatch({ QueueUrl: queueUrl, Entries: entries });
     if (output.Failed && output.Failed.length > 0) {
       // Not fatal: an undeleted message is delivered again, and results are idempotent per URL.
@@ -146,10 +146,10 @@ async function deleteMessages(queue: QueueApi, queueUrl: string, messages: reado
 }
 
 async function releaseMessages(queue: QueueApi, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
+  for (let i = 0; i < messages.length; i += SQS_MAX_BATCH_ENTRIES) {
     await queue.changeMessageVisibilityBatch({
       QueueUrl: queueUrl,
-      Entries: messages.slice(i, i + 10).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+      Entries: messages.slice(i, i + SQS_MAX_BATCH_ENTRIES).map((message, j) => ({ Id: String(j), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
     });
   }
 }

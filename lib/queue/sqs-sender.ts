@@ -1,13 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../engine/retry-policy.ts';
-import type { QueueApi } from './queue-api.ts';
+import { SQS_MAX_BATCH_ENTRIES, type QueueApi } from './queue-api.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
 
-/**
- * SendMessageBatch: at most 10 entries and 1 MiB in all (Amazon SQS API Reference,
- * SendMessageBatch; https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
- */
-const MAX_BATCH_ENTRIES = 10;
 const MAX_SEND_ATTEMPTS = 5;
 
 interface SenderOptions {
@@ -44,7 +39,7 @@ class SqsSender {
   async add(body: string): Promise<void> {
     if (this.#failure) throw this.#failure;
     const bytes = Buffer.byteLength(body);
-    if (this.#batch.length >= MAX_BATCH_ENTRIES || this.#batchBytes + bytes > SQS_MAX_MESSAGE_BYTES) await this.#dispatch();
+    if (this.#batch.length >= SQS_MAX_BATCH_ENTRIES || this.#batchBytes + bytes > SQS_MAX_MESSAGE_BYTES) await this.#dispatch();
     this.#batch.push(body);
     this.#batchBytes += bytes;
   }
