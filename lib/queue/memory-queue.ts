@@ -14,7 +14,7 @@ interface StoredMessage {
   readonly sentAt: number;
   receiveCount: number;
   firstReceivedAt?: number;
-  /** The receipt handle of the latest receive; only it deletes or releases the message. */
+  /** The receipt handle of the latest receive; only it, while in flight, deletes or releases the message. */
   receipt?: string;
   /** Returns the message to the queue when its visibility timeout ends. */
   timer?: NodeJS.Timeout;
@@ -114,10 +114,9 @@ class MemoryQueue implements QueueApi {
   }
 
   async changeMessageVisibilityBatch(input: ChangeMessageVisibilityBatchRequest) {
-    const timeouts = new Map((input.Entries ?? []).map((entry) => [entry.Id, entry.VisibilityTimeout ?? 0]));
-    return this.#forEachReceipt(input.Entries ?? [], (message, id) => {
+    return this.#forEachReceipt(input.Entries ?? [], (message, entry) => {
       clearTimeout(message.timer);
-      const seconds = timeouts.get(id) ?? 0;
+      const seconds = entry.VisibilityTimeout ?? 0;
       if (seconds <= 0) {
         this.#inFlight.delete(message.id);
         this.#makeVisible(message);
@@ -133,13 +132,14 @@ class MemoryQueue implements QueueApi {
     for (const message of this.#inFlight.values()) clearTimeout(message.timer);
   }
 
-  #forEachReceipt(entries: readonly { Id?: string; ReceiptHandle?: string }[], apply: (message: StoredMessage, id: string) => void) {
+  /** Applies `apply` to each entry's message when its receipt handle is the latest; the others fail, as in SQS. */
+  #forEachReceipt<E extends { Id?: string; ReceiptHandle?: string }>(entries: readonly E[], apply: (message: StoredMessage, entry: E) => void) {
     const Successful: { Id: string }[] = [];
     const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
     for (const entry of entries) {
       const message = this.#inFlight.get(entry.ReceiptHandle?.split('#')[0] ?? '');
       if (message && message.receipt === entry.ReceiptHandle) {
-        apply(message, entry.Id!);
+        apply(message, entry);
         Successful.push({ Id: entry.Id! });
       } else {
         Failed.push({ Id: entry.Id!, SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: 'the receipt handle is not the latest of an in-flight message' });
@@ -197,7 +197,6 @@ class MemoryQueue implements QueueApi {
     const timer = setTimeout(() => {
       if (this.#inFlight.get(message.id) !== message) return;
       this.#inFlight.delete(message.id);
-      message.receipt = undefined;
       this.#makeVisible(message);
     }, seconds * 1000);
     timer.unref();
