@@ -107,6 +107,7 @@ class FetchEngine {
         ...(resolved.perHostConcurrency === undefined ? {} : { concurrency: resolved.perHostConcurrency }),
       }),
       adaptive: resolved.adaptiveBackoff,
+      hostConcurrency: resolved.perOrigin,
       ...(resolved.hostTokens ? { tokens: resolved.hostTokens } : {}),
       onWait: this.#onWait,
     });
