@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS } from '../infra/bundling.ts';
-import { startNginx } from './nginx.ts';
+import { aptInstall, startNginx } from './nginx.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.env.BENCH_REQUESTS ?? 100_000);
@@ -105,6 +105,31 @@ async function runLocal(base: string, n: number, dir: string, expect?: 'BLOCKED_
 const localRun: Client = {
   name: 'batchfetch run (full local run)',
   run: (base, n, dir) => runLocal(base, n, dir),
+};
+
+/**
+ * curl (Debian's) fetching every URL of a list with `--parallel --parallel-max CONCURRENCY`, its CPU,
+ * wall time and peak RSS from GNU time (curl reports no latencies: p50/p99 are left blank).
+ */
+const curl: Client = {
+  name: 'curl --parallel',
+  async run(base, n, dir) {
+    const config = join(dir, `curl-${new URL(base).port}-${n}.cfg`);
+    if (!existsSync(config)) {
+      const out = createWriteStream(config);
+      for (let i = 0; i < n; i++) {
+        if (!out.write(`url = "${base}/1k?i=${i}"\noutput = "/dev/null"\n`)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+    }
+    const timing = join(dir, 'curl.time');
+    const { stdout } = await spawnJson(['/usr/bin/time', '-o', timing, '-f', '%e %U %S %M', ...TASKSET,
+      'curl', '--parallel', '--parallel-max', String(CONCURRENCY), '-s', '-K', config, '-w', '%{http_code}\n']);
+    const [wallS, userS, sysS, maxKb] = readFileSync(timing, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    const ok = stdout.split('\n').filter((code) => code === '200').length;
+    return { client: 'curl', requests: n, ok, wallMs: wallS! * 1000, cpuMs: (userS! + sysS!) * 1000, peakRssMb: Math.round(maxKb! / 1024), p50: Number.NaN, p99: Number.NaN };
+  },
 };
 
 const aiohttp: Client = {
@@ -242,6 +267,10 @@ async function main(): Promise<void> {
     nodeClient('undici dispatch() (floor)', 'undici-dispatch.ts'),
     nodeClient('Node fetch()', 'node-fetch.ts'),
   ];
+  aptInstall(['curl'], () => !existsSync('/usr/bin/curl'));
+  aptInstall(['time'], () => !existsSync('/usr/bin/time'));
+  if (existsSync('/usr/bin/curl') && existsSync('/usr/bin/time')) clients.push(curl);
+  else process.stderr.write('bench: curl or GNU time unavailable; curl is skipped\n');
   if (ensureAiohttp()) clients.push(aiohttp);
   else process.stderr.write('bench: python3-aiohttp unavailable; the Python reference is skipped\n');
 
@@ -288,6 +317,8 @@ async function main(): Promise<void> {
       localVsUndici: paired(localRun.name, 'undici request() (baseline)'),
       engineVsUndici: paired('batchfetch engine (lib)', 'undici request() (baseline)'),
       aiohttpVsLocal: paired(aiohttp.name, localRun.name),
+      curlVsEngine: paired(curl.name, 'batchfetch engine (lib)'),
+      curlVsLocal: paired(curl.name, localRun.name),
     };
 
     // A hostile batch: every URL points at a blocked address and must be refused cheaply.
@@ -327,7 +358,7 @@ interface PairedRatio {
 
 function report(
   rows: Row[],
-  ratios: Record<'localVsUndici' | 'engineVsUndici' | 'aiohttpVsLocal', PairedRatio | undefined>,
+  ratios: Record<'localVsUndici' | 'engineVsUndici' | 'aiohttpVsLocal' | 'curlVsEngine' | 'curlVsLocal', PairedRatio | undefined>,
   hostile: { refusedCpuUsPerUrl: number; deadCpuUsPerAttempt: number },
   million: { wallS: number; cpuUsPerUrl: number; peakRssMb: number; records: number; urlsPerS: number } | undefined,
   bundles: BundleFigure[],
@@ -345,7 +376,7 @@ function report(
     '',
     '| client | req/s | CPU µs/req (marginal) | CPU µs/req (incl. start-up) | start-up CPU ms | p50 ms | p99 ms | peak RSS MB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${f(r.cpuUsPerReq)} | ${f(r.totalCpuUsPerReq)} | ${Math.round(r.startupCpuMs)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} | ${r.peakRssMb} |`),
+    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${f(r.cpuUsPerReq)} | ${f(r.totalCpuUsPerReq)} | ${Math.round(r.startupCpuMs)} | ${Number.isNaN(r.p50) ? '' : f(r.p50, 2)} | ${Number.isNaN(r.p99) ? '' : f(r.p99, 2)} | ${r.peakRssMb} |`),
     '',
   ];
   const ratio = (r: PairedRatio | undefined) => (r ? `**${f(r.median, 2)}×** (rounds ${f(r.min, 2)}–${f(r.max, 2)})` : 'n/a');
@@ -357,6 +388,7 @@ function report(
     lines.push(`- aiohttp / full local run CPU per URL: ${ratio(ratios.aiohttpVsLocal)} less CPU for batchfetch (target ≥ 6×); ratio of medians ${f(python.cpuUsPerReq / local.cpuUsPerReq, 2)}×`);
   }
   if (python && engine) lines.push(`- aiohttp / engine CPU per URL: **${f(python.cpuUsPerReq / engine.cpuUsPerReq, 2)}×**`);
+  if (ratios.curlVsEngine) lines.push(`- curl --parallel / engine CPU per URL: ${ratio(ratios.curlVsEngine)}; curl / full local run: ${ratio(ratios.curlVsLocal)} (above 1: batchfetch spends less)`);
   lines.push(`- hostile batch (every URL to a blocked address, local run): ${f(hostile.refusedCpuUsPerUrl)} µs CPU per URL, one BLOCKED_DESTINATION record each`);
   lines.push(`- dead host (every URL to a closed port, local run, 3 attempts each): ${f(hostile.deadCpuUsPerAttempt)} µs CPU per attempt, one CONNECT_FAILED record each`);
   if (million) {
