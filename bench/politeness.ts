@@ -1,7 +1,9 @@
 // `npm run bench:politeness`: a mixed list — 19 hosts that answer in 20 ms and one that tolerates
 // 2 requests per second and answers 429 (Retry-After: 1) above that — fetched with and without
 // adaptive backoff. Reports the calm hosts' throughput, what the pushing-back host received, and
-// how its URLs ended. All hosts are names mapped to 127.0.0.1 by the engine's resolver hook.
+// how its URLs ended. Then a host that refuses only now and then: 20,000 URLs to one host that
+// answers 503 (no Retry-After) to 3 % of them, once each — adaptive backoff should slow it a little,
+// not stall it. All hosts are names mapped to 127.0.0.1 by the engine's resolver hook.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,4 +73,38 @@ process.stdout.write(`mixed list: ${CALM_HOSTS} calm hosts x ${URLS_PER_HOST} UR
 process.stdout.write('| | calm hosts URLs/s | requests to the pushing-back host | of which 429 | its URLs ok / failed | total s |\n| --- | --- | --- | --- | --- | --- |\n');
 for (const [name, r] of [['calm hosts alone', solo], ['without adaptive backoff', without], ['with adaptive backoff', withBackoff]] as const) {
   process.stdout.write(`| ${name} | ${r.calmUrlsPerSecond} | ${r.stormRequests} | ${r.storm429} | ${r.stormOk} / ${r.stormFailed} | ${r.totalSeconds} |\n`);
+}
+
+/** One host, 20,000 URLs, a one-off 503 for every 33rd: URLs/s with and without adaptive backoff. */
+async function sporadic(adaptiveBackoff: boolean) {
+  const refused = new Set<string>();
+  const server = createServer((req, res) => {
+    const i = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
+    if (i % 33 === 0 && !refused.has(req.url!)) {
+      refused.add(req.url!);
+      res.writeHead(503).end();
+      return;
+    }
+    setTimeout(() => res.end('ok'), 2);
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const engine = createFetchEngine({
+    allowNetworks: ['127.0.0.0/8'], dnsResolve: async () => [{ address: '127.0.0.1', family: 4 }], concurrency: 64, retries: 2, adaptiveBackoff,
+  });
+  const urls = Array.from({ length: 20_000 }, (_, i) => ({ url: `http://sporadic.test:${port}/?i=${i}` }));
+  const started = performance.now();
+  let ok = 0;
+  for await (const result of engine.fetchAll(urls)) if (result.ok) ok += 1;
+  const seconds = (performance.now() - started) / 1000;
+  await engine.close();
+  server.close();
+  return { urlsPerSecond: Math.round(urls.length / seconds), ok, refused: refused.size };
+}
+
+const [steady, slowed] = [await sporadic(false), await sporadic(true)];
+process.stdout.write(`\none host, 20,000 URLs, a one-off 503 (no Retry-After) for 3 % of them, 64 in flight, 6 connections per origin, retries 2\n`);
+process.stdout.write('| | URLs/s | ok | 503s sent |\n| --- | --- | --- | --- |\n');
+for (const [name, r] of [['without adaptive backoff', steady], ['with adaptive backoff', slowed]] as const) {
+  process.stdout.write(`| ${name} | ${r.urlsPerSecond} | ${r.ok} | ${r.refused} |\n`);
 }
