@@ -5,7 +5,7 @@
 // answers 503 (no Retry-After) to 3 % of them, once each — adaptive backoff should slow it a little,
 // not stall it. All hosts are names mapped to 127.0.0.1 by the engine's resolver hook.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createFetchEngine, type FetchResult } from '../lib/index.ts';
 
@@ -16,10 +16,24 @@ const STORM_TOLERATES_PER_SECOND = 2;
 /** URLs for the pushing-back host: at its 2/s, 50 take 25 s at best. */
 const STORM_URLS = 50;
 
+/** A loopback server answering with `handler`, and an engine that resolves every name to it. */
+async function loopback(handler: RequestListener, options: { adaptiveBackoff: boolean; retries: number }) {
+  const server = createServer(handler).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const engine = createFetchEngine({
+    allowNetworks: ['127.0.0.0/8'], dnsResolve: async () => [{ address: '127.0.0.1', family: 4 }], concurrency: 64, ...options,
+  });
+  const close = async () => {
+    await engine.close();
+    server.close();
+  };
+  return { port: (server.address() as AddressInfo).port, engine, close };
+}
+
 async function run(adaptiveBackoff: boolean, withStorm = true) {
   const stormHits: number[] = [];
   let storm429 = 0;
-  const server = createServer((req, res) => {
+  const { port, engine, close } = await loopback((req, res) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (host !== STORM_HOST) {
       setTimeout(() => res.end('ok'), 20);
@@ -34,12 +48,7 @@ async function run(adaptiveBackoff: boolean, withStorm = true) {
     } else {
       setTimeout(() => res.end('ok'), 20);
     }
-  }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const engine = createFetchEngine({
-    allowNetworks: ['127.0.0.0/8'], dnsResolve: async () => [{ address: '127.0.0.1', family: 4 }], concurrency: 64, retries: 3, adaptiveBackoff,
-  });
+  }, { adaptiveBackoff, retries: 3 });
   const urls: { url: string }[] = [];
   for (let i = 0; i < URLS_PER_HOST; i++) {
     if (withStorm && i < STORM_URLS) urls.push({ url: `http://${STORM_HOST}:${port}/?i=${i}` });
@@ -54,8 +63,7 @@ async function run(adaptiveBackoff: boolean, withStorm = true) {
     else if (++calmDone === CALM_HOSTS * URLS_PER_HOST) calmDoneAt = performance.now();
   }
   const ended = performance.now();
-  await engine.close();
-  server.close();
+  await close();
   return {
     calmUrlsPerSecond: Math.round((CALM_HOSTS * URLS_PER_HOST) / ((calmDoneAt - started) / 1000)),
     stormRequests: stormHits.length,
@@ -78,7 +86,7 @@ for (const [name, r] of [['calm hosts alone', solo], ['without adaptive backoff'
 /** One host, 20,000 URLs, a one-off 503 for every 33rd: URLs/s with and without adaptive backoff. */
 async function sporadic(adaptiveBackoff: boolean) {
   const refused = new Set<string>();
-  const server = createServer((req, res) => {
+  const { port, engine, close } = await loopback((req, res) => {
     const i = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
     if (i % 33 === 0 && !refused.has(req.url!)) {
       refused.add(req.url!);
@@ -86,19 +94,13 @@ async function sporadic(adaptiveBackoff: boolean) {
       return;
     }
     setTimeout(() => res.end('ok'), 2);
-  }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const engine = createFetchEngine({
-    allowNetworks: ['127.0.0.0/8'], dnsResolve: async () => [{ address: '127.0.0.1', family: 4 }], concurrency: 64, retries: 2, adaptiveBackoff,
-  });
+  }, { adaptiveBackoff, retries: 2 });
   const urls = Array.from({ length: 20_000 }, (_, i) => ({ url: `http://sporadic.test:${port}/?i=${i}` }));
   const started = performance.now();
   let ok = 0;
   for await (const result of engine.fetchAll(urls)) if (result.ok) ok += 1;
   const seconds = (performance.now() - started) / 1000;
-  await engine.close();
-  server.close();
+  await close();
   return { urlsPerSecond: Math.round(urls.length / seconds), ok, refused: refused.size };
 }
 

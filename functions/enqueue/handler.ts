@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadOnce } from '../../lib/load-once.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
+import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
 import { enqueueJob, type JobEnqueueSummary } from '../../lib/jobs/enqueue-job.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
@@ -46,11 +47,7 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
   };
 
   const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
-  const events = loadOnce(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}));
-  const announceJob = deps.announceJob ?? (async (summary: JobSummary) => {
-    const { publishJobCompleted } = await import('../../lib/jobs/job-completion.ts');
-    await publishJobCompleted(await events(), summary, config.eventBusName);
-  });
+  const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
     const parsed = parseEnqueueEvent(event);

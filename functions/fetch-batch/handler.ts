@@ -6,6 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
 import { jobResultsPrefix } from '../../lib/jobs/job-ref.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { loadOnce } from '../../lib/load-once.ts';
@@ -81,14 +82,13 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
     ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
     : new LogSink(logger));
   const jobs = dynamodb ? new (await import('../../lib/jobs/job-store.ts')).JobStore(dynamodb, config.jobsTable!) : undefined;
-  // A dynamic import is loaded once (the module cache); a client is built once (loadOnce).
-  const completion = () => import('../../lib/jobs/job-completion.ts');
-  const events = loadOnce(async () => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient({}));
-  const announceJob = deps.announceJob
-    ?? (async (summary: JobSummary) => (await completion()).publishJobCompleted(await events(), summary, config.eventBusName));
+  const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
   const onJobCompleted = async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });
-    if (s3) await (await completion()).writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
+    if (s3) {
+      const { writeJobSummary } = await import('../../lib/jobs/job-completion.ts');
+      await writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
+    }
     await announceJob(summary);
   };
 

@@ -61,7 +61,11 @@ class MemoryQueue implements QueueApi {
 
   /** Messages waiting to be received, and received but not yet deleted. */
   get counts(): { visible: number; inFlight: number } {
-    return { visible: this.#visible.length - this.#head, inFlight: this.#inFlight.size };
+    return { visible: this.#visibleCount, inFlight: this.#inFlight.size };
+  }
+
+  get #visibleCount(): number {
+    return this.#visible.length - this.#head;
   }
 
   async sendMessageBatch(input: SendMessageBatchRequest) {
@@ -84,7 +88,7 @@ class MemoryQueue implements QueueApi {
     const max = Math.min(input.MaxNumberOfMessages ?? 1, SQS_MAX_BATCH_ENTRIES);
     const visibilityS = input.VisibilityTimeout ?? this.#visibilityS;
     const waitS = input.WaitTimeSeconds ?? 0;
-    if (this.counts.visible > 0 || waitS <= 0) return { Messages: this.#take(max, visibilityS) };
+    if (this.#visibleCount > 0 || waitS <= 0) return { Messages: this.#take(max, visibilityS) };
     // Long poll: the first message made visible (sent, released, timed out) ends the wait.
     const Messages = await new Promise<Message[]>((resolve, reject) => {
       const waiter: Waiter = {
@@ -155,7 +159,7 @@ class MemoryQueue implements QueueApi {
       this.#serving = true;
       queueMicrotask(() => {
         this.#serving = false;
-        while (this.#waiters.length > 0 && this.counts.visible > 0) {
+        while (this.#waiters.length > 0 && this.#visibleCount > 0) {
           const waiter = this.#waiters[0]!;
           waiter.resolve(this.#take(waiter.max, waiter.visibilityS));
         }
