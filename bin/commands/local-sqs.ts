@@ -14,18 +14,21 @@ const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--dynamodb-port N] [--
 /** The bucket local-sqs creates for \`worker --results-bucket\`. */
 const LOCAL_RESULTS_BUCKET = 'batchfetch-results';
 
+/** The flags `local-sqs` accepts (parseArgs option specs); the docs test checks each is documented. */
+const LOCAL_SQS_FLAGS = {
+  port: { type: 'string' },
+  'dynamodb-port': { type: 'string' },
+  host: { type: 'string' },
+  queue: { type: 'string', multiple: true },
+  'visibility-timeout': { type: 'string' },
+  'max-receive-count': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function localSqsCommand(args: string[]): Promise<number> {
   const parsed = parseCommandArgs({
     args,
-    options: {
-      port: { type: 'string' },
-      'dynamodb-port': { type: 'string' },
-      host: { type: 'string' },
-      queue: { type: 'string', multiple: true },
-      'visibility-timeout': { type: 'string' },
-      'max-receive-count': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: LOCAL_SQS_FLAGS,
   });
   if (parsed.values.help) {
     process.stdout.write(LOCAL_SQS_USAGE);
@@ -57,4 +60,4 @@ async function localSqsCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export { localSqsCommand, LOCAL_SQS_USAGE };
+export { LOCAL_SQS_FLAGS, LOCAL_SQS_USAGE, localSqsCommand };

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exited, firstLine, startCli } from '../support/cli-process.ts';
+import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 import { jsonLines, runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /* The command line a person expects, driven as a person would: real child processes. */
 describe('command-line conventions', () => {
@@ -21,7 +21,7 @@ describe('command-line conventions', () => {
         res.end('echo');
       },
     });
-    dir = mkdtempSync(join(tmpdir(), 'batchfetch-conventions-'));
+    dir = tempDir('batchfetch-conventions-');
   });
 
   afterEach(async () => {
@@ -132,7 +132,7 @@ describe('command-line conventions', () => {
   });
 
   test('worker takes --quiet, --deadline and --summary-json; its warnings are plain lines, not Lambda JSON', async () => {
-    const local = startCli(['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'w']);
+    const local = startLocalSqs(['--queue', 'w']);
     try {
       const { endpoint, queues } = JSON.parse(await firstLine(local)) as { endpoint: string; queues: { w: string } };
       await runCli(['enqueue', '-', '--queue-url', queues.w, '--endpoint', endpoint], { stdin: `${server.url('/ok')}\n` });

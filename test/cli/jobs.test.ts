@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { exited, firstLine, startCli } from '../support/cli-process.ts';
+import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { jsonLines, runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -27,7 +27,7 @@ describe('jobs from the command line', () => {
 
   beforeAll(async () => {
     server = await TestServer.start({ '/slow': (_req, res) => { setTimeout(() => res.end('ok'), 30); }, '/gone': routes.text('gone', 410) });
-    local = startCli(['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'jobs', '--visibility-timeout', '2']);
+    local = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '2']);
     servers = JSON.parse(await firstLine(local)) as LocalServers;
   }, 60_000);
 
@@ -131,4 +131,21 @@ describe('jobs from the command line', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("no job 'no-such-job' in the jobs table");
   }, 30_000);
+
+  test('job wait exits 3 when --timeout passes first, and 1 when the job ends failed', async () => {
+    server.route('/teapot', routes.text('no', 418));
+    const enqueued = await runCli(['enqueue', '-', '--queue-url', servers.queues.jobs, ...connection(), '--job-id', 'strict-1',
+      '--results-bucket', servers.resultsBucket, '--tolerated-failure-percentage', '0'], { stdin: `${server.url('/teapot')}\n${server.url('/slow')}\n` });
+    expect(enqueued.code).toBe(0);
+
+    // No worker yet: the job is still running when the wait's time is up.
+    const early = await runCli(['job', 'wait', 'strict-1', '--timeout', '1', ...connection()]);
+    expect(early.code).toBe(3);
+    expect(early.stderr).toContain('batchfetch: job strict-1 still running after 1 s');
+
+    expect((await exited(startCli(workerArgs()))).code).toBe(0);
+    const done = await runCli(['job', 'wait', 'strict-1', ...connection()]);
+    expect(done.code).toBe(1);
+    expect(JSON.parse(done.stdout)).toMatchObject({ jobId: 'strict-1', status: 'failed', counts: { ok: 1, failed: 1, byCode: { HTTP_STATUS: 1 } } });
+  }, 60_000);
 });

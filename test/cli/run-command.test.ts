@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonLines, runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 describe('batchfetch run (the local run, in a child process)', () => {
   let server: TestServer;
@@ -10,7 +10,7 @@ describe('batchfetch run (the local run, in a child process)', () => {
 
   beforeEach(async () => {
     server = await TestServer.start({ '/ok': routes.text('hello'), '/hang': routes.hang() });
-    dir = mkdtempSync(join(tmpdir(), 'batchfetch-cli-'));
+    dir = tempDir('batchfetch-cli-');
   });
 
   afterEach(async () => {

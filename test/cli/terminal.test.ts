@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../support/eventually.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { spawnTracked } from '../support/children.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,15 +13,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * would; `keys` are typed into it. Resolves with what the terminal showed and the exit status.
  */
 function inTerminal(command: string) {
-  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+  const child = spawnTracked('script', ['-qfec', command, '/dev/null'], {
     cwd: ROOT,
     env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, TERM: 'xterm' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let screen = '';
-  child.stdout.on('data', (chunk: Buffer) => { screen += chunk; });
+  child.stdout!.on('data', (chunk: Buffer) => { screen += chunk; });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { screen: () => screen, type: (keys: string) => child.stdin.write(keys), exited, kill: () => child.kill('SIGKILL') };
+  return { screen: () => screen, type: (keys: string) => child.stdin!.write(keys), exited, kill: () => child.kill('SIGKILL') };
 }
 
 describe('in a real terminal', () => {
@@ -36,7 +36,7 @@ describe('in a real terminal', () => {
   });
 
   test('npx batchfetch run shows per-URL progress with rate and ETA; Ctrl-C ends it with exit 130, a record per URL and the summary', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'tty-')), 'urls.txt');
+    const file = join(tempDir('tty-'), 'urls.txt');
     writeFileSync(file, `${server.url('/ok')}\n${server.url('/hang')}\n`);
     const terminal = inTerminal(`npx --no-install batchfetch run ${file} --allow-network 127.0.0.0/8`);
     try {

@@ -1,23 +1,24 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstLine, startCli } from '../support/cli-process.ts';
+import { firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 import { runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { spawnTracked } from '../support/children.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
 /** Runs `script` in bash with pipefail, the pinned Node first on PATH; killed after 20 s. */
 function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    const child = spawnTracked('bash', ['-c', script], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -32,7 +33,7 @@ describe('batchfetch run when its results cannot be written', () => {
 
   beforeAll(async () => {
     server = await TestServer.start({ '/ok': routes.text('hello') });
-    input = join(mkdtempSync(join(tmpdir(), 'batchfetch-write-')), 'urls.txt');
+    input = join(tempDir('batchfetch-write-'), 'urls.txt');
     writeFileSync(input, Array.from({ length: 3_000 }, (_, i) => server.url(`/ok?n=${i}`)).join('\n'));
   });
 
@@ -67,7 +68,7 @@ describe('batchfetch worker when its results cannot be written', () => {
 
   beforeAll(async () => {
     server = await TestServer.start({ '/ok': routes.text('hello') });
-    localSqs = startCli(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '60']);
+    localSqs = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '60']);
   });
 
   afterAll(async () => {

@@ -1,13 +1,13 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { drainQueue } from '../support/drain-queue.ts';
-import { exited, firstLine, startCli } from '../support/cli-process.ts';
+import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 import { runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** Each misbehaving route, with the final outcome a user should find for its URLs. */
 const FAULTS: Record<string, string> = {
@@ -59,7 +59,7 @@ describe('fault suite: misbehaving servers and poison messages through the real 
       '/to-metadata': routes.redirect('http://169.254.169.254/latest/meta-data/'),
       '/gone': routes.text('gone', 410),
     });
-    localSqs = startCli(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '1', '--max-receive-count', '3']);
+    localSqs = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '1', '--max-receive-count', '3']);
   });
 
   afterAll(async () => {
@@ -75,7 +75,7 @@ describe('fault suite: misbehaving servers and poison messages through the real 
     const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const poison = ['not json at all', '{"urls": 5}', JSON.stringify({ urls: Array.from({ length: 10_001 }, (_, i) => `https://e.example/${i}`) })];
     for (const body of poison) await sqs.send(new SendMessageCommand({ QueueUrl: queues.jobs, MessageBody: body }));
-    const out = join(mkdtempSync(join(tmpdir(), 'faults-')), 'results.jsonl');
+    const out = join(tempDir('faults-'), 'results.jsonl');
 
     const worker = startCli(['worker', '--queue-url', queues.jobs!, '--endpoint', endpoint, '--out', out, '--exit-when-empty',
       '--allow-network', '127.0.0.0/8', '--timeout', '400', '--retries', '2', '--max-bytes', '1048576', '--concurrency', '16']);

@@ -1,12 +1,12 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstLine, startCli as start } from '../support/cli-process.ts';
+import { firstLine, startCli as start, startLocalSqs } from '../support/cli-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { runCli } from '../support/run-cli.ts';
-import { TestServer } from '../support/test-server.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { routes, TestServer } from '../support/test-server.ts';
 
 const resultLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
 
@@ -14,11 +14,22 @@ describe('nothing lost: a worker killed with SIGKILL mid-batch, then a new one (
   let server: TestServer;
   let localSqs: ChildProcess;
   const children: ChildProcess[] = [];
+  let held = false;
 
   beforeAll(async () => {
-    // Every URL answers after 40 ms, so a batch is still in flight when the worker is killed.
-    server = await TestServer.start({ '/slow': (_req, res) => { setTimeout(() => res.end('ok'), 40); } });
-    localSqs = start(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '3']);
+    // Every URL answers after 40 ms, except that the first request for i=45 is never answered:
+    // the worker holding it is certainly mid-batch when it is killed.
+    server = await TestServer.start({
+      '/slow': (req, res) => {
+        if (req.url === '/slow?i=45' && !held) {
+          held = true;
+          return;
+        }
+        setTimeout(() => res.end('ok'), 40);
+      },
+    });
+    // Long enough that messages the killed worker held are still invisible when we look.
+    localSqs = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '10']);
   });
 
   afterAll(async () => {
@@ -31,16 +42,21 @@ describe('nothing lost: a worker killed with SIGKILL mid-batch, then a new one (
     const urls = Array.from({ length: 300 }, (_, i) => server.url(`/slow?i=${i}`));
     const enqueued = await runCli(['enqueue', '-', '--queue-url', queues.jobs, '--endpoint', endpoint, '--message-urls', '10'], { stdin: urls.join('\n') });
     expect(JSON.parse(enqueued.stdout)).toMatchObject({ urls: 300, messages: 30 });
-    const out = join(mkdtempSync(join(tmpdir(), 'worker-')), 'results.jsonl');
+    const out = join(tempDir('worker-'), 'results.jsonl');
     const workerArgs = ['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', out, '--allow-network', '127.0.0.0/8',
       '--batch-size', '2', '--concurrency', '4', '--exit-when-empty'];
 
     const first = start(workerArgs);
     children.push(first);
-    expect(await eventually(() => resultLines(out).length >= 40, 30_000)).toBe(true);
+    expect(await eventually(() => held, 30_000)).toBe(true);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
     const beforeRestart = resultLines(out).length;
+    // The worker died holding messages: received, not deleted, so invisible until they time out.
+    const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.jobs, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
+    sqs.destroy();
+    expect(Number(Attributes?.ApproximateNumberOfMessagesNotVisible)).toBeGreaterThan(0);
 
     const second = start(workerArgs);
     children.push(second);
@@ -65,7 +81,7 @@ describe('clean shutdown: SIGTERM lets the worker finish the batch in hand', () 
 
   beforeAll(async () => {
     server = await TestServer.start({ '/slow': (_req, res) => { setTimeout(() => res.end('ok'), 40); } });
-    localSqs = start(['local-sqs', '--port', '0', '--queue', 'jobs', '--visibility-timeout', '30']);
+    localSqs = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '30']);
   });
 
   afterAll(async () => {
@@ -77,7 +93,7 @@ describe('clean shutdown: SIGTERM lets the worker finish the batch in hand', () 
     const { endpoint, queues } = JSON.parse(await firstLine(localSqs)) as { endpoint: string; queues: { jobs: string } };
     const urls = Array.from({ length: 200 }, (_, i) => server.url(`/slow?i=${i}`));
     await runCli(['enqueue', '-', '--queue-url', queues.jobs, '--endpoint', endpoint, '--message-urls', '10'], { stdin: urls.join('\n') });
-    const out = join(mkdtempSync(join(tmpdir(), 'worker-')), 'results.jsonl');
+    const out = join(tempDir('worker-'), 'results.jsonl');
     const args = ['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', out, '--allow-network', '127.0.0.0/8',
       '--batch-size', '2', '--concurrency', '4', '--exit-when-empty'];
 
@@ -97,5 +113,39 @@ describe('clean shutdown: SIGTERM lets the worker finish the batch in hand', () 
     expect([firstCode, secondCode]).toStrictEqual([130, 0]);
     const seen = resultLines(out).map((line) => (JSON.parse(line) as { url: string }).url);
     expect(seen.sort()).toStrictEqual([...urls].sort());
+  }, 60_000);
+});
+
+describe('a second Ctrl-C exits at once', () => {
+  let server: TestServer;
+  let localSqs: ChildProcess;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ '/hang': routes.hang() });
+    localSqs = startLocalSqs(['--queue', 'jobs', '--visibility-timeout', '60']);
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  test('the first SIGINT waits for the batch in hand; the second ends the worker with 130 while it still waits', async () => {
+    const { endpoint, queues } = JSON.parse(await firstLine(localSqs)) as { endpoint: string; queues: { jobs: string } };
+    await runCli(['enqueue', '-', '--queue-url', queues.jobs, '--endpoint', endpoint], { stdin: server.url('/hang') });
+    // The URL never answers and its attempt may last 10 minutes: only the second signal can end
+    // the worker within this test.
+    const worker = start(['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', '/dev/null', '--allow-network', '127.0.0.0/8',
+      '--timeout', '600000', '--retries', '0']);
+    let stderr = '';
+    worker.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const exit = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    expect(await eventually(() => server.hitsOf('/hang') === 1, 30_000)).toBe(true);
+
+    worker.kill('SIGINT');
+    expect(await eventually(() => stderr.includes('finishing the batch in hand'), 30_000)).toBe(true);
+    expect(worker.exitCode).toBeNull();
+    worker.kill('SIGINT');
+
+    expect(await exit).toBe(130);
   }, 60_000);
 });

@@ -64,13 +64,22 @@ describe('the connection budget (sockets open across all origins)', () => {
   test('state follows the budget, not the origins seen: pools alive stay within maxSockets + concurrency', async () => {
     const engine = localEngine({ concurrency: 8, maxSockets: 8, dnsResolve: loopbackResolver });
     const requests = Array.from({ length: 300 }, (_, i) => ({ url: `http://o${i % 100}.test:${server.port}/fast?i=${i}` }));
+    // The pools alive, sampled while each request is being served (when the most are in use)
+    // and as each result arrives: the peak, not what is left after the run.
+    let peakPools = 0;
+    const sample = () => { peakPools = Math.max(peakPools, engine.socketStats.pools); };
+    server.route('/fast', (_req, res) => { sample(); res.end('f'); });
 
-    const results = await fetchAllOf(engine, requests);
+    const results: FetchResult[] = [];
+    for await (const result of engine.fetchAll(requests)) {
+      sample();
+      results.push(result);
+    }
 
     expect(results.filter((r) => !r.ok)).toStrictEqual([]);
     // A pool is kept while it has a socket (at most maxSockets) or a request waiting for one.
-    expect(engine.socketStats.pools).toBeLessThanOrEqual(8 + 8);
-    expect(engine.socketStats.pools).toBeLessThan(100);
+    expect(peakPools).toBeGreaterThan(0);
+    expect(peakPools).toBeLessThanOrEqual(8 + 8);
   });
 
   test('concurrency above the budget is refused at once, naming both values', () => {

@@ -34,11 +34,38 @@ describe('destination policy', () => {
     ['2002:7f00:1::', 'loopback'],
     ['2002:a9fe:a9fe::1', 'link-local'],
     ['[::1]', 'loopback'],
+    // Every other range the docs promise, at both of its ends.
+    ['192.0.0.0', 'IETF protocol assignments'],
+    ['192.0.0.255', 'IETF protocol assignments'],
+    ['192.0.2.0', 'documentation'],
+    ['192.0.2.255', 'documentation'],
+    ['198.51.100.0', 'documentation'],
+    ['198.51.100.255', 'documentation'],
+    ['203.0.113.0', 'documentation'],
+    ['203.0.113.255', 'documentation'],
+    ['192.88.99.0', '6to4 relay'],
+    ['192.88.99.255', '6to4 relay'],
+    ['198.18.0.0', 'benchmarking'],
+    ['198.19.255.255', 'benchmarking'],
+    ['240.0.0.1', 'reserved'],
+    ['0.255.255.255', 'unspecified'],
+    ['2001:db8::', 'documentation'],
+    ['2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', 'documentation'],
+    ['64:ff9b:1::', 'NAT64 local-use'],
+    ['64:ff9b:1:ffff:ffff:ffff:ffff:ffff', 'NAT64 local-use'],
+    ['2001::1', 'Teredo'],
+    ['2001:0:ffff:ffff:ffff:ffff:ffff:ffff', 'Teredo'],
+    ['100::', 'discard-only'],
+    ['100::ffff:ffff:ffff:ffff', 'discard-only'],
+    ['fec0::1', 'site-local'],
+    ['feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'site-local'],
   ])('blocks %s (%s)', (address, reason) => {
     expect(policy.check(address)).toStrictEqual({ allowed: false, reason });
   });
 
-  test.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
+  // Just outside the blocked ranges' edges, and ordinary public addresses.
+  test.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808',
+    '192.0.1.0', '192.0.3.0', '198.17.255.255', '198.20.0.0', '203.0.112.255', '2001:db9::', '2001:1::1', '64:ff9b:2::1'])(
     'allows the public address %s',
     (address) => {
       expect(policy.check(address)).toStrictEqual({ allowed: true });

@@ -49,16 +49,43 @@ describe('destination safety on real connections', () => {
     expect(server.connections).toBe(0);
   });
 
+  // The server listens on every address, so a connection to the blocked 127.0.0.2 would succeed:
+  // only the address each connection reached shows the blocked one was never dialled.
   test('connects only to the allowed address when a name resolves to both allowed and blocked ones', async () => {
     const engine = localEngine({
       allowNetworks: ['127.0.0.1/32'],
-      dnsResolve: async () => [{ address: '10.0.0.1', family: 4 }, { address: '127.0.0.1', family: 4 }],
+      dnsResolve: async () => [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }],
     });
 
     const result = await engine.fetch({ url: `http://mixed.example:${server.port}/` });
 
     expect(result.status).toBe(200);
     expect(server.requestHeaders[0]?.host).toBe(`mixed.example:${server.port}`);
+    expect(server.dialled).toStrictEqual(['127.0.0.1']);
+  });
+
+  test('a DNS answer that changes between check and connect cannot move the socket (rebinding)', async () => {
+    // The first answer is allowed; every later one points at a blocked (but listening) address.
+    // Were the address looked up once to check and again to connect, the first socket would
+    // reach 127.0.0.2.
+    server.route('/close', (_req, res) => res.setHeader('connection', 'close').end('bye'));
+    let lookups = 0;
+    const engine = localEngine({
+      allowNetworks: ['127.0.0.1/32'],
+      dnsTtlMs: 0,
+      dnsResolve: async () => {
+        lookups += 1;
+        return [{ address: lookups === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+      },
+    });
+
+    const first = await engine.fetch({ url: `http://rebind.example:${server.port}/close` });
+    const second = await engine.fetch({ url: `http://rebind.example:${server.port}/close?again` });
+
+    expect(first).toMatchObject({ ok: true, status: 200 });
+    // The server closed the first connection: the second needed a new one and a new answer.
+    expect(second.error?.code).toBe(ErrorCode.BLOCKED_DESTINATION);
+    expect(server.dialled).toStrictEqual(['127.0.0.1']);
   });
 
   test('reaches loopback when an allow-list entry opens it', async () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../../lib/index.ts';
 import { DnsCache } from '../../lib/net/dns-cache.ts';
@@ -7,13 +6,14 @@ import { SystemResolver } from '../../lib/net/system-resolver.ts';
 import { TestDnsServer, type Answering } from '../support/dns-server.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
 import { TestServer } from '../support/test-server.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 /** `*.test` names exist (IPv4 and IPv6, TTL 60 s); everything else is NXDOMAIN. */
 const testZone: Answering = (name) =>
   name.endsWith('.test') ? { addresses: ['127.0.0.1', '::1'], ttl: 60 } : 'NXDOMAIN';
 
 function hostsFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'batchfetch-hosts-')), 'hosts');
+  const path = join(tempDir('batchfetch-hosts-'), 'hosts');
   writeFileSync(path, text);
   return path;
 }

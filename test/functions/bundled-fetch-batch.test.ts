@@ -1,9 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -16,6 +13,8 @@ import { toSqsEvent } from '../../lib/queue/sqs-event.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { routes, TestServer } from '../support/test-server.ts';
+import { spawnTracked } from '../support/children.ts';
+import { tempDir } from '../support/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,16 +27,17 @@ const response = await handler(JSON.parse(process.env.EVENT), context);
 console.log('RESPONSE ' + JSON.stringify(response));
 `;
 
+// dist/ is built by `npm test`'s preparation step (test/harness/prepare.ts), never by a test.
 function runBundle(event: unknown, env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+  const dir = tempDir('bundle-');
   writeFileSync(join(dir, 'driver.mjs'), DRIVER);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(dir, 'driver.mjs')], {
+    const child = spawnTracked(process.execPath, [join(dir, 'driver.mjs')], {
       env: { PATH: process.env.PATH, BUNDLE: join(ROOT, 'dist/fetch-batch/index.mjs'), EVENT: JSON.stringify(event), AWS_REGION: 'us-east-1', ...env },
     });
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr!.on('data', (chunk: Buffer) => { stdout += chunk; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -49,10 +49,6 @@ function runBundle(event: unknown, env: Record<string, string>): Promise<{ code:
 
 describe('the bundled fetch-batch function (dist/fetch-batch/index.mjs)', () => {
   let server: TestServer;
-
-  beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'infra/build.ts')]);
-  }, 60_000);
 
   beforeEach(async () => {
     server = await TestServer.start({ '/ok': routes.text('ok'), '/missing': routes.text('no', 404) });
@@ -107,7 +103,6 @@ describe('the bundled fetch-batch function loads the SDK clients its configurati
   const putEvents: Array<{ target: string; body: { Entries: Array<{ DetailType: string; Detail: string }> } }> = [];
 
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'infra/build.ts')]);
     [sqs, ddb] = await Promise.all([startEmbeddedSqs(), startEmbeddedDynamoDb()]);
     sqs.createBucket('results');
     events = createServer(async (req: IncomingMessage, res) => {

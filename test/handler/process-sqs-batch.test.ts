@@ -1,7 +1,7 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
-import { eventually } from '../support/eventually.ts';
+import { abortWhen, eventually } from '../support/eventually.ts';
 import { MemorySink } from '../support/memory-sink.ts';
 import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -59,7 +59,7 @@ describe('processSqsBatch', () => {
     const deadline = new AbortController();
     const cut = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')] });
     const done = sqsRecord({ urls: [server.url('/ok')] });
-    setTimeout(() => deadline.abort(), 200);
+    abortWhen(deadline, () => sink.results.length === 2 && server.hitsOf('/hang') === 1);
 
     const response = await processSqsBatch(sqsEvent(cut, done), { engine: localEngine(), sink, signal: deadline.signal, logger });
 
@@ -100,10 +100,12 @@ describe('processSqsBatch', () => {
     expect(server.hitsOf('/ok')).toBeLessThanOrEqual(2 * 4 + 2);
     expect(settled).toBe(false);
 
-    while (held.length > 0 || !settled) {
+    // Bounded: 200 URLs need about 200 rounds; a batch that never settles fails the test instead.
+    for (let round = 0; round < 20_000 && (held.length > 0 || !settled); round++) {
       held.splice(0).forEach((resolve) => resolve());
       await new Promise((resolve) => setImmediate(resolve));
     }
+    expect(settled).toBe(true);
     expect(await batch).toStrictEqual({ batchItemFailures: [] });
     expect(server.hitsOf('/ok')).toBe(200);
   });
@@ -111,7 +113,7 @@ describe('processSqsBatch', () => {
   test('with abortedIsFinal, cut-off URLs get ABORTED records and the record is acknowledged', async () => {
     const sink = new MemorySink();
     const deadline = new AbortController();
-    setTimeout(() => deadline.abort(), 200);
+    abortWhen(deadline, () => server.hitsOf('/hang') === 1);
 
     const response = await processSqsBatch(sqsEvent(sqsRecord({ urls: [server.url('/hang')] })), {
       engine: localEngine(), sink, signal: deadline.signal, abortedIsFinal: true, logger,
@@ -161,7 +163,7 @@ describe('processSqsBatch across invocations', () => {
       if (calls === 1) res.writeHead(503).end();
     });
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/503-then-hang'), server.url('/ok?2')], options: { retries: 1 } });
-    setTimeout(() => deadline.abort(), 300);
+    abortWhen(deadline, () => sink.results.length === 2 && calls === 2);
 
     const response = await processSqsBatch(sqsEvent(record), { engine: localEngine({ sleep: async () => {} }), sink, signal: deadline.signal, continuation });
 
@@ -177,7 +179,7 @@ describe('processSqsBatch across invocations', () => {
     const { sent, continuation } = collector(3);
     const deadline = new AbortController();
     const record = sqsRecord({ urls: [server.url('/ok'), server.url('/hang')], hop: 3 });
-    setTimeout(() => deadline.abort(), 300);
+    abortWhen(deadline, () => sink.results.length === 1 && server.hitsOf('/hang') === 1);
 
     const response = await processSqsBatch(sqsEvent(record), { engine: localEngine(), sink, signal: deadline.signal, continuation });
 

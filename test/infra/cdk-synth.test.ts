@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tempDir } from '../support/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('npx cdk synth (the real CDK CLI, offline, no credentials)', () => {
   test('synthesises the app with every option on, passing cdk-nag', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const out = tempDir('cdk-out-');
     const env = {
       PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-      HOME: mkdtempSync(join(tmpdir(), 'home-')),
+      HOME: tempDir('home-'),
       CDK_DISABLE_VERSION_CHECK: '1',
       CI: 'true',
     };

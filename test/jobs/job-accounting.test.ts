@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createEnqueueHandler } from '../../functions/enqueue/handler.ts';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
 import { readConsumerConfig } from '../../lib/index.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
+import { JobTally } from '../../lib/jobs/job-tally.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { toSqsEvent } from '../../lib/queue/sqs-event.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../bin/local/embedded-dynamodb.ts';
@@ -43,14 +45,14 @@ describe('job accounting (exactly once)', () => {
   });
 
   /** A queue, the two handlers wired to it and to the jobs table, and the completions seen. */
-  async function pipeline(env: Record<string, string> = {}) {
+  async function pipeline(env: Record<string, string> = {}, enqueuerDynamoDb: DynamoDBClient = ddb.client) {
     queues += 1;
     const queue = await sqs.createQueue(`jobs-${Date.now()}-${queues}`, { VisibilityTimeout: '1' });
     const completions: JobSummary[] = [];
     const announceJob = async (summary: JobSummary) => { completions.push(summary); };
     const enqueue = createEnqueueHandler({
       config: { queueUrl: queue.queueUrl, messageUrls: 1, allowNetworks: [], jobsTable: ddb.table, resultsBucket: undefined, resultsPrefix: 'results/', eventBusName: undefined },
-      logger: silent, sqs: sqs.client, dynamodb: ddb.client, announceJob,
+      logger: silent, sqs: sqs.client, dynamodb: enqueuerDynamoDb, announceJob,
     });
     const sink = new MemorySink();
     const fetchBatch = await createFetchBatchHandler({
@@ -216,6 +218,60 @@ describe('job accounting (exactly once)', () => {
 
     expect(p.completions).toMatchObject([{ status: 'failed', counts: { failed: 2 }, toleratedFailurePercentage: 10 }]);
     expect(await p.store.summary('intolerant')).toMatchObject({ status: 'failed' });
+  });
+
+  test('an enqueuer that died after sending, with the job still enqueuing: enqueued again, every URL counted once', async () => {
+    // The first enqueuer sends every message, then dies before marking the job running (its
+    // DynamoDB client fails that one write), as a crashed or timed-out invocation would.
+    const dying = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    dying.middlewareStack.add((next) => async (args) => {
+      if ((args.input as { UpdateExpression?: string }).UpdateExpression?.startsWith('SET #status = :running')) throw new Error('the enqueuer died');
+      return next(args);
+    }, { step: 'initialize' });
+    const first = await pipeline({}, dying);
+    await expect(first.enqueue({ urls: urlsOf(25, 5), jobId: 'half-enqueued' }, lambdaContext())).rejects.toThrow('the enqueuer died');
+    expect(await first.store.summary('half-enqueued')).toMatchObject({ status: 'enqueuing' });
+    dying.destroy();
+
+    // The retry (Lambda retries a failed asynchronous invocation) sends every message again.
+    const retried = await pipeline();
+    const summary = await retried.enqueue({ urls: urlsOf(25, 5), jobId: 'half-enqueued' }, lambdaContext());
+    expect(summary).toMatchObject({ jobId: 'half-enqueued', urls: 30 });
+    expect(summary).not.toHaveProperty('duplicate');
+    // Both copies of every message are consumed (the first enqueuer's queue and the retry's).
+    await first.consume();
+    await retried.consume();
+
+    const completions = [...first.completions, ...retried.completions];
+    expect(completions).toHaveLength(1);
+    expect(completions[0]).toMatchObject({ jobId: 'half-enqueued', status: 'completed', total: 30, done: 30, counts: { ok: 25, failed: 5 } });
+  });
+
+  test('two consumers finishing the last shards of a job at the same moment: exactly one announces it', async () => {
+    const store = new JobStore(ddb.client, ddb.table);
+    const tally = () => {
+      const t = new JobTally();
+      t.finals = 1;
+      t.ok = 1;
+      return t;
+    };
+    for (let round = 0; round < 8; round++) {
+      const jobId = `race-${round}`;
+      expect(await store.create({ jobId })).toStrictEqual({ created: true });
+      // Two shards of one message each (message keys 0 and 100), both sent.
+      await store.shardEnqueued(jobId, 0, 1);
+      await store.shardEnqueued(jobId, 1, 1);
+      expect(await store.enqueued(jobId, { total: 2, messages: 2, invalid: 0, shards: 2 })).toBeUndefined();
+
+      // Each consumer counts the last message of its shard, at once.
+      const outcomes = await Promise.all([store.count({ id: jobId, key: '0' }, tally(), []), store.count({ id: jobId, key: '100' }, tally(), [])]);
+
+      expect(outcomes.map((outcome) => outcome.outcome)).toStrictEqual(['counted', 'counted']);
+      const announced = outcomes.filter((outcome) => outcome.completed !== undefined);
+      expect(announced).toHaveLength(1);
+      expect(announced[0]!.completed).toMatchObject({ jobId, status: 'completed', done: 2 });
+      expect(await store.summary(jobId)).toMatchObject({ status: 'completed', done: 2 });
+    }
   });
 
   test('an empty job (every line invalid) completes at enqueue', async () => {

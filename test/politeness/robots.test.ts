@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../lib/index.ts';
 import { parseRobots } from '../../lib/politeness/robots-rules.ts';
 import { closeEngines, fetchAllOf, localEngine } from '../support/engines.ts';
+import { DispatchLog } from '../support/dispatch-log.ts';
 import { HostsServer, loopbackNames } from '../support/hosts-server.ts';
 
 describe('robots.txt rules (RFC 9309)', () => {
@@ -39,12 +40,15 @@ describe('robots.txt rules (RFC 9309)', () => {
 
 describe('robots.txt in the engine (opt-in), against a real server', () => {
   let server: HostsServer;
+  let dispatches: DispatchLog;
 
   beforeEach(async () => {
     server = await HostsServer.start();
+    dispatches = new DispatchLog();
   });
 
   afterEach(async () => {
+    dispatches.close();
     await closeEngines();
     await server.close();
   });
@@ -88,7 +92,7 @@ describe('robots.txt in the engine (opt-in), against a real server', () => {
 
     expect(results.every((result) => result.ok)).toBe(true);
     // 2 per second (+1 burst): robots.txt and the pages, never more than 3 starts in one second.
-    expect(server.peakIn('slow.test', 1000)).toBeLessThanOrEqual(3);
+    expect(dispatches.peakIn('slow.test', 1000)).toBeLessThanOrEqual(3);
   });
 
   test('without robotsTxt, robots.txt is never asked for', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startEmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
-import { exited, firstLine, startCli } from '../support/cli-process.ts';
+import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 
 /** Local addresses (hex `ADDR:PORT` as in proc(5)) of the sockets listening on `port`. */
 function listeningAddresses(port: number): string[] {
@@ -32,7 +32,7 @@ describe('the embedded SQS-protocol server listens on loopback only', () => {
   });
 
   test('batchfetch local-sqs listens on 127.0.0.1 by default', async () => {
-    const child = startCli(['local-sqs', '--port', '0']);
+    const child = startLocalSqs([]);
     const printed = JSON.parse(await firstLine(child)) as { endpoint: string };
     const port = Number(new URL(printed.endpoint).port);
 

@@ -1,12 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnTracked } from './children.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
-/** Starts the CLI as a long-running child (local-sqs, worker), with the pinned Node on PATH. */
+/**
+ * Starts the CLI as a long-running child (local-sqs, worker), with the pinned Node on PATH;
+ * stopped with the test file at the latest.
+ */
 function startCli(args: string[]): ChildProcess {
-  return spawn(CLI, args, { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnTracked(CLI, args, { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** `batchfetch local-sqs` on ports chosen by the system (never the fixed default DynamoDB port). */
+function startLocalSqs(args: string[]): ChildProcess {
+  return startCli(['local-sqs', '--port', '0', '--dynamodb-port', '0', ...args]);
 }
 
 /** The first line a child prints on stdout (local-sqs prints its endpoint and queues). */
@@ -26,4 +35,4 @@ function exited(child: ChildProcess): Promise<{ code: number | null; stderr: str
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 
-export { exited, firstLine, startCli };
+export { exited, firstLine, startCli, startLocalSqs };

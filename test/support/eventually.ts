@@ -11,4 +11,12 @@ async function eventually(check: () => boolean, withinMs = 5_000): Promise<boole
   return true;
 }
 
-export { eventually };
+/**
+ * Aborts `controller` once `ready` holds (or after `withinMs`, so it always fires): a deadline
+ * placed after an event, not after a guess at how long the event takes on this machine.
+ */
+function abortWhen(controller: AbortController, ready: () => boolean, withinMs = 20_000): void {
+  void eventually(ready, withinMs).then(() => controller.abort());
+}
+
+export { abortWhen, eventually };

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnTracked } from './children.ts';
 
 const SCRIPT = fileURLToPath(new URL('./fd-limited-fetch.ts', import.meta.url));
 
@@ -14,13 +14,13 @@ interface ChildReport {
 
 /** Runs fd-limited-fetch.ts in a child process whose open-file limit is `limit` (`ulimit -n`). */
 async function fetchUnderDescriptorLimit(limit: number, job: Record<string, unknown>): Promise<ChildReport> {
-  const child = spawn('sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, SCRIPT, JSON.stringify(job)], {
+  const child = spawnTracked('sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, SCRIPT, JSON.stringify(job)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`child exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as ChildReport;

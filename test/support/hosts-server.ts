@@ -7,7 +7,8 @@ type HostRoute = (req: IncomingMessage, res: ServerResponse) => void;
 /**
  * One HTTP server on 127.0.0.1 answering for many host names (told apart by the Host header, the
  * names mapped to loopback by the engine's resolver hook), which records per host what
- * politeness is about: requests started, when, and how many were in flight at once.
+ * politeness is about: requests received, when, and how many were in flight at once. Rates are
+ * checked at dispatch (DispatchLog), not here: arrival times bunch when the event loop is busy.
  */
 class HostsServer {
   readonly #server: Server;
@@ -45,17 +46,6 @@ class HostsServer {
 
   url(host: string, path = '/'): string {
     return `http://${host}:${(this.#server.address() as AddressInfo).port}${path}`;
-  }
-
-  /** Requests to `host` started within any `windowMs` at most. */
-  peakIn(host: string, windowMs: number): number {
-    const at = this.started.get(host) ?? [];
-    let peak = 0;
-    for (let i = 0, j = 0; i < at.length; i++) {
-      while (at[i]! - at[j]! >= windowMs) j++;
-      peak = Math.max(peak, i - j + 1);
-    }
-    return peak;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnTracked, stopChild } from './children.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
@@ -10,23 +10,23 @@ interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the real CLI in a child process, as a user would; killed after `timeoutMs`. */
+/** Runs the real CLI in a child process, as a user would; killed (with its group) after `timeoutMs`. */
 function runCli(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // Executed through its shebang, as npx does, with the pinned Node first on PATH.
     const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
-    const child = spawn(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: path } });
+    const child = spawnTracked(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: path } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const timer = setTimeout(() => stopChild(child), options.timeoutMs ?? 20_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.stdin ?? '');
+    child.stdin!.end(options.stdin ?? '');
   });
 }
 

@@ -14,6 +14,8 @@ class TestServer {
   readonly hits = new Map<string, number>();
   readonly requestHeaders: IncomingMessage['headers'][] = [];
   readonly sockets = new Set<Socket>();
+  /** The local address of each accepted connection: which of the server's addresses a client dialled. */
+  readonly dialled: string[] = [];
   connections = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -26,6 +28,7 @@ class TestServer {
     this.server.keepAliveTimeout = 30_000;
     this.server.on('connection', (socket: Socket) => {
       this.connections += 1;
+      this.dialled.push(socket.localAddress ?? '?');
       this.sockets.add(socket);
       this.maxOpenConnections = Math.max(this.maxOpenConnections, this.sockets.size);
       socket.on('close', () => this.sockets.delete(socket));
