@@ -43,9 +43,9 @@ async function probe(mode: string, resolvConf: string): Promise<Record<string, n
   const child = spawn('unshare', ['-m', 'sh', '-c', script, resolvConf, process.execPath, '--input-type=module', '-e', PROBE, mode, String(NAMES)],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
   await once(child, 'close');
-  return JSON.parse(stdout.trim());
+  return JSON.parse(stdout.trim()) as Record<string, number | string>;
 }
 
 const dns = await TestDnsServer.start(() => ({ addresses: ['127.0.0.1'], ttl: 300 }), { port: 53, delayMs: DELAY_MS });

@@ -58,7 +58,7 @@ const batchfetch: Client = {
 const undiciRequest: Client = {
   name: 'undici request() (one Agent, defaults)',
   command: (list, concurrency, tls) => [process.execPath, join(ROOT, 'bench/clients/url-list-undici.ts'), list, String(concurrency), ...(tls ? [CA] : [])],
-  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!) as { ok: number; errors: Record<string, number> }; return { ok: r.ok, failures: r.errors }; },
 };
 
 const curl: Client = {
@@ -80,7 +80,7 @@ const curl: Client = {
 const scrapy: Client = {
   name: 'Scrapy',
   command: (list, concurrency, _tls, dir) => [PYTHON, join(ROOT, 'bench/clients/url_list_scrapy.py'), list, String(concurrency), join(dir, 'scrapy.jsonl')],
-  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!) as { ok: number; errors: Record<string, number> }; return { ok: r.ok, failures: r.errors }; },
 };
 
 const CRAWLEE_DIR = join(ROOT, '.tmp/crawlee');
@@ -88,13 +88,13 @@ const CRAWLEE_DIR = join(ROOT, '.tmp/crawlee');
 const crawlee: Client = {
   name: 'Crawlee',
   command: (list, concurrency, tls) => ['env', `CRAWLEE_DIR=${CRAWLEE_DIR}`, process.execPath, join(ROOT, 'bench/clients/url-list-crawlee.mjs'), list, String(concurrency), ...(tls ? [CA] : [])],
-  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!) as { ok: number; errors: Record<string, number> }; return { ok: r.ok, failures: r.errors }; },
 };
 
 const aiohttp: Client = {
   name: 'aiohttp',
   command: (list, concurrency, tls) => [PYTHON, join(ROOT, 'bench/clients/url_list_aiohttp.py'), list, String(concurrency), ...(tls ? [CA] : [])],
-  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!); return { ok: r.ok, failures: r.errors }; },
+  parse: (stdout) => { const r = JSON.parse(stdout.trim().split('\n').pop()!) as { ok: number; errors: Record<string, number> }; return { ok: r.ok, failures: r.errors }; },
 };
 
 /** A deterministic shuffle (mulberry32), so every client fetches the same order. */
@@ -157,8 +157,8 @@ async function runClient(client: Client, list: string, urls: number, scenario: S
   const child = spawn('unshare', ['-m', 'sh', '-c', script, hosts, ...inner], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
   let peakFds = 0;
   const sampler = setInterval(() => { peakFds = Math.max(peakFds, descendantFds(child.pid!)); }, 50);
   const [code] = await once(child, 'close') as [number | null];

@@ -45,7 +45,7 @@ async function spawnJson(command: string[]): Promise<{ stdout: string; wallMs: n
   const started = performance.now();
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
+  child.stdout.on('data', (chunk: Buffer) => { stdout += String(chunk); });
   const [code] = await once(child, 'close') as [number | null];
   if (code !== 0) throw new Error(`${command.join(' ')} exited with ${code}`);
   return { stdout, wallMs: performance.now() - started };
@@ -95,7 +95,7 @@ async function runLocal(base: string, n: number, dir: string, expect?: 'BLOCKED_
   const { wallMs } = await spawnJson([...TASKSET, join(ROOT, 'bin/batchfetch.js'), 'run', input,
     ...(allow ? ['--allow-network', '127.0.0.0/8'] : []), '--concurrency', String(CONCURRENCY), '--per-origin', String(CONCURRENCY),
     '--out', out, '--quiet', '--summary-json', summaryPath]);
-  const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as { ok: number; outcomes: Record<string, number>; cpuMs: number; peakRssMb: number; latencyMs: { p50: number; p99: number } };
   const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
   if (lines !== n) throw new Error(`local run wrote ${lines} records for ${n} URLs`);
   if (expect && summary.outcomes[expect] !== n) throw new Error(`${expect} run: ${JSON.stringify(summary.outcomes)}`);

@@ -16,7 +16,8 @@ class CliLogger extends Logger {
 
   override warn(input: Parameters<Logger['warn']>[0], ...extra: unknown[]): void {
     if (this.silenced) return;
-    const message = typeof input === 'string' ? input : String((input as { message?: unknown }).message ?? '');
+    const text = typeof input === 'string' ? input : (input as { message?: unknown }).message;
+    const message = typeof text === 'string' ? text : JSON.stringify(text ?? '');
     const fields = extra.flatMap((item) => (typeof item === 'object' && item !== null && !(item instanceof Error)
       ? Object.entries(item).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
       : [item instanceof Error ? item.message : String(item)]));

@@ -1,5 +1,5 @@
 import packageJson from '../package.json' with { type: 'json' };
-import { InvalidOptionError } from '../lib/errors.ts';
+import { InvalidOptionError } from '../lib/core/errors.ts';
 import { describeOptionError } from './fetch-flags.ts';
 import { UsageError } from './usage-error.ts';
 

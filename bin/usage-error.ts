@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { describeRange, inRange, type IntegerRange } from '../lib/config/option-ranges.ts';
+import { describeRange, inRange, type IntegerRange } from '../lib/core/option-ranges.ts';
 import { isJobId, JOB_ID_RULE, newJobId } from '../lib/jobs/job-ref.ts';
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */

@@ -3,7 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { consumerConfigProblems } from '../lib/config/env-config.ts';
-import { describeRange, inRange, OPTION_RANGES } from '../lib/config/option-ranges.ts';
+import { describeRange, inRange, OPTION_RANGES } from '../lib/core/option-ranges.ts';
 
 /** One EventBridge Scheduler schedule that invokes the enqueue function. */
 interface FetchSchedule {

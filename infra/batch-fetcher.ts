@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { logicalIdOf } from './logical-id.ts';
-import { Architecture, Function as LambdaFunction, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -167,7 +167,7 @@ class BatchFetcher extends Construct {
     for (const bucket of props.sourceBuckets ?? []) bucket.grantRead(this.enqueueFunction);
 
     acknowledgeReviewedFindings(this);
-    this.schedules = new FetchSchedules(this, 'Schedules', { target: this.enqueueFunction as IFunction, schedules: props.schedules ?? [] });
+    this.schedules = new FetchSchedules(this, 'Schedules', { target: this.enqueueFunction, schedules: props.schedules ?? [] });
     this.monitoring = new FetchMonitoring(this, 'Monitoring', {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,

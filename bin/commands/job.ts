@@ -2,12 +2,12 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
-import { enqueueJob } from '../../lib/jobs/enqueue-job.ts';
+import { enqueueJob } from '../../lib/enqueue/enqueue-job.ts';
 import { isJobId, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, newJobId } from '../../lib/jobs/job-ref.ts';
-import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import type { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
-import { ErrorCode } from '../../lib/errors.ts';
+import { ErrorCode } from '../../lib/core/errors.ts';
 import type { FetchResult } from '../../lib/engine/fetch-types.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom, type ConnectionValues } from '../aws-clients.ts';
 import { jobProgressLine, jobStatusText } from '../job-progress.ts';

@@ -11,7 +11,7 @@ import { finishReport, REPORT_FLAGS, REPORT_FLAGS_USAGE, reportOptionsFrom, with
 import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flags.ts';
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
-import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};

@@ -17,7 +17,7 @@ import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, s
 import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
-import { OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event

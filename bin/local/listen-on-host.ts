@@ -10,6 +10,7 @@ const ANY_HOST = new Set(['0.0.0.0', '::', undefined]);
  * address is finally chosen, so it is patched for the duration of the call, then restored.
  */
 async function listenOnHost<T>(host: string, start: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with the server as `this`, and restored
   const listen = Server.prototype.listen;
   Server.prototype.listen = function listenOnChosenHost(this: Server, ...args: unknown[]) {
     const [first] = args;

@@ -38,7 +38,7 @@ interface LocalPipelineOptions {
 type LocalQueueKind = 'memory' | 'sqs';
 
 /** The queue `messages` run through, and how to drop it. Both long-poll, redeliver and count receives as SQS does. */
-async function openLocalQueue(kind: LocalQueueKind): Promise<{ queue: QueueApi; queueUrl: string; queueArn: string; close(): Promise<void> }> {
+async function openLocalQueue(kind: LocalQueueKind): Promise<{ queue: QueueApi; queueUrl: string; queueArn: string; close: () => Promise<void> }> {
   const name = `batchfetch-local-${process.pid}`;
   if (kind === 'memory') {
     const queue = new MemoryQueue(name, { visibilityTimeoutS: 900 });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../core/errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
-import { BODY_MODES, type FetchEngineOptions } from '../options.ts';
-import { describeRange, inRange, OPTION_RANGES, type IntegerRange } from './option-ranges.ts';
+import { BODY_MODES, type FetchEngineOptions } from '../engine/options.ts';
+import { describeRange, inRange, OPTION_RANGES, type IntegerRange } from '../core/option-ranges.ts';
 import { parseHostRule, PER_HOST_RATE, type HostRule } from '../politeness/host-rules.ts';
-import { MAX_CONTINUATION_HOPS } from '../handler/continuation.ts';
+import { MAX_CONTINUATION_HOPS } from '../queue/continuation.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
-import { BodyMode } from '../options.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { BodyMode } from './options.ts';
 import { BodyReader, tooLarge } from './body-reader.ts';
 import type { Cancellable, CancelScope } from './cancel-scope.ts';
-import { classifyError } from './classify-error.ts';
+import { classifyError } from '../net/classify-error.ts';
 
 /** What one HTTP exchange ended with: a complete response, or a classified error. */
 interface AttemptOutcome {

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
-import { BodyMode } from '../options.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { BodyMode } from './options.ts';
 
 function tooLarge(maxBytes: number): BatchfetchError {
   return new BatchfetchError(ErrorCode.BODY_TOO_LARGE, `response body exceeds ${maxBytes} bytes`);

@@ -1,4 +1,4 @@
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 
 /** An attempt that can be cut off; the scope links active ones through these two fields. */
 interface Cancellable {

@@ -9,16 +9,15 @@ import { OriginPools } from '../net/origin-pools.ts';
 import { SystemResolver } from '../net/system-resolver.ts';
 import { SocketBudget, type SocketBudgetStats } from '../net/socket-budget.ts';
 import { TlsSessionStore } from '../net/tls-sessions.ts';
-import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from '../options.ts';
+import { BodyMode, resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from './options.ts';
 import type { AttemptSettings } from './attempt.ts';
 import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../core/semaphore.ts';
 import { HostGate, type HostGateStats } from '../politeness/host-gate.ts';
 import { HostRules } from '../politeness/host-rules.ts';
 import { RobotsCache } from '../politeness/robots-cache.ts';
-import { BodyMode } from '../options.ts';
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
 async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -217,7 +216,7 @@ class FetchEngine {
     const waitForResult = () => new Promise<void>((resolve) => { wake = resolve; });
     const source = Symbol.asyncIterator in requests
       ? requests[Symbol.asyncIterator]()
-      : (requests as Iterable<FetchRequest>)[Symbol.iterator]();
+      : requests[Symbol.iterator]();
     // A URL waiting for its host (or a retry) holds no permit: another may start in its place.
     const unwatch = this.watchWaiting(() => wake?.());
     let exhausted = false;

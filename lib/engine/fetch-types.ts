@@ -1,4 +1,4 @@
-import type { ResultError } from '../errors.ts';
+import type { ResultError } from '../core/errors.ts';
 
 /** One URL to fetch, as read from input lines or queue messages. */
 interface FetchRequest {

@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 import type { DestinationGuard } from '../net/destination-guard.ts';
 import type { FreshDispatchOptions } from '../net/origin-pools.ts';
-import type { ResolvedEngineOptions } from '../options.ts';
+import type { ResolvedEngineOptions } from './options.ts';
 import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { AttemptFeedback, HostGate } from '../politeness/host-gate.ts';
-import type { Semaphore } from './semaphore.ts';
+import type { Semaphore } from '../core/semaphore.ts';
 import type { RobotsCache } from '../politeness/robots-cache.ts';
 import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
@@ -165,7 +165,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
     const outcome: AttemptOutcome = await politeAttempt(context, {
       origin: state.url.origin,
       path: state.url.path,
-      method: state.method as Dispatcher.HttpMethod,
+      method: state.method,
       headers: state.headers,
       body: state.body ?? null,
       freshConnection,

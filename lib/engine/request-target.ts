@@ -1,4 +1,4 @@
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 
 /** Where a request goes, in the exact form the WHATWG URL parser would give. */
 interface Target {

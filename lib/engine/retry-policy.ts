@@ -1,4 +1,4 @@
-import { ErrorCode, type BatchfetchError } from '../errors.ts';
+import { ErrorCode, type BatchfetchError } from '../core/errors.ts';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 

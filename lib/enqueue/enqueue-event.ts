@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { OPTION_RANGES } from '../config/option-ranges.ts';
+import { OPTION_RANGES } from '../core/option-ranges.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE } from '../jobs/job-ref.ts';
 import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 
 /** sitemaps.org: at most 50,000 URLs and 50 MB (uncompressed) per sitemap file. */
 const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;

@@ -1,11 +1,11 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
 import type { ResultOrigin, ResultSink } from '../sinks/result-sink.ts';
-import { planContinuation, type Continuation } from './continuation.ts';
+import { planContinuation, type Continuation } from '../queue/continuation.ts';
 import { assertSqsEvent } from './sqs-event-shape.ts';
 import type { ContinuedUrl, JobStore } from '../jobs/job-store.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';

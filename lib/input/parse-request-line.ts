@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { parseTarget } from '../engine/request-target.ts';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 import { FetchRequestSchema, MAX_URL_LENGTH } from '../schemas/fetch-request.ts';
 import { invalidResult } from './invalid-result.ts';
 import type { Line } from './read-lines.ts';

@@ -28,7 +28,7 @@ async function* readLineChunks(input: Readable | AsyncIterable<Buffer | string>,
   };
   const decoder = new TextDecoder('utf-8');
   for await (const chunk of input) {
-    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
     const lines: Line[] = [];
     let start = 0;
     for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {

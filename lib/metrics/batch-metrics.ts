@@ -1,5 +1,5 @@
 import type { BatchReport } from '../handler/process-sqs-batch.ts';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode } from '../core/errors.ts';
 import { fetchedHere, RunStats } from '../stats/run-stats.ts';
 
 type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';

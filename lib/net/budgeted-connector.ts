@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
-import { classifyError, LOCAL_EXHAUSTION_CODES } from '../engine/classify-error.ts';
+import { classifyError, LOCAL_EXHAUSTION_CODES } from './classify-error.ts';
 import type { SocketBudget } from './socket-budget.ts';
 
 /** This machine ran out of descriptors or ports: back-pressure, never a result of the URL. */
@@ -49,7 +49,7 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
       }
       budget.release();
       if (!isLocalExhaustion(error)) {
-        callback(error!, null);
+        callback(error!, null); // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- undici's callback type wants an Error here
         return;
       }
       budget.exhausted();

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { BatchfetchError, ErrorCode, type ResultError } from '../errors.ts';
+import { BatchfetchError, ErrorCode, type ResultError } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationPolicy } from './destination-policy.ts';
 

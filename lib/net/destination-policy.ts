@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { cidrContains, parseCidr, parseIp, type Cidr, type IpBytes } from './ip-address.ts';
 
 /**

@@ -95,7 +95,7 @@ class DnsCache {
       const timer = setTimeout(() => reject(new DnsTimeoutError()), this.#timeoutMs);
       this.#resolve(hostname).then(
         (addresses) => { clearTimeout(timer); resolve(addresses); },
-        (error: unknown) => { clearTimeout(timer); reject(error); },
+        (error: unknown) => { clearTimeout(timer); reject(error as Error); }, // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- passes on the resolver's own error (prefer-promise-reject-errors wants the cast)
       );
     });
   }

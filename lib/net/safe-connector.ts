@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
 import { buildConnector } from './undici-core.ts';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationGuard } from './destination-guard.ts';
 import { TlsSessionStore } from './tls-sessions.ts';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 
 /** What the budget has seen; read by tests and the benchmark. */
 interface SocketBudgetStats {
@@ -79,7 +79,9 @@ class SocketBudget {
 
   /** Counts `socket` against its slot until it closes, and follows whether it is idle. */
   track(socket: Socket): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers below run with the socket as `this`
     const budget = this;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with the socket as `this`
     const { ref, unref } = socket;
     socket.unref = function trackedUnref(this: Socket) {
       budget.#becameIdle(socket);

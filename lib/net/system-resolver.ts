@@ -1,7 +1,7 @@
 import { lookup as osLookup, type LookupAddress } from 'node:dns';
 import { Resolver as AresResolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { Semaphore } from '../engine/semaphore.ts';
+import { Semaphore } from '../core/semaphore.ts';
 
 /** A resolver's answer; `ttlMs` when the records said how long they may be reused. */
 interface DnsAnswer {

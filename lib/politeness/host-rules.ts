@@ -1,5 +1,5 @@
-import { describeRange, inRange, OPTION_RANGES } from '../config/option-ranges.ts';
-import { InvalidOptionError } from '../errors.ts';
+import { describeRange, inRange, OPTION_RANGES } from '../core/option-ranges.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 
 /** Limits for the hosts a rule matches; an absent limit is no limit. */
 interface HostLimits {

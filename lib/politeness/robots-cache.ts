@@ -1,4 +1,3 @@
-import type { FetchResult } from '../engine/fetch-types.ts';
 import { ALLOW_ALL, DISALLOW_ALL, parseRobots, type RobotsRules } from './robots-rules.ts';
 
 /** What an origin's robots.txt said, as kept between environments. */
@@ -16,9 +15,17 @@ interface RobotsStore {
   put(origin: string, robots: StoredRobots): Promise<void>;
 }
 
+/** The three fields of a fetch result the cache reads (the engine's FetchResult has them). */
+interface RobotsResponse {
+  readonly ok: boolean;
+  readonly status: number | null;
+  /** The body, base64-encoded (the engine's `body: keep` mode). */
+  readonly body?: string | undefined;
+}
+
 interface RobotsCacheOptions {
   /** Fetches `<origin>/robots.txt` through the engine (safe destinations, size and time caps). */
-  readonly fetchRobots: (url: string) => Promise<FetchResult>;
+  readonly fetchRobots: (url: string) => Promise<RobotsResponse>;
   /** Our product token, matched against `User-agent` lines. */
   readonly agent: string;
   readonly store?: RobotsStore;
@@ -98,4 +105,4 @@ class RobotsCache {
 }
 
 export { RobotsCache };
-export type { RobotsStore, StoredRobots };
+export type { RobotsResponse, RobotsStore, StoredRobots };

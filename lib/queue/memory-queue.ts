@@ -103,7 +103,7 @@ class MemoryQueue implements QueueApi {
         },
       };
       const timer = setTimeout(() => waiter.resolve([]), waitS * 1000);
-      const onAbort = () => { waiter.done(); reject(signal!.reason); };
+      const onAbort = () => { waiter.done(); reject(signal!.reason as Error); };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });

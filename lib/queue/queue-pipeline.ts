@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
@@ -60,9 +60,10 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
   const maxReceives = options.maxReceives ?? 5;
   const stopPollers = new AbortController();
   let wakeProducer: (() => void) | undefined;
-  let failure: unknown;
+  // Boxed: a falsy rejection reason still counts as a failure.
+  let failure: { readonly error: unknown } | undefined;
   const fail = (error: unknown) => {
-    failure ??= error;
+    failure ??= { error };
     stopPollers.abort();
     wakeProducer?.();
   };
@@ -96,7 +97,7 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
       while (!failure && progress.messagesSent - progress.messagesAcknowledged >= maxUnacknowledged) {
         await new Promise<void>((resolve) => { wakeProducer = resolve; });
       }
-      if (failure) throw failure;
+      if (failure) throw failure.error;
     },
   }).then(() => {
     progress.inputDone = true;
@@ -106,7 +107,7 @@ async function runQueuePipeline(options: PipelineOptions): Promise<PipelineProgr
 
   await producer;
   await Promise.all(pollers);
-  if (failure) throw failure;
+  if (failure) throw failure.error;
   return progress;
 }
 

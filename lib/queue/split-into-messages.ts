@@ -1,5 +1,5 @@
 import type { FetchRequest } from '../engine/fetch-types.ts';
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError } from '../core/errors.ts';
 import { MAX_URLS_PER_MESSAGE, toWire, type MessageOptions } from '../schemas/queue-message.ts';
 
 /**

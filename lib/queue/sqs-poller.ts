@@ -51,11 +51,11 @@ async function pollQueue(options: PollerOptions): Promise<void> {
   let errors = 0;
   while (!signal.aborted) {
     const received = await receiveBatch(options);
-    if (received.error) {
+    if (received.failure) {
       await releaseMessages(queue, queueUrl, received.messages);
       if (signal.aborted) return;
       errors += 1;
-      if (errors >= MAX_CONSECUTIVE_ERRORS) throw received.error;
+      if (errors >= MAX_CONSECUTIVE_ERRORS) throw received.failure.error;
       await sleep(backoffDelay(errors, 200, 5_000, Math.random));
       continue;
     }
@@ -108,7 +108,7 @@ async function pollQueueWith(count: number, options: PollerOptions): Promise<voi
  * throws: an error (or an abort cancelling a receive) is returned with the messages received
  * before it, which the caller releases rather than leaving them invisible.
  */
-async function receiveBatch(options: PollerOptions): Promise<{ messages: Message[]; error?: unknown }> {
+async function receiveBatch(options: PollerOptions): Promise<{ messages: Message[]; failure?: { readonly error: unknown } }> {
   const batchSize = options.batchSize ?? 10;
   const windowEnds = Date.now() + (options.batchingWindowMs ?? 0);
   const messages: Message[] = [];
@@ -128,7 +128,7 @@ async function receiveBatch(options: PollerOptions): Promise<{ messages: Message
       if (messages.length === 0 || options.signal.aborted) break;
     } while (messages.length < batchSize && Date.now() < windowEnds);
   } catch (error) {
-    return { messages, error };
+    return { messages, failure: { error } };
   }
   return { messages };
 }

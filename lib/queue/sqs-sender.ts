@@ -27,7 +27,8 @@ class SqsSender {
   readonly #inFlight = new Set<Promise<void>>();
   #batch: string[] = [];
   #batchBytes = 0;
-  #failure: unknown;
+  // Boxed: a falsy rejection reason still counts as a failure.
+  #failure: { readonly error: unknown } | undefined;
   sent = 0;
 
   constructor(options: SenderOptions) {
@@ -37,7 +38,7 @@ class SqsSender {
   }
 
   async add(body: string): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    if (this.#failure) throw this.#failure.error;
     const bytes = Buffer.byteLength(body);
     if (this.#batch.length >= SQS_MAX_BATCH_ENTRIES || this.#batchBytes + bytes > SQS_MAX_MESSAGE_BYTES) await this.#dispatch();
     this.#batch.push(body);
@@ -47,7 +48,7 @@ class SqsSender {
   async flush(): Promise<void> {
     if (this.#batch.length > 0) await this.#dispatch();
     await Promise.all(this.#inFlight);
-    if (this.#failure) throw this.#failure;
+    if (this.#failure) throw this.#failure.error;
   }
 
   async #dispatch(): Promise<void> {
@@ -55,7 +56,7 @@ class SqsSender {
     const bodies = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    const call = this.#send(bodies).catch((error: unknown) => { this.#failure ??= error; });
+    const call = this.#send(bodies).catch((error: unknown) => { this.#failure ??= { error }; });
     this.#inFlight.add(call);
     void call.finally(() => this.#inFlight.delete(call));
   }

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { OPTION_RANGES, type IntegerRange } from '../config/option-ranges.ts';
+import { OPTION_RANGES, type IntegerRange } from '../core/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';

@@ -1,6 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
-import { Semaphore } from '../engine/semaphore.ts';
+import { Semaphore } from '../core/semaphore.ts';
 import { jobResultsPrefix } from '../jobs/job-ref.ts';
 import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';

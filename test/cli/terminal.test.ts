@@ -19,7 +19,7 @@ function inTerminal(command: string) {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let screen = '';
-  child.stdout!.on('data', (chunk: Buffer) => { screen += chunk; });
+  child.stdout!.on('data', (chunk: Buffer) => { screen += String(chunk); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { screen: () => screen, type: (keys: string) => child.stdin!.write(keys), exited, kill: () => child.kill('SIGKILL') };
 }

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
+import { firstLine, startLocalSqs } from '../support/cli-process.ts';
 import { runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 import { spawnTracked } from '../support/children.ts';
@@ -17,8 +17,8 @@ function bash(script: string): Promise<{ code: number | null; stdout: string; st
     const child = spawnTracked('bash', ['-c', script], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += String(chunk); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { describeRange, OPTION_RANGES } from '../../lib/config/option-ranges.ts';
+import { describeRange, OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import { consumerConfigProblems } from '../../lib/config/env-config.ts';
 import { createFetchEngine, readEnqueueConfig } from '../../lib/index.ts';
 import { parseEnqueueEvent } from '../../lib/enqueue/enqueue-event.ts';

@@ -38,7 +38,7 @@ const OTHER_PROGRAMS_FLAGS = [
 /** Every environment variable name a reader asks its env for. */
 function variablesRead(reader: (env: Record<string, string | undefined>) => unknown): string[] {
   const asked = new Set<string>();
-  const env = new Proxy({} as Record<string, string | undefined>, {
+  const env = new Proxy({}, {
     get: (_target, name) => {
       if (typeof name === 'string') asked.add(name);
       return undefined;

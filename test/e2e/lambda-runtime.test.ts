@@ -46,8 +46,8 @@ describe('the bundled fetch-batch function under AWS\'s aws-lambda-ric, against 
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    runtime.stdout!.on('data', (chunk: Buffer) => { output += chunk; });
-    runtime.stderr!.on('data', (chunk: Buffer) => { output += chunk; });
+    runtime.stdout!.on('data', (chunk: Buffer) => { output += String(chunk); });
+    runtime.stderr!.on('data', (chunk: Buffer) => { output += String(chunk); });
     exited = new Promise((resolve) => runtime.once('exit', resolve));
   }, 30_000);
 

@@ -137,7 +137,7 @@ describe('a second Ctrl-C exits at once', () => {
     const worker = start(['worker', '--queue-url', queues.jobs, '--endpoint', endpoint, '--out', '/dev/null', '--allow-network', '127.0.0.0/8',
       '--timeout', '600000', '--retries', '0']);
     let stderr = '';
-    worker.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    worker.stderr!.on('data', (chunk: Buffer) => { stderr += String(chunk); });
     const exit = new Promise<number | null>((resolve) => worker.once('exit', resolve));
     expect(await eventually(() => server.hitsOf('/hang') === 1, 30_000)).toBe(true);
 

@@ -1,4 +1,4 @@
-import { Semaphore } from '../../lib/engine/semaphore.ts';
+import { Semaphore } from '../../lib/core/semaphore.ts';
 
 describe('Semaphore', () => {
   test('grants permits at once while free, then in FIFO order as they are released', async () => {

@@ -36,8 +36,8 @@ function runBundle(event: unknown, env: Record<string, string>): Promise<{ code:
       env: { PATH: process.env.PATH, BUNDLE: join(ROOT, 'dist/fetch-batch/index.mjs'), EVENT: JSON.stringify(event), AWS_REGION: 'us-east-1', ...env },
     });
     let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr!.on('data', (chunk: Buffer) => { stdout += chunk; });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+    child.stderr!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -105,13 +105,13 @@ describe('the bundled fetch-batch function loads the SDK clients its configurati
   beforeAll(async () => {
     [sqs, ddb] = await Promise.all([startEmbeddedSqs(), startEmbeddedDynamoDb()]);
     sqs.createBucket('results');
-    events = createServer(async (req: IncomingMessage, res) => {
+    events = createServer((req: IncomingMessage, res) => void (async () => {
       let body = '';
-      for await (const chunk of req) body += chunk;
+      for await (const chunk of req) body += String(chunk);
       putEvents.push({ target: String(req.headers['x-amz-target']), body: JSON.parse(body) });
       res.setHeader('content-type', 'application/x-amz-json-1.1');
       res.end(JSON.stringify({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] }));
-    }).listen(0, '127.0.0.1');
+    })()).listen(0, '127.0.0.1');
     await new Promise((resolve) => events.once('listening', resolve));
   }, 60_000);
 

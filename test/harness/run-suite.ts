@@ -1,6 +1,6 @@
-// `npm test`: prepares, type-checks, lints and runs Jest, each step a child process in a process
-// group of its own with a time limit, so that nothing a step starts can outlive it and the
-// command always ends:
+// `npm test`: prepares, type-checks, lints (ESLint with typescript-eslint's type-checked rules)
+// and runs Jest, each step a child process in a process group of its own with a time limit, so
+// that nothing a step starts can outlive it and the command always ends:
 //   - a step past its limit is killed with its whole group, and the run fails saying which;
 //   - Jest is given a short grace after its summary to exit by itself ("Jest did not exit one
 //     second after the test run has completed" means something was left open); then it is killed
@@ -63,7 +63,7 @@ function runStep(step: Step): Promise<{ code: number | null; stopped?: string; p
     const limit = setTimeout(() => stop(`it ran past its limit of ${step.limitMs / MINUTE} min`), step.limitMs);
     let grace: NodeJS.Timeout | undefined;
     let pending = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
       pending = (pending + String(chunk)).slice(-4096);
       // The summary reporter's closing line: Jest has finished; it should now exit by itself.
@@ -96,6 +96,7 @@ const steps: Step[] = [
   { name: 'prepare: bundles', args: ['test/harness/prepare.ts', 'bundles'], limitMs: 5 * MINUTE, logFile: prepareLog },
   { name: 'prepare: aws-lambda-ric', args: ['test/harness/prepare.ts', 'lambda-ric'], limitMs: 20 * MINUTE, logFile: prepareLog },
   { name: 'typecheck', args: ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], limitMs: 10 * MINUTE },
+  { name: 'lint', args: ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', '.'], limitMs: 10 * MINUTE },
   {
     name: 'jest',
     args: ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...process.argv.slice(2)],

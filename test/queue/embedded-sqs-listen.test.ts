@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startEmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
-import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
+import { exited, firstLine, startLocalSqs } from '../support/cli-process.ts';
 
 /** Local addresses (hex `ADDR:PORT` as in proc(5)) of the sockets listening on `port`. */
 function listeningAddresses(port: number): string[] {

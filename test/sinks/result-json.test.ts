@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ErrorCode } from '../../lib/errors.ts';
+import { ErrorCode } from '../../lib/core/errors.ts';
 import type { FetchResult } from '../../lib/index.ts';
 import { resultToJson } from '../../lib/sinks/result-json.ts';
 

@@ -31,7 +31,7 @@ async function firstLine(child: ChildProcess): Promise<string> {
 /** Resolves with the exit code; collects stderr. */
 function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk; });
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += String(chunk); });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 

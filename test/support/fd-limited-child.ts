@@ -19,8 +19,8 @@ async function fetchUnderDescriptorLimit(limit: number, job: Record<string, unkn
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += String(chunk); });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`child exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as ChildReport;

@@ -18,8 +18,8 @@ function runCli(args: string[], options: { stdin?: string; timeoutMs?: number } 
     const child = spawnTracked(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: path } });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk; });
+    child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += String(chunk); });
     const timer = setTimeout(() => stopChild(child), options.timeoutMs ?? 20_000);
     child.on('error', reject);
     child.on('close', (code) => {

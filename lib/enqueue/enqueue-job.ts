@@ -1,10 +1,10 @@
 import type { ParsedLine } from '../input/parse-request-line.ts';
-import { enqueueRequests, type EnqueueSummary } from '../enqueue/enqueue-requests.ts';
+import { enqueueRequests, type EnqueueSummary } from './enqueue-requests.ts';
 import type { SqsSender } from '../queue/sqs-sender.ts';
 import type { SplitOptions } from '../queue/split-into-messages.ts';
-import { MESSAGES_PER_SHARD } from './job-ref.ts';
-import type { JobStore, NewJob } from './job-store.ts';
-import type { JobSummary } from './job-summary.ts';
+import { MESSAGES_PER_SHARD } from '../jobs/job-ref.ts';
+import type { JobStore, NewJob } from '../jobs/job-store.ts';
+import type { JobSummary } from '../jobs/job-summary.ts';
 
 /** What enqueueing a job did. `duplicate`: the job id was taken by a job past enqueuing; nothing was sent. */
 type JobEnqueueSummary = EnqueueSummary & {

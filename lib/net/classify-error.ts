@@ -1,4 +1,4 @@
-import { BatchfetchError, ErrorCode } from '../errors.ts';
+import { BatchfetchError, ErrorCode } from '../core/errors.ts';
 
 type Classification = readonly [code: ErrorCode, message: string];
 
@@ -92,7 +92,7 @@ function codeOf(error: unknown): string | undefined {
 function classifyError(error: unknown): BatchfetchError {
   if (error instanceof BatchfetchError) return error;
   if (error instanceof AggregateError && codeOf(error) === undefined) {
-    const inner = error.errors.find((e) => codeOf(e) !== undefined);
+    const inner: unknown = (error.errors as unknown[]).find((e) => codeOf(e) !== undefined);
     if (inner) return classifyError(inner);
   }
   const code = codeOf(error) ?? 'UNKNOWN';

@@ -1,7 +1,7 @@
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import type { ParsedMessage } from '../schemas/queue-message.ts';
 import { continuationKey } from '../jobs/job-ref.ts';
-import { SQS_MAX_MESSAGE_BYTES, splitIntoMessages } from '../queue/split-into-messages.ts';
+import { SQS_MAX_MESSAGE_BYTES, splitIntoMessages } from './split-into-messages.ts';
 import { MAX_URLS_PER_MESSAGE } from '../schemas/queue-message.ts';
 
 /**

@@ -1,10 +1,10 @@
-import { describeRange, inRange, OPTION_RANGES, type RangedOption } from './config/option-ranges.ts';
-import { InvalidOptionError } from './errors.ts';
-import { connectionBudgetFor, readDescriptorLimit } from './net/descriptor-limit.ts';
-import type { Resolver } from './net/dns-cache.ts';
-import type { TokenSource } from './politeness/host-gate.ts';
-import type { HostRule } from './politeness/host-rules.ts';
-import type { RobotsStore } from './politeness/robots-cache.ts';
+import { describeRange, inRange, OPTION_RANGES, type RangedOption } from '../core/option-ranges.ts';
+import { InvalidOptionError } from '../core/errors.ts';
+import { connectionBudgetFor, readDescriptorLimit } from '../net/descriptor-limit.ts';
+import type { Resolver } from '../net/dns-cache.ts';
+import type { TokenSource } from '../politeness/host-gate.ts';
+import type { HostRule } from '../politeness/host-rules.ts';
+import type { RobotsStore } from '../politeness/robots-cache.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
