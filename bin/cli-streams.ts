@@ -88,7 +88,7 @@ function stoppingOnWriteFailure(sink: ResultSink, onFailure: (error: ResultWrite
  * else is one line naming the destination and the reason, and 1.
  */
 function exitAfterWriteFailure(failure: ResultWriteError): number {
-  if (failure.code === 'EPIPE') return 141;
+  if (failure.systemCode === 'EPIPE') return 141;
   process.stderr.write(`batchfetch: ${failure.message}\n`);
   return 1;
 }

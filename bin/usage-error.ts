@@ -1,10 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeRange, inRange, type IntegerRange } from '../lib/core/option-ranges.ts';
 import { isJobId, JOB_ID_RULE, newJobId } from '../lib/jobs/job-ref.ts';
+import { BatchfetchError } from '../lib/core/errors.ts';
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
-class UsageError extends Error {
+/** A command line that cannot run as given; the CLI prints its message and exits 2. */
+class UsageError extends BatchfetchError {
   override readonly name = 'UsageError';
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /** Parses a flag value as an integer within `range`, naming the flag in the error. */

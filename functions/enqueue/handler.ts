@@ -17,6 +17,7 @@ import { parseEnqueueEvent } from '../../lib/enqueue/enqueue-event.ts';
 import { enqueueRequests, type EnqueueSummary } from '../../lib/enqueue/enqueue-requests.ts';
 import { linesOf } from '../../lib/enqueue/enqueue-sources.ts';
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
+import { InvalidEventError } from '../../lib/core/errors.ts';
 
 interface EnqueueDependencies {
   readonly config: EnqueueConfig;
@@ -50,8 +51,9 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
-    const parsed = parseEnqueueEvent(event);
-    if ('error' in parsed) throw new TypeError(parsed.error);
+    const outcome = parseEnqueueEvent(event);
+    if (!outcome.ok) throw new InvalidEventError(outcome.error);
+    const parsed = outcome.value;
     const sender = new SqsSender({ queue: sqsQueueApi(sqs), queueUrl: config.queueUrl });
     const split = {
       maxUrls: parsed.messageUrls ?? config.messageUrls,

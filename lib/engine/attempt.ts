@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 import { BodyMode } from './options.ts';
 import { BodyReader, tooLarge } from './body-reader.ts';
 import type { Cancellable, CancelScope } from './cancel-scope.ts';
@@ -13,7 +13,7 @@ interface AttemptOutcome {
   readonly bytes: number;
   readonly sha256?: string;
   readonly body?: Buffer;
-  readonly error?: BatchfetchError;
+  readonly error?: FetchError;
   /** True once response headers arrived; a reset before that may be a stale pooled socket. */
   readonly responseStarted: boolean;
 }
@@ -41,7 +41,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   #controller: Dispatcher.DispatchController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
-  #cancelReason: BatchfetchError | undefined;
+  #cancelReason: FetchError | undefined;
   #status: number | undefined;
   #headers: IncomingHttpHeaders | undefined;
   #reader: BodyReader | undefined;
@@ -55,7 +55,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   }
 
   /** Ends the attempt now with `reason`; the exchange is aborted as soon as undici lets us. */
-  cancel(reason: BatchfetchError): void {
+  cancel(reason: FetchError): void {
     if (this.#settled) return;
     this.#cancelReason = reason;
     this.#controller?.abort(reason);
@@ -69,7 +69,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
       return;
     }
     this.#timer = setTimeout(() => {
-      this.cancel(new BatchfetchError(ErrorCode.TIMEOUT, `attempt exceeded ${this.#settings.timeoutMs} ms`));
+      this.cancel(new FetchError(ErrorCode.TIMEOUT, `attempt exceeded ${this.#settings.timeoutMs} ms`));
     }, this.#settings.timeoutMs);
   }
 
@@ -91,7 +91,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
         // A redirect about to be followed: its body is never read, so its size does not matter.
         // The exchange ends here and the connection is dropped rather than drained.
         this.#settle({ status: statusCode, headers, bytes: 0, responseStarted: true });
-        controller.abort(new BatchfetchError(ErrorCode.ABORTED, 'redirect body not read'));
+        controller.abort(new FetchError(ErrorCode.ABORTED, 'redirect body not read'));
         return;
       }
       this.cancel(tooLarge(settings.maxBodyBytes));
@@ -130,7 +130,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     this.#fail(this.#cancelReason ?? classifyError(error));
   }
 
-  #fail(error: BatchfetchError): void {
+  #fail(error: FetchError): void {
     this.#reader?.destroy();
     this.#settle({ error, bytes: this.#reader?.bytes ?? 0, responseStarted: this.#status !== undefined });
   }

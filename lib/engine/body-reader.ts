@@ -1,11 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 import { BodyMode } from './options.ts';
 
-function tooLarge(maxBytes: number): BatchfetchError {
-  return new BatchfetchError(ErrorCode.BODY_TOO_LARGE, `response body exceeds ${maxBytes} bytes`);
+function tooLarge(maxBytes: number): FetchError {
+  return new FetchError(ErrorCode.BODY_TOO_LARGE, `response body exceeds ${maxBytes} bytes`);
 }
 
 function createDecoder(contentEncoding: string | undefined): Transform | undefined {

@@ -1,8 +1,8 @@
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 
 /** An attempt that can be cut off; the scope links active ones through these two fields. */
 interface Cancellable {
-  cancel(reason: BatchfetchError): void;
+  cancel(reason: FetchError): void;
   previousActive: Cancellable | undefined;
   nextActive: Cancellable | undefined;
 }
@@ -44,7 +44,7 @@ class CancelScope {
   }
 
   /** The error an attempt cut off by this scope ends with. */
-  reason(): BatchfetchError {
+  reason(): FetchError {
     return abortedError(this.signal!);
   }
 
@@ -65,10 +65,10 @@ class CancelScope {
   }
 }
 
-function abortedError(signal: AbortSignal): BatchfetchError {
+function abortedError(signal: AbortSignal): FetchError {
   const reason: unknown = signal.reason;
   const detail = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
-  return new BatchfetchError(ErrorCode.ABORTED, `run aborted before the URL finished${detail}`);
+  return new FetchError(ErrorCode.ABORTED, `run aborted before the URL finished${detail}`);
 }
 
 export { CancelScope };

@@ -37,6 +37,16 @@ const MAX_WAITING_URLS = 8_192;
 /** TLS sessions kept for resumption, one per server name (a few MB at most). */
 const MAX_TLS_SESSIONS = 2_048;
 
+/** An item of `fetchEach` with its result. */
+interface Fetched<T> {
+  readonly item: T;
+  readonly result: FetchResult;
+}
+
+const identity = (request: FetchRequest) => request;
+const resultOnly = (_request: FetchRequest, result: FetchResult) => result;
+const pairOf = <T>(item: T, result: FetchResult): Fetched<T> => ({ item, result });
+
 /**
  * One fetch engine per run or Lambda cold start: keep-alive connection pools (undici, one per origin)
  * under one connection budget, one DNS cache and one global concurrency limit shared by every caller. Callers count results
@@ -204,19 +214,41 @@ class FetchEngine {
    * complete (not in input order). Input is pulled only when a permit is free, so a million
    * URLs never sit in memory. Stopping the iteration early waits for the fetches in flight.
    */
-  async *fetchAll(requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>, signal?: AbortSignal): AsyncGenerator<FetchResult> {
-    const done: FetchResult[] = [];
+  fetchAll(requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>, signal?: AbortSignal): AsyncGenerator<FetchResult> {
+    return this.#schedule(requests, identity, resultOnly, signal);
+  }
+
+  /**
+   * `fetchAll` for items that carry a request (`requestOf`): yields each item with its result.
+   * New URLs start only while the caller keeps pulling, so a caller that waits (for a write to
+   * become durable) holds the next URLs back without holding the fetches in flight.
+   */
+  fetchEach<T>(items: Iterable<T> | AsyncIterable<T>, requestOf: (item: T) => FetchRequest, signal?: AbortSignal): AsyncGenerator<Fetched<T>> {
+    return this.#schedule(items, requestOf, pairOf, signal);
+  }
+
+  /** The one scheduler behind fetchAll and fetchEach. */
+  async *#schedule<T, R>(
+    items: Iterable<T> | AsyncIterable<T>,
+    requestOf: (item: T) => FetchRequest,
+    output: (item: T, result: FetchResult) => R,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<R> {
+    const done: R[] = [];
     let wake: (() => void) | undefined;
     let pending = 0;
-    const settle = (result: FetchResult) => {
-      done.push(result);
-      pending -= 1;
-      wake?.();
-    };
     const waitForResult = () => new Promise<void>((resolve) => { wake = resolve; });
-    const source = Symbol.asyncIterator in requests
-      ? requests[Symbol.asyncIterator]()
-      : requests[Symbol.iterator]();
+    const source = Symbol.asyncIterator in items
+      ? items[Symbol.asyncIterator]()
+      : items[Symbol.iterator]();
+    const start = (item: T) => {
+      pending += 1;
+      void this.fetch(requestOf(item), signal).then((result) => {
+        done.push(output(item, result));
+        pending -= 1;
+        wake?.();
+      });
+    };
     // A URL waiting for its host (or a retry) holds no permit: another may start in its place.
     const unwatch = this.watchWaiting(() => wake?.());
     let exhausted = false;
@@ -228,8 +260,7 @@ class FetchEngine {
             exhausted = true;
             break;
           }
-          pending += 1;
-          void this.fetch(next.value, signal).then(settle);
+          start(next.value);
         }
         if (done.length === 0 && pending > 0) await waitForResult();
         wake = undefined;
@@ -308,3 +339,4 @@ function createFetchEngine(options?: FetchEngineOptions): FetchEngine {
 }
 
 export { createFetchEngine, FetchEngine };
+export type { Fetched };

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 import type { DestinationGuard } from '../net/destination-guard.ts';
 import type { FreshDispatchOptions } from '../net/origin-pools.ts';
 import type { ResolvedEngineOptions } from './options.ts';
@@ -13,6 +13,7 @@ import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { resultRecord, type RecordFields } from './result-record.ts';
 import { parseMethod, parseTarget, resolveRedirect, type Target } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Credentials never follow a redirect to another origin. */
@@ -65,45 +66,46 @@ function defaultHeaders(options: ResolvedEngineOptions): Readonly<Record<string,
   return headers;
 }
 
-function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Readonly<Record<string, string>> | BatchfetchError {
+function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Outcome<Readonly<Record<string, string>>, FetchError> {
   const defaults = defaultHeaders(options);
-  if (request.headers === undefined) return defaults;
+  if (request.headers === undefined) return success(defaults);
   if (typeof request.headers !== 'object' || request.headers === null || Array.isArray(request.headers)) {
-    return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'headers must be an object of strings');
+    return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'headers must be an object of strings'));
   }
   const headers: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value !== 'string') {
-      return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'header values must be strings');
+      return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'header values must be strings'));
     }
     headers[name.toLowerCase()] = value;
   }
-  return headers;
+  return success(headers);
 }
 
-function startState(request: FetchRequest, options: ResolvedEngineOptions): UrlState | BatchfetchError {
+function startState(request: FetchRequest, options: ResolvedEngineOptions): Outcome<UrlState, FetchError> {
   const url = parseTarget(request.url);
-  if (url instanceof BatchfetchError) return url;
+  if (!url.ok) return url;
   const method = parseMethod(request.method);
-  if (method instanceof BatchfetchError) return method;
+  if (!method.ok) return method;
   const headers = buildHeaders(request, options);
-  if (headers instanceof BatchfetchError) return headers;
+  if (!headers.ok) return headers;
   if (request.body !== undefined && typeof request.body !== 'string') {
-    return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'body must be a string');
+    return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'body must be a string'));
   }
-  return {
-    url, method, headers, body: request.body,
+  return success({
+    url: url.value, method: method.value, headers: headers.value, body: request.body,
     attempts: request.priorAttempts ?? 0, retriesUsed: 0, redirects: 0, staleRetryUsed: false,
-  };
+  });
 }
 
 /** Moves the state to the redirect target; returns an error when the hop is not allowed. */
-function followRedirect(state: UrlState, status: number, location: string, maxRedirects: number): BatchfetchError | undefined {
+function followRedirect(state: UrlState, status: number, location: string, maxRedirects: number): FetchError | undefined {
   if (state.redirects >= maxRedirects) {
-    return new BatchfetchError(ErrorCode.TOO_MANY_REDIRECTS, `more than ${maxRedirects} redirects`);
+    return new FetchError(ErrorCode.TOO_MANY_REDIRECTS, `more than ${maxRedirects} redirects`);
   }
-  const next = resolveRedirect(location, state.url);
-  if (next instanceof BatchfetchError) return next;
+  const resolved = resolveRedirect(location, state.url);
+  if (!resolved.ok) return resolved.error;
+  const next = resolved.value;
   // 303 always, and 301/302 after a POST, continue as GET without a body (what browsers do).
   const headers = { ...state.headers };
   if (status === 303 ? state.method !== 'HEAD' : (status === 301 || status === 302) && state.method === 'POST') {
@@ -136,8 +138,9 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
   const result = (fields: ResultFields, state?: UrlState): FetchResult =>
     buildResult(request, state, performance.now() - started, fields);
 
-  const state = startState(request, options);
-  if (state instanceof BatchfetchError) return result({ error: state.toResultError() });
+  const start = startState(request, options);
+  if (!start.ok) return result({ error: start.error.toResultError() });
+  const state = start.value;
   const limits = request.limits;
   const maxAttempts = Math.min(options.retries, limits?.retries ?? Number.POSITIVE_INFINITY) + 1;
   const attemptSettings = limits?.timeoutMs === undefined && limits?.maxBodyBytes === undefined

@@ -1,4 +1,5 @@
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Where a request goes, in the exact form the WHATWG URL parser would give. */
 interface Target {
@@ -130,44 +131,46 @@ function fromUrl(url: URL): Target {
 }
 
 /** Parses an absolute http(s) URL, or explains why it cannot be fetched. */
-function parseTarget(input: unknown): Target | BatchfetchError {
+function parseTarget(input: unknown): Outcome<Target, FetchError> {
   const text = typeof input === 'string' ? input.trim() : '';
-  if (text === '') return new BatchfetchError(ErrorCode.INVALID_URL, 'URL is missing or empty');
+  if (text === '') return failure(new FetchError(ErrorCode.INVALID_URL, 'URL is missing or empty'));
   const fast = fastTarget(text);
-  if (fast) return fast;
+  if (fast) return success(fast);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return new BatchfetchError(ErrorCode.INVALID_URL, 'URL could not be parsed');
+    return failure(new FetchError(ErrorCode.INVALID_URL, 'URL could not be parsed'));
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return new BatchfetchError(ErrorCode.INVALID_URL, `unsupported scheme ${url.protocol.slice(0, 20)} (only http and https)`);
+    return failure(new FetchError(ErrorCode.INVALID_URL, `unsupported scheme ${url.protocol.slice(0, 20)} (only http and https)`));
   }
-  if (url.hostname === '') return new BatchfetchError(ErrorCode.INVALID_URL, 'URL has no host');
-  return fromUrl(url);
+  if (url.hostname === '') return failure(new FetchError(ErrorCode.INVALID_URL, 'URL has no host'));
+  return success(fromUrl(url));
 }
 
-function parseMethod(method: unknown): string | BatchfetchError {
-  if (method === undefined) return 'GET';
+const GET = success('GET');
+
+function parseMethod(method: unknown): Outcome<string, FetchError> {
+  if (method === undefined) return GET;
   if (typeof method === 'string' && HTTP_METHOD.test(method.toUpperCase()) && method.toUpperCase() !== 'CONNECT') {
-    return method.toUpperCase();
+    return success(method.toUpperCase());
   }
-  return new BatchfetchError(ErrorCode.INVALID_REQUEST, 'method must be an HTTP token such as GET (CONNECT is not supported)');
+  return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'method must be an HTTP token such as GET (CONNECT is not supported)'));
 }
 
 /** The `Location` of a redirect, resolved against the URL that answered it. */
-function resolveRedirect(location: string, base: Target): Target | BatchfetchError {
+function resolveRedirect(location: string, base: Target): Outcome<Target, FetchError> {
   let next: URL;
   try {
     next = new URL(location, base.href);
   } catch {
-    return new BatchfetchError(ErrorCode.INVALID_URL, 'redirect Location could not be parsed');
+    return failure(new FetchError(ErrorCode.INVALID_URL, 'redirect Location could not be parsed'));
   }
   if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-    return new BatchfetchError(ErrorCode.INVALID_URL, `redirect to unsupported scheme ${next.protocol.slice(0, 20)}`);
+    return failure(new FetchError(ErrorCode.INVALID_URL, `redirect to unsupported scheme ${next.protocol.slice(0, 20)}`));
   }
-  return fromUrl(next);
+  return success(fromUrl(next));
 }
 
 export { parseMethod, parseTarget, resolveRedirect };

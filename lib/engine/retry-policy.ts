@@ -1,4 +1,4 @@
-import { ErrorCode, type BatchfetchError } from '../core/errors.ts';
+import { ErrorCode, type FetchError } from '../core/errors.ts';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
@@ -20,7 +20,7 @@ function isRetryableStatus(status: number): boolean {
   return RETRYABLE_STATUSES.has(status);
 }
 
-function isRetryableError(error: BatchfetchError): boolean {
+function isRetryableError(error: FetchError): boolean {
   return error.retryable ?? RETRYABLE_CODES.has(error.code);
 }
 

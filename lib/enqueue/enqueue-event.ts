@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { OPTION_RANGES } from '../core/option-ranges.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE } from '../jobs/job-ref.ts';
 import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /**
  * The enqueue function's input (from EventBridge Scheduler or a direct invoke): exactly one source.
@@ -31,12 +32,12 @@ const EnqueueEventSchema = v.pipe(
 
 type EnqueueEvent = v.InferOutput<typeof EnqueueEventSchema>;
 
-function parseEnqueueEvent(event: unknown): EnqueueEvent | { readonly error: string } {
+function parseEnqueueEvent(event: unknown): Outcome<EnqueueEvent, string> {
   const parsed = v.safeParse(EnqueueEventSchema, event);
-  if (parsed.success) return parsed.output;
+  if (parsed.success) return success(parsed.output);
   const issue = parsed.issues[0];
   const path = issue.path?.map((item) => String(item.key)).join('.');
-  return { error: `invalid enqueue event${path ? ` (${path})` : ''}: ${issue.message}` };
+  return failure(`invalid enqueue event${path ? ` (${path})` : ''}: ${issue.message}`);
 }
 
 export { parseEnqueueEvent };

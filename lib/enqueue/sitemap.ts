@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 
 /** sitemaps.org: at most 50,000 URLs and 50 MB (uncompressed) per sitemap file. */
 const MAX_SITEMAP_BYTES = 50 * 1024 * 1024;
@@ -28,14 +28,14 @@ function locations(xml: string): string[] {
 async function fetchSitemap(engine: FetchEngine, url: string): Promise<string> {
   const result = await engine.fetch({ url });
   if (!result.ok || result.body === undefined) {
-    throw new BatchfetchError(result.error?.code ?? ErrorCode.INTERNAL, `sitemap ${url} could not be read: ${result.error?.message ?? 'no body'}`);
+    throw new FetchError(result.error?.code ?? ErrorCode.INTERNAL, `sitemap ${url} could not be read: ${result.error?.message ?? 'no body'}`);
   }
   let bytes = Buffer.from(result.body, 'base64');
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_SITEMAP_BYTES });
     } catch {
-      throw new BatchfetchError(ErrorCode.BODY_TOO_LARGE, `sitemap ${url} is not valid gzip or inflates past ${MAX_SITEMAP_BYTES} bytes`);
+      throw new FetchError(ErrorCode.BODY_TOO_LARGE, `sitemap ${url} is not valid gzip or inflates past ${MAX_SITEMAP_BYTES} bytes`);
     }
   }
   return bytes.toString('utf8');

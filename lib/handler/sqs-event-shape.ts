@@ -1,10 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
+import { InvalidEventError } from '../core/errors.ts';
 
 /** The event given to the fetch-batch handler is not an SQS event: nothing was fetched. */
-class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
-}
-
 /**
  * Checks the shape of what Lambda's SQS event source delivers (`{ Records: [{ messageId, body,
  * ... }] }`) before any work, so a direct invocation with `{}`, `null` or another service's event
@@ -32,4 +29,4 @@ function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export { assertSqsEvent, InvalidEventError };
+export { assertSqsEvent };

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { parseTarget } from '../engine/request-target.ts';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 import { FetchRequestSchema, MAX_URL_LENGTH } from '../schemas/fetch-request.ts';
 import { invalidResult } from './invalid-result.ts';
 import type { Line } from './read-lines.ts';
@@ -53,12 +53,12 @@ function parseRequestLine(line: Line): ParsedLine {
 
 function checked(request: FetchRequest): ParsedLine {
   const target = parseTarget(request.url);
-  if (target instanceof BatchfetchError) return { kind: 'invalid', result: invalidResult(request, target) };
+  if (!target.ok) return { kind: 'invalid', result: invalidResult(request, target.error) };
   return { kind: 'request', request };
 }
 
 function invalid(url: string, line: number, code: ErrorCode, message: string): ParsedLine {
-  return { kind: 'invalid', result: invalidResult({ url, line }, new BatchfetchError(code, message)) };
+  return { kind: 'invalid', result: invalidResult({ url, line }, new FetchError(code, message)) };
 }
 
 export { parseRequestLine };

@@ -1,6 +1,5 @@
-import type { BatchReport } from '../handler/process-sqs-batch.ts';
+import type { BatchReport } from '../handler/batch-report.ts';
 import { ErrorCode } from '../core/errors.ts';
-import { fetchedHere, RunStats } from '../stats/run-stats.ts';
 
 type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
 
@@ -36,8 +35,7 @@ const MetricName = {
 
 /** Publishes one invocation's figures as EMF metrics. */
 function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
-  const stats = new RunStats();
-  for (const result of report.results) stats.record(result);
+  const stats = report.results;
   const failedByCode = new Map([...stats.outcomes].filter(([code]) => code !== 'OK'));
   metrics.addMetric(MetricName.URLS_FETCHED, 'Count', stats.urls);
   metrics.addMetric(MetricName.URLS_SUCCEEDED, 'Count', stats.ok);
@@ -60,9 +58,7 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
     single.addDimension('ErrorCode', code);
     single.addMetric(MetricName.URLS_FAILED_BY_CODE, 'Count', count);
   }
-  for (const result of report.results) {
-    if (fetchedHere(result)) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', result.latencyMs);
-  }
+  for (const latencyMs of report.latenciesMs) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', latencyMs);
 }
 
 export { MetricName, recordBatchMetrics };

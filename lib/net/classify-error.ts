@@ -1,4 +1,4 @@
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 
 type Classification = readonly [code: ErrorCode, message: string];
 
@@ -89,22 +89,22 @@ function codeOf(error: unknown): string | undefined {
  * Maps any error thrown by undici, node:net, node:tls, node:dns or zlib onto the stable codes of
  * `ErrorCode`. `AggregateError`s (several addresses tried) take the first classifiable inner error.
  */
-function classifyError(error: unknown): BatchfetchError {
-  if (error instanceof BatchfetchError) return error;
+function classifyError(error: unknown): FetchError {
+  if (error instanceof FetchError) return error;
   if (error instanceof AggregateError && codeOf(error) === undefined) {
     const inner: unknown = (error.errors as unknown[]).find((e) => codeOf(e) !== undefined);
     if (inner) return classifyError(inner);
   }
   const code = codeOf(error) ?? 'UNKNOWN';
   const refused = code === 'UND_ERR_SOCKET' ? UNACCEPTED_RESPONSES[(error as Error).message] : undefined;
-  if (refused) return new BatchfetchError(ErrorCode.PROTOCOL_ERROR, refused, { cause: error });
+  if (refused) return new FetchError(ErrorCode.PROTOCOL_ERROR, refused, { cause: error });
   const known = BY_CODE[code];
-  if (known) return new BatchfetchError(known[0], `${known[1]} (${code})`, { cause: error });
+  if (known) return new FetchError(known[0], `${known[1]} (${code})`, { cause: error });
   if (code.startsWith('HPE_') || (error as Error | null)?.name === 'HTTPParserError') {
-    return new BatchfetchError(ErrorCode.PROTOCOL_ERROR, `malformed HTTP response (${code})`, { cause: error });
+    return new FetchError(ErrorCode.PROTOCOL_ERROR, `malformed HTTP response (${code})`, { cause: error });
   }
-  if (isTlsCode(code)) return new BatchfetchError(ErrorCode.TLS_ERROR, `TLS failed (${code})`, { cause: error });
-  return new BatchfetchError(ErrorCode.INTERNAL, `unexpected error (${code})`, { cause: error });
+  if (isTlsCode(code)) return new FetchError(ErrorCode.TLS_ERROR, `TLS failed (${code})`, { cause: error });
+  return new FetchError(ErrorCode.INTERNAL, `unexpected error (${code})`, { cause: error });
 }
 
 export { classifyError, LOCAL_EXHAUSTION_CODES };

@@ -1,8 +1,9 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { BatchfetchError, ErrorCode, type ResultError } from '../core/errors.ts';
+import { FetchError, ErrorCode, type ResultError } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationPolicy } from './destination-policy.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Origins remembered at most (batches repeat a few origins; hostile ones may not). */
 const MAX_ORIGINS = 4096;
@@ -33,20 +34,20 @@ class DestinationGuard {
   }
 
   /** Checks an IP literal as written. */
-  checkLiteral(ip: string): BatchfetchError | undefined {
+  checkLiteral(ip: string): FetchError | undefined {
     const verdict = this.#policy.check(ip);
     return verdict.allowed ? undefined : blocked(verdict.reason);
   }
 
   /** The first allowed address of a DNS answer, or why there is none. */
-  pick(hostname: string, addresses: readonly LookupAddress[]): LookupAddress | BatchfetchError {
+  pick(hostname: string, addresses: readonly LookupAddress[]): Outcome<LookupAddress, FetchError> {
     let firstReason: string | undefined;
     for (const candidate of addresses) {
       const verdict = this.#policy.check(candidate.address);
-      if (verdict.allowed) return candidate;
+      if (verdict.allowed) return success(candidate);
       firstReason ??= verdict.reason;
     }
-    return addresses.length === 0 ? dnsError(hostname) : blocked(firstReason);
+    return failure(addresses.length === 0 ? dnsError(hostname) : blocked(firstReason));
   }
 
   /** Why a request to `origin` (canonical, as `URL#origin`) would be refused, if known now. */
@@ -58,7 +59,7 @@ class DestinationGuard {
     let verdict = this.#answerVerdicts.get(answer);
     if (verdict === undefined) {
       const picked = this.pick(host, answer);
-      verdict = picked instanceof BatchfetchError ? picked.toResultError() : null;
+      verdict = picked.ok ? null : picked.error.toResultError();
       this.#answerVerdicts.set(answer, verdict);
     }
     return verdict ?? undefined;
@@ -84,12 +85,12 @@ function hostOf(origin: string): string {
   return colon === -1 ? authority : authority.slice(0, colon);
 }
 
-function blocked(reason: string | undefined): BatchfetchError {
-  return new BatchfetchError(ErrorCode.BLOCKED_DESTINATION, `destination address is not allowed (${reason ?? 'blocked'})`);
+function blocked(reason: string | undefined): FetchError {
+  return new FetchError(ErrorCode.BLOCKED_DESTINATION, `destination address is not allowed (${reason ?? 'blocked'})`);
 }
 
-function dnsError(hostname: string): BatchfetchError {
-  return new BatchfetchError(ErrorCode.DNS_FAILURE, `host name did not resolve: ${hostname}`);
+function dnsError(hostname: string): FetchError {
+  return new FetchError(ErrorCode.DNS_FAILURE, `host name did not resolve: ${hostname}`);
 }
 
 export { DestinationGuard };

@@ -1,5 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { SystemResolver, type DnsAnswer } from './system-resolver.ts';
+import { BatchfetchError } from '../core/errors.ts';
 
 /** Resolves a host name: the addresses, or an answer that also says how long it may be reused. */
 type Resolver = (hostname: string) => Promise<LookupAddress[] | DnsAnswer>;
@@ -28,10 +29,11 @@ interface Entry {
   settled?: readonly LookupAddress[];
 }
 
-class DnsTimeoutError extends Error {
-  readonly code = 'EAI_AGAIN';
+/** A lookup that outlasted its timeout; `EAI_AGAIN`, as getaddrinfo says, so it classifies as a temporary DNS failure. */
+class DnsTimeoutError extends BatchfetchError {
+  override readonly name = 'DnsTimeoutError';
   constructor() {
-    super('DNS lookup timed out');
+    super('EAI_AGAIN', 'DNS lookup timed out');
   }
 }
 

@@ -2,7 +2,7 @@ import { isIP, type Socket } from 'node:net';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector as BuildConnector } from 'undici';
 import { buildConnector } from './undici-core.ts';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationGuard } from './destination-guard.ts';
 import { TlsSessionStore } from './tls-sessions.ts';
@@ -58,14 +58,14 @@ function createSafeConnector(options: {
     dns.lookup(hostname).then(
       (addresses) => {
         const picked = guard.pick(hostname, addresses);
-        if (picked instanceof BatchfetchError) {
-          callback(picked, null);
+        if (!picked.ok) {
+          callback(picked.error, null);
           return;
         }
         try {
           connect({
             ...connectOptions,
-            hostname: picked.address,
+            hostname: picked.value.address,
             servername: connectOptions.servername ?? hostname,
           }, callback);
         } catch (error) {
@@ -83,11 +83,11 @@ function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-function toDnsError(error: unknown): BatchfetchError {
+function toDnsError(error: unknown): FetchError {
   const code = (error as { code?: string }).code ?? 'EAI_FAIL';
   const hostname = (error as { hostname?: string }).hostname;
   const what = code === 'EAI_AGAIN' ? 'DNS lookup failed temporarily' : 'host name did not resolve';
-  return new BatchfetchError(ErrorCode.DNS_FAILURE, `${what}${hostname ? `: ${hostname}` : ''} (${code})`, {
+  return new FetchError(ErrorCode.DNS_FAILURE, `${what}${hostname ? `: ${hostname}` : ''} (${code})`, {
     cause: error,
     retryable: code === 'EAI_AGAIN',
   });

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { FetchError, ErrorCode } from '../core/errors.ts';
 
 /** What the budget has seen; read by tests and the benchmark. */
 interface SocketBudgetStats {
@@ -44,7 +44,7 @@ class SocketBudget {
   /** Sockets destroyed to make room whose 'close' has not come yet. */
   #evicting = 0;
   readonly #waiters: Waiter[] = [];
-  #closedReason: BatchfetchError | undefined;
+  #closedReason: FetchError | undefined;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -114,7 +114,7 @@ class SocketBudget {
   }
 
   /** Fails every waiting connect and any later one (the engine is closing). */
-  close(reason: BatchfetchError = new BatchfetchError(ErrorCode.ABORTED, 'connection pool closed')): void {
+  close(reason: FetchError = new FetchError(ErrorCode.ABORTED, 'connection pool closed')): void {
     this.#closedReason = reason;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(reason);
   }

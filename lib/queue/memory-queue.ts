@@ -7,6 +7,7 @@ import type {
 } from '@aws-sdk/client-sqs';
 import { SQS_MAX_BATCH_ENTRIES, type QueueApi } from './queue-api.ts';
 import { SQS_MAX_MESSAGE_BYTES } from './split-into-messages.ts';
+import { BatchfetchError } from '../core/errors.ts';
 
 interface StoredMessage {
   readonly id: string;
@@ -27,8 +28,11 @@ interface Waiter {
   readonly done: () => void;
 }
 
-class QueueInputError extends Error {
+class QueueInputError extends BatchfetchError {
   override readonly name = 'QueueInputError';
+  constructor(message: string) {
+    super('INVALID_QUEUE_REQUEST', message);
+  }
 }
 
 /**

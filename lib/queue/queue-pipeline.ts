@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { BatchfetchError, ErrorCode } from '../core/errors.ts';
+import { BatchfetchError, ErrorCode, FetchError } from '../core/errors.ts';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
@@ -43,8 +43,11 @@ interface PipelineProgress {
   inputDone: boolean;
 }
 
-class PipelineError extends Error {
+class PipelineError extends BatchfetchError {
   override readonly name = 'PipelineError';
+  constructor(message: string) {
+    super('PIPELINE_FAILED', message);
+  }
 }
 
 /**
@@ -124,7 +127,7 @@ async function produce(
   };
   const send = async (item: SplitItem) => {
     if (item.kind === 'oversized') {
-      await direct(invalidResult(item.request, new BatchfetchError(ErrorCode.INVALID_REQUEST, 'request is larger than one queue message')));
+      await direct(invalidResult(item.request, new FetchError(ErrorCode.INVALID_REQUEST, 'request is larger than one queue message')));
       return;
     }
     await flow.waitForRoom();
@@ -144,7 +147,7 @@ async function produce(
       if (line.kind === 'invalid') {
         await direct(line.result);
       } else if (options.signal?.aborted) {
-        await direct(invalidResult(line.request, new BatchfetchError(ErrorCode.ABORTED, 'run aborted before the URL was started')));
+        await direct(invalidResult(line.request, new FetchError(ErrorCode.ABORTED, 'run aborted before the URL was started')));
       } else {
         const item = splitter.add(line.request);
         if (item) await send(item);

@@ -3,6 +3,7 @@ import { OPTION_RANGES, type IntegerRange } from '../core/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
 const MAX_URLS_PER_MESSAGE = OPTION_RANGES.messageUrls.max;
@@ -60,21 +61,21 @@ interface ParsedMessage {
 }
 
 /** Parses and validates a message body; returns a reason instead of throwing. */
-function parseQueueMessage(body: string): ParsedMessage | { readonly error: string } {
+function parseQueueMessage(body: string): Outcome<ParsedMessage, string> {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    return { error: 'message body is not valid JSON' };
+    return failure('message body is not valid JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json) || ('urls' in json) === ('requests' in json)) {
-    return { error: 'message body is not a batchfetch message: it needs exactly one of `urls` or `requests`' };
+    return failure('message body is not a batchfetch message: it needs exactly one of `urls` or `requests`');
   }
   const parsed = v.safeParse('urls' in json ? UrlsMessageSchema : RequestsMessageSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = issue.path?.map((item) => String(item.key)).join('.');
-    return { error: `message body is not a batchfetch message${path ? ` (${path})` : ''}: ${issue.message}` };
+    return failure(`message body is not a batchfetch message${path ? ` (${path})` : ''}: ${issue.message}`);
   }
   const message = parsed.output;
   const options = message.options ?? {};
@@ -86,7 +87,7 @@ function parseQueueMessage(body: string): ParsedMessage | { readonly error: stri
       return limits ? { ...request, limits } : request;
     })
     : message.requests.map((wire) => (limits ? { ...fromWire(wire), limits } : fromWire(wire)));
-  return message.job ? { requests, options, hop: message.hop ?? 0, job: message.job } : { requests, options, hop: message.hop ?? 0 };
+  return success(message.job ? { requests, options, hop: message.hop ?? 0, job: message.job } : { requests, options, hop: message.hop ?? 0 });
 }
 
 function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {

@@ -41,8 +41,8 @@ describe('enqueue handler', () => {
     });
     const urlsOnQueue = async () => (await drainQueue(sqs.client, queue.queueUrl)).flatMap((body) => {
       const message = parseQueueMessage(body);
-      if ('error' in message) throw new Error(message.error);
-      return message.requests.map((r) => r.url);
+      if (!message.ok) throw new Error(message.error);
+      return message.value.requests.map((r) => r.url);
     });
     return { handler, urlsOnQueue, queue };
   }

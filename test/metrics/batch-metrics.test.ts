@@ -1,4 +1,5 @@
-import { recordBatchMetrics, type FetchResult } from '../../lib/index.ts';
+import { recordBatchMetrics, type BatchReport, type FetchResult } from '../../lib/index.ts';
+import { countResult, newBatchReport } from '../../lib/handler/batch-report.ts';
 
 /** Records what would go to Powertools Metrics. */
 function recorder() {
@@ -22,18 +23,25 @@ const result = (fields: Partial<FetchResult>): FetchResult => ({
   url: 'https://e.example/', ok: false, status: null, attempts: 1, redirects: 0, latencyMs: 10, bytes: 0, error: null, ...fields,
 });
 
+/** The report a batch that wrote `results` hands to metrics (the handler counts each as it is written). */
+function reportOf(results: FetchResult[]): Pick<BatchReport, 'results' | 'latenciesMs'> {
+  const report = newBatchReport();
+  for (const each of results) countResult(report, each);
+  return { results: report.results, latenciesMs: report.latenciesMs };
+}
+
 describe('recordBatchMetrics', () => {
   test('publishes counts, retries (attempts beyond the first), failures by code and one latency per URL fetched here', () => {
     const metrics = recorder();
 
     recordBatchMetrics(metrics, {
-      results: [
+      ...reportOf([
         result({ ok: true, status: 200, attempts: 1, redirects: 2, bytes: 100, latencyMs: 12 }),
         result({ ok: true, status: 200, attempts: 3, redirects: 0, bytes: 50, latencyMs: 30 }),
         result({ status: 503, attempts: 2, error: { code: 'HTTP_STATUS', message: 'HTTP status 503' }, latencyMs: 20 }),
         result({ attempts: 1, error: { code: 'BLOCKED_DESTINATION', message: 'blocked' }, latencyMs: 1 }),
         result({ attempts: 3, latencyMs: 0, error: { code: 'ATTEMPTS_EXHAUSTED', message: 'no attempts left' } }),
-      ],
+      ]),
       continuedUrls: 4,
       redeliveredUrls: 2,
       failedRecords: 1,
@@ -65,7 +73,7 @@ describe('recordBatchMetrics', () => {
     const metrics = recorder();
     const job = (status: 'completed' | 'failed') => ({ jobId: 'j', status, total: 1, done: 1, counts: { ok: 1, failed: 0, byCode: {} }, bytes: 0, latencyMs: null, invalid: 0, messages: 1, createdAt: '', urlsPerSecond: 0 });
 
-    recordBatchMetrics(metrics, { results: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0 });
+    recordBatchMetrics(metrics, { ...reportOf([]), continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0 });
 
     expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
   });

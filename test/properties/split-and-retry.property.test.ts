@@ -28,8 +28,8 @@ describe('message splitting (property-based)', () => {
           expect(Buffer.byteLength(item.body)).toBeLessThanOrEqual(maxBytes);
           expect(item.requests.length).toBeLessThanOrEqual(maxUrls);
           const parsed = parseQueueMessage(item.body);
-          if ('error' in parsed) throw new Error(parsed.error);
-          expect(parsed.requests).toStrictEqual(item.requests);
+          if (!parsed.ok) throw new Error(parsed.error);
+          expect(parsed.value.requests).toStrictEqual(item.requests);
           sent.push(...item.requests);
         }
         expect([...sent, ...oversized].length).toBe(requests.length);

@@ -25,7 +25,7 @@ describe('splitIntoMessages', () => {
     const [item] = await split(requests);
     const parsed = parseQueueMessage((item as { body: string }).body);
 
-    expect(parsed).toStrictEqual({ requests, options: {}, hop: 0 });
+    expect(parsed).toStrictEqual({ ok: true, value: { requests, options: {}, hop: 0 } });
   });
 
   test('never exceeds maxBytes, and a request too large for any message is reported, not sent', async () => {
@@ -59,6 +59,6 @@ describe('parseQueueMessage', () => {
     ['{"urls":["https://x"],"extra":1}', 'message body is not a batchfetch message (extra): Invalid key: Expected never but received "extra"'],
     ['{"urls":["https://x"],"options":{"retries":99}}', 'message body is not a batchfetch message (options.retries): Invalid value: Expected <=10 but received 99'],
   ])('explains why %j is not a message', (body, error) => {
-    expect(parseQueueMessage(body)).toStrictEqual({ error });
+    expect(parseQueueMessage(body)).toStrictEqual({ ok: false, error });
   });
 });
