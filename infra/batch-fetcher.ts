@@ -13,6 +13,7 @@ import { politenessEnvironment, validateProps, type BatchFetcherProps } from './
 import { functionCode } from './function-code.ts';
 import { FetchMonitoring } from './monitoring.ts';
 import { FetchSchedules } from './schedules.ts';
+import { JOB_LISTING_INDEX, JOB_LISTING_KEY } from '../lib/core/state-table.ts';
 
 /** SQS keeps messages at most 14 days; the DLQ keeps them longest so nothing expires first there. */
 const DLQ_RETENTION = Duration.days(14);
@@ -87,6 +88,13 @@ class BatchFetcher extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Job state is bookkeeping about results kept elsewhere; `cdk destroy` removes it.
       removalPolicy: RemovalPolicy.DESTROY,
+      // Lists job headers only (`batchfetch jobs`): shards, rate windows and robots.txt items
+      // never carry the index's key (lib/core/state-table.ts).
+      globalSecondaryIndexes: [{
+        indexName: JOB_LISTING_INDEX,
+        partitionKey: { name: JOB_LISTING_KEY.partition, type: AttributeType.STRING },
+        sortKey: { name: JOB_LISTING_KEY.sort, type: AttributeType.STRING },
+      }],
     });
     const resultsEnvironment: Record<string, string> = this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {};
 
@@ -128,7 +136,11 @@ class BatchFetcher extends Construct {
     }
     // Counting a message (read its shard, update it, read the job to detect completion), leasing
     // hosts' rate tokens (UpdateItem) and sharing robots.txt (GetItem, PutItem).
-    this.jobsTable.grant(this.fetchFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    // The table itself, not its index (`grant` would add `index/*`): the functions never list jobs.
+    const stateItems = new PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [this.jobsTable.tableArn],
+    });
+    this.fetchFunction.addToRolePolicy(stateItems);
     const defaultBus = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
     const putEvents = new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] });
     this.fetchFunction.addToRolePolicy(putEvents);
@@ -152,7 +164,7 @@ class BatchFetcher extends Construct {
     });
     this.queue.grantSendMessages(this.enqueueFunction);
     // Starting a job, recording its shards, and completing an empty one.
-    this.jobsTable.grant(this.enqueueFunction, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
+    this.enqueueFunction.addToRolePolicy(stateItems);
     this.enqueueFunction.addToRolePolicy(putEvents);
     // EventBridge Scheduler invokes the function asynchronously: its retry policy and DLQ only
     // cover delivering the event. An error the function throws is retried by Lambda (twice) and

@@ -1,18 +1,12 @@
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, JOB_LISTING_INDEX, JOB_LISTING_KEY, StateKeys } from '../core/state-table.ts';
 import { shardOf, type JobRef } from './job-ref.ts';
 import { emptyTotals, finalStatus, summarize, type JobHeader, type JobStatus, type JobSummary, type ShardTotals } from './job-summary.ts';
 import type { JobTally } from './job-tally.ts';
 
-type Item = Record<string, AttributeValue>;
+/** An item as the document client reads it: plain values, numbers as numbers, sets as Sets. */
+type Item = Record<string, unknown>;
 
 /** A URL of a message handed on in its continuation: its index in the message and attempts spent. */
 type ContinuedUrl = readonly [index: number, attempts: number];
@@ -30,24 +24,17 @@ interface NewJob {
 /** Finished jobs are deleted by DynamoDB TTL after this long. */
 const FINISHED_JOB_TTL_S = 90 * 24 * 3600;
 
-const jobPk = (jobId: string) => `job#${jobId}`;
-const shardSk = (shard: number) => `shard#${String(shard).padStart(6, '0')}`;
-const JOB_SK = 'job';
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
-const num = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
+const numberOr0 = (value: unknown): number => (typeof value === 'number' ? value : 0);
+const numberOrUndefined = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
- * Job state in one DynamoDB table (partition key `pk`, sort key `sk`, both strings), with
- * conditional single-item writes only — no transactions — so it runs the same on DynamoDB and
- * on DynamoDB-protocol servers without them (dynalite).
+ * Job state in the state table (its layout: core/state-table.ts), through the DynamoDB document
+ * client, with conditional single-item writes only — no transactions — so it runs the same on
+ * DynamoDB and on DynamoDB-protocol servers without them (dynalite).
  *
- * - `job#<id>` / `job`: status, totals known at enqueue, the set of complete shards.
- * - `job#<id>` / `shard#<n>`: counts of the messages with root sequence numbers in [100n, 100n+99],
+ * - the job's header: status, totals known at enqueue, the set of complete shards.
+ * - a shard item per hundred messages: counts of the messages with root sequence numbers in [100n, 100n+99],
  *   the set `done` of message keys already counted, `expected` (URLs enqueued in the shard, set
  *   by the enqueuer once the shard's messages are all sent), and for each counted message that
  *   was cut off, the URLs its continuation carries (`cont:<key>`).
@@ -59,12 +46,12 @@ function isConditionFailure(error: unknown): boolean {
  * or failed), so exactly one caller sees it happen.
  */
 class JobStore {
-  readonly #client: DynamoDBClient;
+  readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #now: () => Date;
 
   constructor(client: DynamoDBClient, table: string, now: () => Date = () => new Date()) {
-    this.#client = client;
+    this.#client = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.#table = table;
     this.#now = now;
   }
@@ -73,14 +60,12 @@ class JobStore {
   async create(job: NewJob): Promise<{ readonly created: true } | { readonly created: false; readonly existing: JobSummary }> {
     const now = this.#now().toISOString();
     try {
-      await this.#client.send(new PutItemCommand({
+      await this.#client.send(new PutCommand({
         TableName: this.#table,
         Item: {
-          pk: S(jobPk(job.jobId)), sk: S(JOB_SK), jobId: S(job.jobId), status: S('enqueuing'), createdAt: S(now), updatedAt: S(now),
-          total: N(0), messages: N(0), invalid: N(0), shardCount: N(0),
-          ...(job.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: N(job.toleratedFailurePercentage) }),
-          ...(job.parentJobId ? { parentJobId: S(job.parentJobId) } : {}),
-          ...(job.results ? { results: S(job.results) } : {}),
+          ...StateKeys.job(job.jobId), [JOB_LISTING_KEY.partition]: JOB_LISTING_KEY.value,
+          jobId: job.jobId, status: 'enqueuing', createdAt: now, updatedAt: now, total: 0, messages: 0, invalid: 0, shardCount: 0,
+          toleratedFailurePercentage: job.toleratedFailurePercentage, parentJobId: job.parentJobId, results: job.results,
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': 'pk' },
@@ -94,15 +79,15 @@ class JobStore {
 
   /** Records that all messages of `shard` were sent, carrying `expected` URLs; completes it if they are all counted. */
   async shardEnqueued(jobId: string, shard: number, expected: number): Promise<JobSummary | undefined> {
-    const { Attributes = {} } = await this.#client.send(new UpdateItemCommand({
+    const { Attributes = {} } = await this.#client.send(new UpdateCommand({
       TableName: this.#table,
-      Key: { pk: S(jobPk(jobId)), sk: S(shardSk(shard)) },
+      Key: StateKeys.shard(jobId, shard),
       UpdateExpression: 'SET #expected = :expected',
       ExpressionAttributeNames: { '#expected': 'expected' },
-      ExpressionAttributeValues: { ':expected': N(expected) },
+      ExpressionAttributeValues: { ':expected': expected },
       ReturnValues: 'ALL_NEW',
     }));
-    return (num(Attributes.finals) ?? 0) >= expected ? this.#shardComplete(jobId, shard) : undefined;
+    return numberOr0(Attributes.finals) >= expected ? this.#shardComplete(jobId, shard) : undefined;
   }
 
   /** Enqueuing ended: the job runs with these totals (and may already be complete). */
@@ -117,17 +102,17 @@ class JobStore {
   }
 
   async #setRunning(jobId: string, totals: { total: number; messages: number; invalid: number; shards: number }): Promise<void> {
-    await this.#client.send(new UpdateItemCommand({
+    await this.#client.send(new UpdateCommand({
       TableName: this.#table,
-      Key: { pk: S(jobPk(jobId)), sk: S(JOB_SK) },
+      Key: StateKeys.job(jobId),
       UpdateExpression: 'SET #status = :running, #total = :total, #messages = :messages, #invalid = :invalid, #shardCount = :shards, #updatedAt = :now',
       ConditionExpression: '#status = :enqueuing',
       ExpressionAttributeNames: {
         '#status': 'status', '#total': 'total', '#messages': 'messages', '#invalid': 'invalid', '#shardCount': 'shardCount', '#updatedAt': 'updatedAt',
       },
       ExpressionAttributeValues: {
-        ':running': S('running'), ':enqueuing': S('enqueuing'), ':total': N(totals.total), ':messages': N(totals.messages),
-        ':invalid': N(totals.invalid), ':shards': N(totals.shards), ':now': S(this.#now().toISOString()),
+        ':running': 'running', ':enqueuing': 'enqueuing', ':total': totals.total, ':messages': totals.messages,
+        ':invalid': totals.invalid, ':shards': totals.shards, ':now': this.#now().toISOString(),
       },
     }));
   }
@@ -138,15 +123,17 @@ class JobStore {
    */
   async counted(ref: JobRef): Promise<{ readonly counted: false } | { readonly counted: true; readonly continued: readonly ContinuedUrl[] }> {
     const contName = `cont:${ref.key}`;
-    const { Item } = await this.#client.send(new GetItemCommand({
+    const { Item } = await this.#client.send(new GetCommand({
       TableName: this.#table,
-      Key: { pk: S(jobPk(ref.id)), sk: S(shardSk(shardOf(ref.key))) },
+      Key: StateKeys.shard(ref.id, shardOf(ref.key)),
       ConsistentRead: true,
       ProjectionExpression: '#done, #cont',
       ExpressionAttributeNames: { '#done': 'done', '#cont': contName },
     }));
-    if (!Item?.done?.SS?.includes(ref.key)) return { counted: false };
-    return { counted: true, continued: Item[contName]?.S ? JSON.parse(Item[contName].S) as ContinuedUrl[] : [] };
+    const done = Item?.done;
+    if (!(done instanceof Set) || !done.has(ref.key)) return { counted: false };
+    const continued = text(Item?.[contName]);
+    return { counted: true, continued: continued ? JSON.parse(continued) as ContinuedUrl[] : [] };
   }
 
   /**
@@ -157,9 +144,9 @@ class JobStore {
     const names: Record<string, string> = {
       '#done': 'done', '#finals': 'finals', '#ok': 'ok', '#bytes': 'bytes', '#firstAt': 'firstAt', '#lastAt': 'lastAt',
     };
-    const values: Item = {
-      ':key': { SS: [ref.key] }, ':keyText': S(ref.key), ':finals': N(tally.finals), ':ok': N(tally.ok), ':bytes': N(tally.bytes),
-      ':now': S(this.#now().toISOString()),
+    const values: Record<string, unknown> = {
+      ':key': new Set([ref.key]), ':keyText': ref.key, ':finals': tally.finals, ':ok': tally.ok, ':bytes': tally.bytes,
+      ':now': this.#now().toISOString(),
     };
     const adds = ['#done :key', '#finals :finals', '#ok :ok', '#bytes :bytes'];
     const sets = ['#firstAt = if_not_exists(#firstAt, :now)', '#lastAt = :now'];
@@ -167,7 +154,7 @@ class JobStore {
     const add = (attribute: string, value: number) => {
       i += 1;
       names[`#a${i}`] = attribute;
-      values[`:a${i}`] = N(value);
+      values[`:a${i}`] = value;
       adds.push(`#a${i} :a${i}`);
     };
     for (const [code, count] of tally.codes) add(`code:${code}`, count);
@@ -178,15 +165,15 @@ class JobStore {
     }
     if (continued.length > 0) {
       names['#cont'] = `cont:${ref.key}`;
-      values[':cont'] = S(JSON.stringify(continued));
+      values[':cont'] = JSON.stringify(continued);
       sets.push('#cont = :cont');
     }
     const shard = shardOf(ref.key);
     let attributes: Item;
     try {
-      ({ Attributes: attributes = {} } = await this.#client.send(new UpdateItemCommand({
+      ({ Attributes: attributes = {} } = await this.#client.send(new UpdateCommand({
         TableName: this.#table,
-        Key: { pk: S(jobPk(ref.id)), sk: S(shardSk(shard)) },
+        Key: StateKeys.shard(ref.id, shard),
         UpdateExpression: `ADD ${adds.join(', ')} SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_not_exists(#done) OR NOT contains(#done, :keyText)',
         ExpressionAttributeNames: names,
@@ -197,8 +184,8 @@ class JobStore {
       if (isConditionFailure(error)) return { outcome: 'already' };
       throw error;
     }
-    const expected = num(attributes.expected);
-    const completed = expected !== undefined && (num(attributes.finals) ?? 0) >= expected ? await this.#shardComplete(ref.id, shard) : undefined;
+    const expected = numberOrUndefined(attributes.expected);
+    const completed = expected !== undefined && numberOr0(attributes.finals) >= expected ? await this.#shardComplete(ref.id, shard) : undefined;
     return completed ? { outcome: 'counted', completed } : { outcome: 'counted' };
   }
 
@@ -208,30 +195,35 @@ class JobStore {
     return state && summarize(state.header, state.totals);
   }
 
-  /** Every job's header, newest first (a Scan: fine for the jobs of one deployment). */
+  /** Every job's header, newest first, from the sparse listing index (job headers only). */
   async list(): Promise<JobSummary[]> {
     const jobs: JobSummary[] = [];
-    let start: Item | undefined;
+    let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.#client.send(new ScanCommand({
-        TableName: this.#table, FilterExpression: '#sk = :job', ExpressionAttributeNames: { '#sk': 'sk' },
-        ExpressionAttributeValues: { ':job': S(JOB_SK) }, ExclusiveStartKey: start,
+      const page = await this.#client.send(new QueryCommand({
+        TableName: this.#table,
+        IndexName: JOB_LISTING_INDEX,
+        KeyConditionExpression: '#listing = :job',
+        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition },
+        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value },
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
       }));
       for (const item of page.Items ?? []) jobs.push(summarize(headerOf(item), emptyTotals()));
       start = page.LastEvaluatedKey;
     } while (start);
-    return jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return jobs;
   }
 
   async #shardComplete(jobId: string, shard: number): Promise<JobSummary | undefined> {
     try {
-      await this.#client.send(new UpdateItemCommand({
+      await this.#client.send(new UpdateCommand({
         TableName: this.#table,
-        Key: { pk: S(jobPk(jobId)), sk: S(JOB_SK) },
+        Key: StateKeys.job(jobId),
         UpdateExpression: 'ADD #complete :shard',
         ConditionExpression: 'attribute_not_exists(#complete) OR NOT contains(#complete, :shardNumber)',
         ExpressionAttributeNames: { '#complete': 'completeShards' },
-        ExpressionAttributeValues: { ':shard': { NS: [String(shard)] }, ':shardNumber': N(shard) },
+        ExpressionAttributeValues: { ':shard': new Set([shard]), ':shardNumber': shard },
       }));
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -247,14 +239,14 @@ class JobStore {
     const status = finalStatus(state.header, state.totals);
     const now = this.#now();
     try {
-      await this.#client.send(new UpdateItemCommand({
+      await this.#client.send(new UpdateCommand({
         TableName: this.#table,
-        Key: { pk: S(jobPk(jobId)), sk: S(JOB_SK) },
+        Key: StateKeys.job(jobId),
         UpdateExpression: 'SET #status = :final, #completedAt = :now, #updatedAt = :now, #ttl = :ttl',
         ConditionExpression: '#status = :running',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
         ExpressionAttributeValues: {
-          ':final': S(status), ':running': S('running'), ':now': S(now.toISOString()), ':ttl': N(Math.floor(now.getTime() / 1000) + FINISHED_JOB_TTL_S),
+          ':final': status, ':running': 'running', ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + FINISHED_JOB_TTL_S,
         },
       }));
     } catch (error) {
@@ -266,58 +258,63 @@ class JobStore {
 
   async #read(jobId: string): Promise<{ header: JobHeader; totals: ShardTotals; completeShards: number; shardCount: number } | undefined> {
     const items: Item[] = [];
-    let start: Item | undefined;
+    let start: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(new QueryCommand({
         TableName: this.#table,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': 'pk' },
-        ExpressionAttributeValues: { ':pk': S(jobPk(jobId)) },
+        ExpressionAttributeValues: { ':pk': StateKeys.jobPartition(jobId) },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }));
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    const job = items.find((item) => item.sk?.S === JOB_SK);
+    const headerSk = StateKeys.job(jobId).sk;
+    const job = items.find((item) => item.sk === headerSk);
     if (!job) return undefined;
     const totals = emptyTotals();
-    for (const item of items) if (item.sk?.S !== JOB_SK) addShard(totals, item);
-    return { header: headerOf(job), totals, completeShards: job.completeShards?.NS?.length ?? 0, shardCount: num(job.shardCount) ?? 0 };
+    for (const item of items) if (item.sk !== headerSk) addShard(totals, item);
+    const complete = job.completeShards;
+    return { header: headerOf(job), totals, completeShards: complete instanceof Set ? complete.size : 0, shardCount: numberOr0(job.shardCount) };
   }
 }
 
 function headerOf(item: Item): JobHeader {
-  const tolerated = num(item.toleratedFailurePercentage);
+  const tolerated = numberOrUndefined(item.toleratedFailurePercentage);
+  const completedAt = text(item.completedAt);
+  const parentJobId = text(item.parentJobId);
+  const results = text(item.results);
   return {
-    jobId: item.jobId!.S!,
-    status: item.status!.S! as JobStatus,
-    total: num(item.total) ?? 0,
-    invalid: num(item.invalid) ?? 0,
-    messages: num(item.messages) ?? 0,
-    createdAt: item.createdAt!.S!,
-    ...(item.completedAt?.S ? { completedAt: item.completedAt.S } : {}),
+    jobId: text(item.jobId) ?? '',
+    status: text(item.status) as JobStatus,
+    total: numberOr0(item.total),
+    invalid: numberOr0(item.invalid),
+    messages: numberOr0(item.messages),
+    createdAt: text(item.createdAt) ?? '',
+    ...(completedAt ? { completedAt } : {}),
     ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }),
-    ...(item.parentJobId?.S ? { parentJobId: item.parentJobId.S } : {}),
-    ...(item.results?.S ? { results: item.results.S } : {}),
+    ...(parentJobId ? { parentJobId } : {}),
+    ...(results ? { results } : {}),
   };
 }
 
 function addShard(totals: ShardTotals, item: Item): void {
-  totals.finals += num(item.finals) ?? 0;
-  totals.ok += num(item.ok) ?? 0;
-  totals.bytes += num(item.bytes) ?? 0;
-  totals.latencyCount += num(item['lat:count']) ?? 0;
-  totals.latencySumMs += num(item['lat:sum']) ?? 0;
+  totals.finals += numberOr0(item.finals);
+  totals.ok += numberOr0(item.ok);
+  totals.bytes += numberOr0(item.bytes);
+  totals.latencyCount += numberOr0(item['lat:count']);
+  totals.latencySumMs += numberOr0(item['lat:sum']);
   for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith('code:')) totals.codes.set(name.slice(5), (totals.codes.get(name.slice(5)) ?? 0) + Number(value.N));
+    if (name.startsWith('code:')) totals.codes.set(name.slice(5), (totals.codes.get(name.slice(5)) ?? 0) + numberOr0(value));
     if (name.startsWith('lat:b')) {
       const bucket = Number(name.slice(5));
-      totals.latencyBuckets.set(bucket, (totals.latencyBuckets.get(bucket) ?? 0) + Number(value.N));
+      totals.latencyBuckets.set(bucket, (totals.latencyBuckets.get(bucket) ?? 0) + numberOr0(value));
     }
   }
-  const firstAt = item.firstAt?.S;
-  const lastAt = item.lastAt?.S;
+  const firstAt = text(item.firstAt);
+  const lastAt = text(item.lastAt);
   if (firstAt && (!totals.firstAt || firstAt < totals.firstAt)) totals.firstAt = firstAt;
   if (lastAt && (!totals.lastAt || lastAt > totals.lastAt)) totals.lastAt = lastAt;
 }

@@ -1,38 +1,34 @@
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { StateKeys } from '../core/state-table.ts';
 import type { RobotsStore, StoredRobots } from './robots-cache.ts';
 
 /**
- * robots.txt shared by every environment: one item per origin (`robots#<origin>` / `robots`) in
- * the state table, expiring with the robots.txt (DynamoDB TTL on `ttl`). One read per origin per
- * environment, one write per origin per day.
+ * robots.txt shared by every environment: one item per origin in the state table
+ * (core/state-table.ts), expiring with the robots.txt (DynamoDB TTL on `ttl`). One read per
+ * origin per environment, one write per origin per day.
  */
 class DynamoRobotsStore implements RobotsStore {
-  readonly #client: DynamoDBClient;
+  readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
 
   constructor(client: DynamoDBClient, table: string) {
-    this.#client = client;
+    this.#client = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.#table = table;
   }
 
   async get(origin: string): Promise<StoredRobots | undefined> {
-    const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { pk: { S: `robots#${origin}` }, sk: { S: 'robots' } } }));
-    if (!Item?.kind?.S || !Item.expiresAt?.N) return undefined;
-    return {
-      kind: Item.kind.S as StoredRobots['kind'],
-      expiresAt: Number(Item.expiresAt.N),
-      ...(Item.text?.S === undefined ? {} : { text: Item.text.S }),
-    };
+    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: StateKeys.robots(origin) }));
+    const kind = Item?.kind as StoredRobots['kind'] | undefined;
+    const expiresAt = Item?.expiresAt;
+    if (typeof kind !== 'string' || typeof expiresAt !== 'number') return undefined;
+    return { kind, expiresAt, ...(typeof Item?.text === 'string' ? { text: Item.text } : {}) };
   }
 
   async put(origin: string, robots: StoredRobots): Promise<void> {
-    await this.#client.send(new PutItemCommand({
+    await this.#client.send(new PutCommand({
       TableName: this.#table,
-      Item: {
-        pk: { S: `robots#${origin}` }, sk: { S: 'robots' }, kind: { S: robots.kind }, expiresAt: { N: String(robots.expiresAt) },
-        ttl: { N: String(Math.ceil(robots.expiresAt / 1000)) },
-        ...(robots.text === undefined ? {} : { text: { S: robots.text } }),
-      },
+      Item: { ...StateKeys.robots(origin), kind: robots.kind, expiresAt: robots.expiresAt, ttl: Math.ceil(robots.expiresAt / 1000), text: robots.text },
     }));
   }
 }

@@ -1,17 +1,18 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { StateKeys } from '../../lib/core/state-table.ts';
 import type { ChildProcess } from 'node:child_process';
 import { exited, firstLine, startCli, startLocalSqs } from '../support/cli-process.ts';
 import { HostsServer } from '../support/hosts-server.ts';
 import { runCli } from '../support/run-cli.ts';
 
-/** The rate windows the fleet leased tokens from for `host` (items `host#<host>` / `rate#…`). */
+/** The rate windows the fleet leased tokens from for `host` (their items' layout: lib/core/state-table.ts). */
 async function rateWindows(endpoint: string, table: string, host: string): Promise<Array<{ window: string; used: number }>> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
   try {
     const { Items = [] } = await client.send(new QueryCommand({
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :rate)',
-      ExpressionAttributeValues: { ':pk': { S: `host#${host}` }, ':rate': { S: 'rate#' } },
+      ExpressionAttributeValues: { ':pk': { S: StateKeys.rateWindow(host, 0, 0).pk }, ':rate': { S: 'rate#' } },
     }));
     return Items.map((item) => ({ window: item.sk!.S!, used: Number(item.used!.N) }));
   } finally {

@@ -164,6 +164,11 @@ describe('BatchFetcher construct', () => {
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      // The sparse index `batchfetch jobs` lists job headers from (lib/core/state-table.ts).
+      GlobalSecondaryIndexes: [Match.objectLike({
+        IndexName: 'jobs-by-created',
+        KeySchema: [{ AttributeName: 'listing', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }],
+      })],
     });
     const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
     expect(functions.every((fn) => 'JOBS_TABLE' in fn.Properties.Environment.Variables)).toBe(true);
@@ -172,6 +177,12 @@ describe('BatchFetcher construct', () => {
       .flatMap((statement) => [statement.Action].flat())
       .filter((action) => action.startsWith('dynamodb:') || action.startsWith('events:'));
     expect([...new Set(actions)].sort()).toStrictEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'events:PutEvents']);
+    // On the table only: the functions never read the listing index.
+    const resources = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(JSON.stringify(resources)).not.toContain('index');
   });
 });
 

@@ -7,6 +7,9 @@ import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts'
 import { readConsumerConfig } from '../../lib/index.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import { JobTally } from '../../lib/jobs/job-tally.ts';
+import { createJobsTable } from '../../lib/jobs/jobs-table.ts';
+import { DynamoRateLeases } from '../../lib/politeness/rate-leases.ts';
+import { DynamoRobotsStore } from '../../lib/politeness/robots-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { toSqsEvent } from '../../lib/queue/sqs-event.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../bin/local/embedded-dynamodb.ts';
@@ -272,6 +275,27 @@ describe('job accounting (exactly once)', () => {
       expect(announced[0]!.completed).toMatchObject({ jobId, status: 'completed', done: 2 });
       expect(await store.summary(jobId)).toMatchObject({ status: 'completed', done: 2 });
     }
+  });
+
+  test('listing jobs reads job headers only, newest first: never shards, rate windows or robots.txt items', async () => {
+    // A table of its own, holding jobs with shards beside the fleet's politeness state.
+    const table = `listing-${queues += 1}`;
+    await createJobsTable(ddb.client, table);
+    let clock = Date.parse('2026-12-01T00:00:00Z');
+    const store = new JobStore(ddb.client, table, () => new Date(clock += 1_000));
+    for (const jobId of ['older', 'newer']) {
+      await store.create({ jobId });
+      await store.shardEnqueued(jobId, 0, 1);
+      await store.enqueued(jobId, { total: 1, messages: 1, invalid: 0, shards: 1 });
+    }
+    await new DynamoRateLeases(ddb.client, table).lease('a.example', 5, 2);
+    await new DynamoRobotsStore(ddb.client, table).put('https://a.example', { kind: 'allow', expiresAt: clock + 60_000 });
+
+    const listed = await store.list();
+
+    expect(listed.map((job) => [job.jobId, job.status])).toStrictEqual([['newer', 'running'], ['older', 'running']]);
+    // The politeness state is there all the same, beside the jobs.
+    expect(await new DynamoRobotsStore(ddb.client, table).get('https://a.example')).toMatchObject({ kind: 'allow' });
   });
 
   test('an empty job (every line invalid) completes at enqueue', async () => {
