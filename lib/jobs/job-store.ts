@@ -130,7 +130,7 @@ class JobStore {
       ProjectionExpression: '#done, #cont',
       ExpressionAttributeNames: { '#done': 'done', '#cont': contName },
     }));
-    const done = Item?.done;
+    const done: unknown = Item?.done;
     if (!(done instanceof Set) || !done.has(ref.key)) return { counted: false };
     const continued = text(Item?.[contName]);
     return { counted: true, continued: continued ? JSON.parse(continued) as ContinuedUrl[] : [] };

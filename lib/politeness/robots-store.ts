@@ -20,7 +20,7 @@ class DynamoRobotsStore implements RobotsStore {
   async get(origin: string): Promise<StoredRobots | undefined> {
     const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: StateKeys.robots(origin) }));
     const kind = Item?.kind as StoredRobots['kind'] | undefined;
-    const expiresAt = Item?.expiresAt;
+    const expiresAt: unknown = Item?.expiresAt;
     if (typeof kind !== 'string' || typeof expiresAt !== 'number') return undefined;
     return { kind, expiresAt, ...(typeof Item?.text === 'string' ? { text: Item.text } : {}) };
   }
