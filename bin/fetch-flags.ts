@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { OPTION_RANGES } from '../lib/core/option-ranges.ts';
-import { parseHostRule, PER_HOST_RATE } from '../lib/politeness/host-rules.ts';
+import { OPTION_RANGES, PER_HOST_RATE } from '../lib/core/option-ranges.ts';
+import { parseHostRule } from '../lib/politeness/host-rules.ts';
 import { BODY_MODES, BodyMode, type FetchEngineOptions } from '../lib/engine/options.ts';
 import type { InvalidOptionError } from '../lib/index.ts';
 import { integerFlag, UsageError } from './usage-error.ts';

@@ -3,6 +3,7 @@ import type { RunSummary } from '../lib/index.ts';
 import type { HostGateStats } from '../lib/politeness/host-gate.ts';
 import { formatSummary, processFigures } from './local/summary.ts';
 import { integerFlag, UsageError } from './usage-error.ts';
+import { OPTION_RANGES } from '../lib/core/option-ranges.ts';
 
 /** How `run` and `worker` end and report (parseArgs specs). */
 const REPORT_FLAGS = {
@@ -42,7 +43,7 @@ function reportOptionsFrom(values: { quiet?: boolean; 'summary-json'?: string; d
   return {
     quiet: values.quiet ?? false,
     summaryJson: values['summary-json'],
-    deadlineMs: integerFlag('deadline', values.deadline, { min: 1, max: 7 * 24 * 3_600_000 }),
+    deadlineMs: integerFlag('deadline', values.deadline, OPTION_RANGES.runDeadlineMs),
     failOnError: threshold === undefined ? undefined : Number(threshold),
   };
 }

@@ -1,9 +1,8 @@
-import { enqueueRequests } from '../../lib/enqueue/enqueue-requests.ts';
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
-import { enqueueJob } from '../../lib/enqueue/enqueue-job.ts';
-import { jobResultsLocation } from '../../lib/jobs/job-ref.ts';
+import { enqueueList } from '../../lib/enqueue/enqueue-job.ts';
+import { DEFAULT_RESULTS_PREFIX, jobResultsLocation } from '../../lib/jobs/job-ref.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, sqsClientFrom } from '../aws-clients.ts';
 import { openInput } from '../cli-streams.ts';
@@ -48,22 +47,21 @@ async function enqueueCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('enqueue expects exactly one FILE (use - for stdin)');
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
   const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
-  const tolerated = integerFlag('tolerated-failure-percentage', values['tolerated-failure-percentage'], { min: 0, max: 100 });
+  const tolerated = integerFlag('tolerated-failure-percentage', values['tolerated-failure-percentage'], OPTION_RANGES.toleratedFailurePercentage);
   const jobs = jobStoreFrom(values);
   if (!jobs && (values['job-id'] !== undefined || tolerated !== undefined || values['results-bucket'])) {
     throw new UsageError('--job-id, --tolerated-failure-percentage and --results-bucket need --jobs-table or --dynamodb-endpoint');
   }
   const id = jobIdFlag(values['job-id']);
-  const results = values['results-bucket'] ? jobResultsLocation(values['results-bucket'], 'results/', id) : undefined;
+  const results = values['results-bucket'] ? jobResultsLocation(values['results-bucket'], DEFAULT_RESULTS_PREFIX, id) : undefined;
   const input = await openInput(positionals[0]!);
   const client = sqsClientFrom(values);
   try {
     const sender = new SqsSender({ queue: sqsQueueApi(client), queueUrl: values['queue-url'] });
-    const summary = jobs
-      ? await enqueueJob(streamLines(input), sender, { maxUrls }, jobs.store, {
-        jobId: id, ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }), ...(results ? { results } : {}),
-      })
-      : await enqueueRequests(streamLines(input), sender, { maxUrls });
+    const summary = await enqueueList(streamLines(input), sender, { maxUrls }, jobs && {
+      store: jobs.store,
+      job: { jobId: id, ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }), ...(results ? { results } : {}) },
+    });
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     client.destroy();

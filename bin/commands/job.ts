@@ -74,7 +74,7 @@ async function jobCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`job ${action} expects one job ID`);
   const jobId = positionals[0]!;
   if (!isJobId(jobId)) throw new UsageError(`'${jobId}' is not a job id (${JOB_ID_RULE})`);
-  const timeoutS = integerFlag('timeout', values.timeout, { min: 1, max: 7 * 24 * 3600 });
+  const timeoutS = integerFlag('timeout', values.timeout, OPTION_RANGES.jobWaitS);
   return withStore(values, async (store) => {
     const job = await store.summary(jobId);
     if (!job) throw new UsageError(`no job '${jobId}' in the jobs table`);

@@ -1,6 +1,7 @@
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb.ts';
 import { startEmbeddedSqs } from '../local/embedded-sqs.ts';
 import { integerFlag, parseCommandArgs } from '../usage-error.ts';
+import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 
 const LOCAL_SQS_USAGE = `batchfetch local-sqs [--port N] [--dynamodb-port N] [--host ADDR] [--queue NAME ...] [--visibility-timeout S] [--max-receive-count N]
   Runs local AWS stand-ins on 127.0.0.1 (or --host) until SIGINT/SIGTERM, for \`batchfetch worker\`,
@@ -34,13 +35,13 @@ async function localSqsCommand(args: string[]): Promise<number> {
     process.stdout.write(LOCAL_SQS_USAGE);
     return 0;
   }
-  const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], { min: 0, max: 43_200 }) ?? 30;
+  const visibility = integerFlag('visibility-timeout', parsed.values['visibility-timeout'], OPTION_RANGES.visibilityTimeoutS) ?? 30;
   // Loopback unless asked: whoever reaches these servers can add URLs for a worker to fetch.
   const host = parsed.values.host ?? '127.0.0.1';
-  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, { min: 0, max: 65_535 }) ?? 4566, host);
-  const dynamodb = await startEmbeddedDynamoDb(integerFlag('dynamodb-port', parsed.values['dynamodb-port'], { min: 0, max: 65_535 }) ?? 4567, host);
+  const sqs = await startEmbeddedSqs(integerFlag('port', parsed.values.port, OPTION_RANGES.port) ?? 4566, host);
+  const dynamodb = await startEmbeddedDynamoDb(integerFlag('dynamodb-port', parsed.values['dynamodb-port'], OPTION_RANGES.port) ?? 4567, host);
   sqs.createBucket(LOCAL_RESULTS_BUCKET);
-  const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], { min: 1, max: 1000 }) ?? 5;
+  const maxReceiveCount = integerFlag('max-receive-count', parsed.values['max-receive-count'], OPTION_RANGES.maxReceiveCount) ?? 5;
   const queues: Record<string, string> = {};
   for (const name of parsed.values.queue ?? []) {
     const dlq = await sqs.createQueue(`${name}-dlq`, { MessageRetentionPeriod: '1209600' });

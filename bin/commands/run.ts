@@ -12,6 +12,7 @@ import { engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE } from '../fetch-flag
 import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
+import { INTERRUPTED, onInterrupt } from '../interrupts.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -87,8 +88,7 @@ async function runCommand(args: string[]): Promise<number> {
   }
   const run = new AbortController();
   let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
+  const interrupt = () => {
     interrupted = true;
     run.abort(new Error('interrupted'));
   };
@@ -102,7 +102,7 @@ async function runCommand(args: string[]): Promise<number> {
   const engine = createFetchEngine({ ...options.engine, signal: run.signal });
   const { report } = options;
   const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => run.abort(new Error('deadline reached')), report.deadlineMs);
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  const stopListening = onInterrupt(interrupt);
 
   const stats = new RunStats();
   const lines = new JsonLinesSink(output, outputName(options.out));
@@ -132,7 +132,7 @@ async function runCommand(args: string[]): Promise<number> {
   } finally {
     clearTimeout(deadline);
     progress.stop();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    stopListening();
     await engine.close();
     // A failed output is not flushed: its 'drain' or 'finish' never comes (process.stdout cannot
     // even be destroyed, so it does not say it failed).
@@ -149,7 +149,7 @@ async function runCommand(args: string[]): Promise<number> {
     counts: { ok: summary.ok, failed: summary.failed, byCode },
   };
   if (resume && !report.quiet) process.stderr.write(`batchfetch: resumed ${options.resume}: ${resume.skipped} lines already had their record\n`);
-  return finishReport(report, summary, engine.hostStats, resume ? { ...job, resumedLines: resume.skipped } : job, interrupted ? 130 : 0);
+  return finishReport(report, summary, engine.hostStats, resume ? { ...job, resumedLines: resume.skipped } : job, interrupted ? INTERRUPTED : 0);
 }
 
 export { RUN_FLAGS, RUN_USAGE, runCommand };

@@ -18,6 +18,8 @@ import { sharedPoliteness } from '../../lib/politeness/shared-politeness.ts';
 import { closeOutput, exitAfterWriteFailure, openOutput, outputName, prepareBodiesDir, stoppingOnWriteFailure, withBodiesDir } from '../cli-streams.ts';
 import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
+import { DEFAULT_RESULTS_PREFIX } from '../../lib/jobs/job-ref.ts';
+import { INTERRUPTED, onInterrupt } from '../interrupts.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event
@@ -82,7 +84,7 @@ async function workerCommand(args: string[]): Promise<number> {
   // As Lambda's event source: batches above 10 messages need a batching window of at least 1 s.
   if (batchSize > 10 && batchingWindowMs < 1_000) throw new UsageError('--batch-size above 10 needs --batching-window of at least 1000');
   const pollers = integerFlag('pollers', values.pollers, OPTION_RANGES.pollers) ?? 1;
-  const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], { min: 1_000, max: 900_000 }) ?? 300_000;
+  const invocationMs = integerFlag('invocation-timeout', values['invocation-timeout'], OPTION_RANGES.invocationTimeoutMs) ?? 300_000;
   const report = reportOptionsFrom(values);
   const resultsBucket = values['results-bucket'];
   if (resultsBucket && values.out) throw new UsageError('--results-bucket and --out are two destinations for the same records: choose one');
@@ -95,7 +97,7 @@ async function workerCommand(args: string[]): Promise<number> {
   const s3 = resultsBucket ? s3ClientFrom(values) : undefined;
   const stats = new RunStats();
   const lines = new JsonLinesSink(output, outputName(values.out ?? '-'));
-  const s3Sink = s3 && new S3Sink({ client: s3, bucket: resultsBucket!, prefix: 'results/' });
+  const s3Sink = s3 && new S3Sink({ client: s3, bucket: resultsBucket!, prefix: DEFAULT_RESULTS_PREFIX });
   const stop = new AbortController();
   // The first write error stops the worker as SIGTERM does (no new receives; the messages whose
   // results failed are not deleted and come back after their visibility timeout), instead of
@@ -104,11 +106,10 @@ async function workerCommand(args: string[]): Promise<number> {
   const handler = await createFetchBatchHandler({
     // The consumer's defaults, with continuations to the queue being consumed (as deployed).
     config: {
-      ...readConsumerConfig({}),
+      ...readConsumerConfig({ CONTINUATION_QUEUE_URL: queueUrl }),
       deadlineMarginMs: Math.min(3_000, Math.floor(invocationMs / 10)),
-      continuationQueueUrl: queueUrl,
-      jobsTable: jobs?.table,
-      resultsBucket,
+      ...(jobs ? { jobs: { table: jobs.table, eventBusName: undefined } } : {}),
+      ...(resultsBucket ? { results: { bucket: resultsBucket, prefix: DEFAULT_RESULTS_PREFIX, storeBodies: true } } : {}),
     },
     logger: new CliLogger('batchfetch-worker'),
     engine,
@@ -126,15 +127,13 @@ async function workerCommand(args: string[]): Promise<number> {
   });
 
   const progress = new ProgressLine(stats, !report.quiet && Boolean(process.stderr.isTTY));
-  let signals = 0;
-  const onSignal = () => {
-    signals += 1;
-    if (signals > 1) process.exit(130);
+  let interrupted = false;
+  const stopListening = onInterrupt(() => {
+    interrupted = true;
     progress.stop();
     process.stderr.write('batchfetch: stopping: no more receives; finishing the batch in hand (press Ctrl-C again to exit now)\n');
     stop.abort();
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  });
   // --deadline: stop as SIGTERM does (no new receives, the batch in hand finishes).
   const deadline = report.deadlineMs === undefined ? undefined : setTimeout(() => stop.abort(), report.deadlineMs);
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
@@ -154,7 +153,7 @@ async function workerCommand(args: string[]): Promise<number> {
   } finally {
     clearTimeout(deadline);
     progress.stop();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    stopListening();
     await engine.close();
     client.destroy();
     s3?.destroy();
@@ -162,7 +161,7 @@ async function workerCommand(args: string[]): Promise<number> {
     if (!lines.failure) await closeOutput(output);
   }
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
-  return finishReport(report, stats.summary(), engine.hostStats, {}, signals > 0 ? 130 : 0);
+  return finishReport(report, stats.summary(), engine.hostStats, {}, interrupted ? INTERRUPTED : 0);
 }
 
 export { WORKER_FLAGS, WORKER_USAGE, workerCommand };

@@ -7,14 +7,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadOnce } from '../../lib/core/load-once.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
-import { enqueueJob, type JobEnqueueSummary } from '../../lib/enqueue/enqueue-job.ts';
+import { enqueueList, type JobEnqueueSummary } from '../../lib/enqueue/enqueue-job.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import type { EnqueueConfig } from '../../lib/config/env-config.ts';
 import { createFetchEngine, type FetchEngine } from '../../lib/engine/fetch-engine.ts';
 import { parseEnqueueEvent } from '../../lib/enqueue/enqueue-event.ts';
-import { enqueueRequests, type EnqueueSummary } from '../../lib/enqueue/enqueue-requests.ts';
+import type { EnqueueSummary } from '../../lib/enqueue/enqueue-requests.ts';
 import { linesOf } from '../../lib/enqueue/enqueue-sources.ts';
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import { InvalidEventError } from '../../lib/core/errors.ts';
@@ -59,19 +59,17 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
       maxUrls: parsed.messageUrls ?? config.messageUrls,
       ...(parsed.options ? { options: parsed.options } : {}),
     };
-    if (!jobs) {
-      const summary = await enqueueRequests(linesOf(parsed, clients), sender, split);
-      logger.info('enqueued', { ...summary });
-      return summary;
-    }
     const jobId = parsed.jobId ?? newJobId();
-    const summary = await enqueueJob(linesOf(parsed, clients), sender, split, jobs, {
-      jobId,
-      ...(parsed.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: parsed.toleratedFailurePercentage }),
-      ...(config.resultsBucket ? { results: jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) } : {}),
+    const summary = await enqueueList(linesOf(parsed, clients), sender, split, jobs && {
+      store: jobs,
+      job: {
+        jobId,
+        ...(parsed.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: parsed.toleratedFailurePercentage }),
+        ...(config.resultsBucket ? { results: jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) } : {}),
+      },
     });
-    logger.info(summary.duplicate ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
-    if (summary.completed) await announceJob(summary.completed);
+    logger.info('duplicate' in summary ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
+    if ('completed' in summary && summary.completed) await announceJob(summary.completed);
     return summary;
   }
 

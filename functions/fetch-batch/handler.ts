@@ -65,30 +65,35 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
   /** Longest delay a Node timer accepts (about 24.8 days). */
   const MAX_TIMER_MS = 2 ** 31 - 1;
   // The state table (jobs) also shares hosts' rate limits and robots.txt across environments.
-  const dynamodb = config.jobsTable
-    ? deps.dynamodb ?? new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({})
-    : undefined;
-  const engine = deps.engine ?? createFetchEngine(dynamodb
-    ? { ...config.engine, ...(await import('../../lib/politeness/shared-politeness.ts')).sharedPoliteness(dynamodb, config.jobsTable!) }
+  const state = config.jobs && {
+    table: config.jobs.table,
+    client: deps.dynamodb ?? new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({}),
+  };
+  const engine = deps.engine ?? createFetchEngine(state
+    ? { ...config.engine, ...(await import('../../lib/politeness/shared-politeness.ts')).sharedPoliteness(state.client, state.table) }
     : config.engine);
-  const continuation = config.continuationQueueUrl
-    ? lazyContinuation(config.maxHops, async () => {
+  const continuationConfig = config.continuation;
+  const continuation = continuationConfig
+    ? lazyContinuation(continuationConfig.maxHops, async () => {
       const { sqsContinuation } = await import('../../lib/queue/sqs-continuation.ts');
       const sqs = deps.sqs ?? new (await import('@aws-sdk/client-sqs')).SQSClient({});
-      return sqsContinuation(sqs, config.continuationQueueUrl!, config.maxHops);
+      return sqsContinuation(sqs, continuationConfig.queueUrl, continuationConfig.maxHops);
     })
     : undefined;
-  const s3 = config.resultsBucket ? deps.s3 ?? new (await import('@aws-sdk/client-s3')).S3Client({}) : undefined;
-  const sink = deps.sink ?? (s3
-    ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: s3, bucket: config.resultsBucket!, prefix: config.resultsPrefix, storeBodies: config.storeBodies })
+  const results = config.results && {
+    ...config.results,
+    s3: deps.s3 ?? new (await import('@aws-sdk/client-s3')).S3Client({}),
+  };
+  const sink = deps.sink ?? (results
+    ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: results.s3, bucket: results.bucket, prefix: results.prefix, storeBodies: results.storeBodies })
     : new LogSink(logger));
-  const jobs = dynamodb ? new (await import('../../lib/jobs/job-store.ts')).JobStore(dynamodb, config.jobsTable!) : undefined;
-  const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
+  const jobs = state ? new (await import('../../lib/jobs/job-store.ts')).JobStore(state.client, state.table) : undefined;
+  const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.jobs?.eventBusName);
   const onJobCompleted = async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });
-    if (s3) {
+    if (results) {
       const { writeJobSummary } = await import('../../lib/jobs/job-completion.ts');
-      await writeJobSummary(s3, config.resultsBucket!, jobResultsPrefix(config.resultsPrefix, summary.jobId), summary);
+      await writeJobSummary(results.s3, results.bucket, jobResultsPrefix(results.prefix, summary.jobId), summary);
     }
     await announceJob(summary);
   };

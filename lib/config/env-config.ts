@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../core/errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import { BODY_MODES, type FetchEngineOptions } from '../engine/options.ts';
-import { describeRange, inRange, OPTION_RANGES, type IntegerRange } from '../core/option-ranges.ts';
-import { parseHostRule, PER_HOST_RATE, type HostRule } from '../politeness/host-rules.ts';
-import { MAX_CONTINUATION_HOPS } from '../queue/continuation.ts';
+import { describeRange, inRange, type IntegerRange, OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
+import { parseHostRule, type HostRule } from '../politeness/host-rules.ts';
+import { DEFAULT_RESULTS_PREFIX } from '../jobs/job-ref.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,17 +13,30 @@ interface ConsumerConfig {
   readonly engine: FetchEngineOptions;
   /** Time kept back from the invocation's remaining time for writing results and continuations, ms. */
   readonly deadlineMarginMs: number;
-  /** Queue for continuation messages; unset: URLs cut off by the deadline end ABORTED. */
-  readonly continuationQueueUrl: string | undefined;
-  readonly maxHops: number;
   readonly maxAttemptsPerUrl: number | undefined;
-  /** Results bucket; unset writes results as structured log lines. */
-  readonly resultsBucket: string | undefined;
-  readonly resultsPrefix: string;
+  /** Where URLs cut off by the deadline continue; absent: they end ABORTED. */
+  readonly continuation?: ContinuationConfig;
+  /** Where records go; absent: structured log lines. */
+  readonly results?: ResultsConfig;
+  /** Job accounting and fleet-wide politeness state; absent: messages of a job are fetched without accounting. */
+  readonly jobs?: JobsConfig;
+}
+
+interface ContinuationConfig {
+  readonly queueUrl: string;
+  readonly maxHops: number;
+}
+
+interface ResultsConfig {
+  readonly bucket: string;
+  readonly prefix: string;
   /** Also store response bodies in the bucket, content-addressed by sha256. */
   readonly storeBodies: boolean;
-  /** The jobs table; unset: messages of a job are fetched without accounting. */
-  readonly jobsTable: string | undefined;
+}
+
+interface JobsConfig {
+  /** The state table (jobs, and the fleet's politeness state). */
+  readonly table: string;
   /** Event bus of job completion events; unset: the default bus. */
   readonly eventBusName: string | undefined;
 }
@@ -143,6 +156,9 @@ function consumerConfigProblems(env: Env, options: { readFiles: boolean }): stri
   return problems;
 }
 
+/** Continuation hops a message may take unless MAX_CONTINUATION_HOPS says otherwise. */
+const DEFAULT_MAX_HOPS = 8;
+
 /** Lambda's file descriptors per execution environment (Lambda quotas). */
 const LAMBDA_DESCRIPTOR_LIMIT = 1_024;
 
@@ -169,19 +185,22 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     adaptiveBackoff: env.FETCH_ADAPTIVE_BACKOFF === undefined ? undefined : read.boolean('FETCH_ADAPTIVE_BACKOFF', true),
     robotsTxt: env.FETCH_ROBOTS_TXT === undefined ? undefined : read.boolean('FETCH_ROBOTS_TXT'),
   });
+  const queueUrl = read.text('CONTINUATION_QUEUE_URL');
+  const maxHops = read.integer('MAX_CONTINUATION_HOPS', OPTION_RANGES.maxContinuationHops) ?? DEFAULT_MAX_HOPS;
+  const bucket = read.text('RESULTS_BUCKET');
+  const prefix = read.text('RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX;
+  // Kept bodies as objects of their own by default: inside the message's record object, every
+  // body of a message would sit in memory until the message is complete.
+  const storeBodies = read.boolean('STORE_BODIES', true);
+  const table = read.text('JOBS_TABLE');
+  const eventBusName = read.text('JOB_EVENT_BUS');
   const config: ConsumerConfig = {
     engine,
     deadlineMarginMs: read.integer('DEADLINE_MARGIN_MS', OPTION_RANGES.deadlineMarginMs) ?? 3_000,
-    continuationQueueUrl: read.text('CONTINUATION_QUEUE_URL'),
-    maxHops: read.integer('MAX_CONTINUATION_HOPS', { min: 0, max: MAX_CONTINUATION_HOPS }) ?? 8,
     maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', OPTION_RANGES.maxAttemptsPerUrl),
-    resultsBucket: read.text('RESULTS_BUCKET'),
-    resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
-    // Kept bodies as objects of their own by default: inside the message's record object, every
-    // body of a message would sit in memory until the message is complete.
-    storeBodies: read.boolean('STORE_BODIES', true),
-    jobsTable: read.text('JOBS_TABLE'),
-    eventBusName: read.text('JOB_EVENT_BUS'),
+    ...(queueUrl ? { continuation: { queueUrl, maxHops } } : {}),
+    ...(bucket ? { results: { bucket, prefix, storeBodies } } : {}),
+    ...(table ? { jobs: { table, eventBusName } } : {}),
   };
   return { config, problems: read.problems };
 }
@@ -209,7 +228,7 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
     queueUrl: queueUrl ?? '',
     jobsTable: read.text('JOBS_TABLE'),
     resultsBucket: read.text('RESULTS_BUCKET'),
-    resultsPrefix: read.text('RESULTS_PREFIX') ?? 'results/',
+    resultsPrefix: read.text('RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX,
     eventBusName: read.text('JOB_EVENT_BUS'),
     messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? 100,
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
@@ -219,4 +238,4 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
 }
 
 export { consumerConfigProblems, EnvReader, readConsumerConfig, readEnqueueConfig };
-export type { ConsumerConfig, EnqueueConfig, Env };
+export type { ConsumerConfig, ContinuationConfig, EnqueueConfig, Env, JobsConfig, ResultsConfig };

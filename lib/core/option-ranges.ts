@@ -38,7 +38,33 @@ const OPTION_RANGES = {
   perHostConcurrency: { min: 1, max: 4_096 },
   maxAttemptsPerUrl: { min: 1, max: 50 },
   deadlineMarginMs: { min: 0, max: 600_000 },
+  /**
+   * Continuation hops a message may take. Lambda stops a Lambda → same queue → Lambda loop after
+   * about 16 hops (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+   */
+  maxContinuationHops: { min: 0, max: 10 },
+  /** The hop count a message carries (never past the most hops, with room for old messages). */
+  hop: { min: 0, max: 100 },
+  /** Attempts a request carries from earlier invocations. */
+  priorAttempts: { min: 0, max: 1_000 },
+  /** A job ends failed past this share of failed URLs, in whole percent. */
+  toleratedFailurePercentage: { min: 0, max: 100 },
+  /** The worker's stand-in for a Lambda timeout (Lambda allows 1 s to 900 s). */
+  invocationTimeoutMs: { min: 1_000, max: FIFTEEN_MINUTES_MS },
+  /** A run's or worker's own `--deadline`: up to a week. */
+  runDeadlineMs: { min: 1, max: 7 * 24 * 3_600_000 },
+  /** `job wait --timeout`: up to a week. */
+  jobWaitS: { min: 1, max: 7 * 24 * 3_600 },
+  /** SQS's visibility timeout: 0 to 12 hours (SQS quotas). */
+  visibilityTimeoutS: { min: 0, max: 43_200 },
+  /** SQS's redrive policy allows 1 to 1,000 receives. */
+  maxReceiveCount: { min: 1, max: 1_000 },
+  /** A TCP port; 0 lets the system choose. */
+  port: { min: 0, max: 65_535 },
 } as const satisfies Record<string, IntegerRange>;
+
+/** Requests per second a host limit may be: one every 1,000 s up to 10,000 a second (not an integer). */
+const PER_HOST_RATE = { min: 0.001, max: 10_000 } as const;
 
 type RangedOption = keyof typeof OPTION_RANGES;
 
@@ -51,5 +77,5 @@ function describeRange(range: IntegerRange): string {
   return `an integer from ${range.min} to ${range.max}`;
 }
 
-export { describeRange, inRange, OPTION_RANGES };
+export { describeRange, inRange, OPTION_RANGES, PER_HOST_RATE };
 export type { IntegerRange, RangedOption };

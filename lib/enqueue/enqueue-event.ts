@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { OPTION_RANGES } from '../core/option-ranges.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE } from '../jobs/job-ref.ts';
-import { MessageOptionsSchema, ranged } from '../schemas/queue-message.ts';
+import { MessageOptionsSchema } from '../schemas/queue-message.ts';
+import { ranged } from '../schemas/ranged.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /**
@@ -22,7 +23,7 @@ const EnqueueEventSchema = v.pipe(
     /** The job to start (a schedule passes its name and scheduled time); generated when absent. */
     jobId: v.optional(v.pipe(v.string(), v.regex(JOB_ID_PATTERN, `jobId must be ${JOB_ID_RULE}`))),
     /** The job fails when more than this share of its URLs fail (as Step Functions' Distributed Map). */
-    toleratedFailurePercentage: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100))),
+    toleratedFailurePercentage: ranged(OPTION_RANGES.toleratedFailurePercentage),
     // The messages' own `options`, validated here so a bad schedule fails at enqueue, not per message.
     options: MessageOptionsSchema,
   }),

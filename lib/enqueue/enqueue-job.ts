@@ -50,5 +50,18 @@ async function enqueueJob(
   return completed ? { ...summary, jobId: job.jobId, completed } : { ...summary, jobId: job.jobId };
 }
 
-export { enqueueJob };
+/**
+ * Enqueues a list: as a job when a job store is given (see `enqueueJob`), or as plain messages.
+ * The one entry point of the enqueue function, `batchfetch enqueue` and the schedules.
+ */
+async function enqueueList(
+  lines: AsyncIterable<ParsedLine>,
+  sender: SqsSender,
+  split: SplitOptions,
+  job?: { readonly store: JobStore; readonly job: NewJob },
+): Promise<EnqueueSummary | JobEnqueueSummary> {
+  return job ? enqueueJob(lines, sender, split, job.store, job.job) : enqueueRequests(lines, sender, split);
+}
+
+export { enqueueJob, enqueueList };
 export type { JobEnqueueSummary };

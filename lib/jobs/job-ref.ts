@@ -35,6 +35,9 @@ function continuationKey(key: string, part: number): string {
   return `${key}~${part}`;
 }
 
+/** Where results go in a bucket when no prefix is configured (`RESULTS_PREFIX`). */
+const DEFAULT_RESULTS_PREFIX = 'results/';
+
 /** Where a job's result objects go under a results prefix (`results/job=<id>/`): S3 sink, enqueuers and redrive agree. */
 function jobResultsPrefix(prefix: string, jobId: string): string {
   return `${prefix}job=${jobId}/`;
@@ -50,5 +53,5 @@ function shardOf(key: string): number {
   return Math.floor(Number.parseInt(key, 10) / MESSAGES_PER_SHARD);
 }
 
-export { continuationKey, isJobId, JOB_ID_PATTERN, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, MESSAGE_KEY_PATTERN, MESSAGES_PER_SHARD, newJobId, shardOf };
+export { continuationKey, DEFAULT_RESULTS_PREFIX, isJobId, JOB_ID_PATTERN, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, MESSAGE_KEY_PATTERN, MESSAGES_PER_SHARD, newJobId, shardOf };
 export type { JobRef };

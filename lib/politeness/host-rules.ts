@@ -1,4 +1,4 @@
-import { describeRange, inRange, OPTION_RANGES } from '../core/option-ranges.ts';
+import { describeRange, inRange, OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
 import { InvalidOptionError } from '../core/errors.ts';
 
 /** Limits for the hosts a rule matches; an absent limit is no limit. */
@@ -59,8 +59,6 @@ function matches(pattern: string, host: string): boolean {
   return host === pattern;
 }
 
-/** Requests per second a host limit may be: one every 1,000 s up to 10,000 a second. */
-const PER_HOST_RATE = { min: 0.001, max: 10_000 } as const;
 
 function checkLimits(option: string, limits: HostLimits): void {
   if (limits.rate !== undefined && !(Number.isFinite(limits.rate) && limits.rate >= PER_HOST_RATE.min && limits.rate <= PER_HOST_RATE.max)) {
@@ -99,5 +97,5 @@ function hostOfOrigin(origin: string): string {
   return colon === -1 ? authority : authority.slice(0, colon);
 }
 
-export { hostOfOrigin, HostRules, parseHostRule, PER_HOST_RATE };
+export { hostOfOrigin, HostRules, parseHostRule };
 export type { HostLimits, HostRule };

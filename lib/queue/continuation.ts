@@ -3,6 +3,7 @@ import type { ParsedMessage } from '../schemas/queue-message.ts';
 import { continuationKey } from '../jobs/job-ref.ts';
 import { SQS_MAX_MESSAGE_BYTES, splitIntoMessages } from './split-into-messages.ts';
 import { MAX_URLS_PER_MESSAGE } from '../schemas/queue-message.ts';
+import { OPTION_RANGES } from '../core/option-ranges.ts';
 
 /**
  * Hands unfinished URLs on to a later invocation. Lambda stops a Lambda → same queue → Lambda
@@ -17,7 +18,7 @@ interface Continuation {
 }
 
 /** Largest `maxHops` accepted: far below Lambda's recursive-loop detection (~16). */
-const MAX_CONTINUATION_HOPS = 10;
+const MAX_CONTINUATION_HOPS = OPTION_RANGES.maxContinuationHops.max;
 
 /** Sends `requests` (attempt counts carried) as continuation messages one hop further. */
 async function planContinuation(continuation: Continuation, requests: readonly FetchRequest[], from: ParsedMessage): Promise<void> {

@@ -1,4 +1,6 @@
 import * as v from 'valibot';
+import { OPTION_RANGES } from '../core/option-ranges.ts';
+import { ranged } from './ranged.ts';
 
 /** Longest URL accepted, in characters (browsers and CDNs stop near 8 KiB too). */
 const MAX_URL_LENGTH = 8192;
@@ -17,7 +19,7 @@ const FetchRequestSchema = v.object({
   /** The input line it came from (written by `run` and `enqueue`, echoed in its record). */
   line: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Attempts already made (continuations and redeliveries carry it). */
-  attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
+  attempts: ranged(OPTION_RANGES.priorAttempts),
 });
 
 type FetchRequestInput = v.InferOutput<typeof FetchRequestSchema>;

@@ -1,15 +1,14 @@
 import * as v from 'valibot';
-import { OPTION_RANGES, type IntegerRange } from '../core/option-ranges.ts';
+import { OPTION_RANGES } from '../core/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
+import { ranged } from './ranged.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
 const MAX_URLS_PER_MESSAGE = OPTION_RANGES.messageUrls.max;
 
-/** An optional integer within the shared range of the engine option of the same name. */
-const ranged = (range: IntegerRange) => v.optional(v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max)));
 
 const MessageOptionsSchema = v.optional(v.strictObject({
   timeoutMs: ranged(OPTION_RANGES.timeoutMs),
@@ -32,7 +31,7 @@ const RequestList = v.pipe(
  * The body of one SQS message: `{"urls": [...]}` or `{"requests": [{url, method, headers, body,
  * id, attempts}]}`, with optional bounded per-message `options`. Documented in the README.
  */
-const Hop = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100)));
+const Hop = ranged(OPTION_RANGES.hop);
 /** The job a message belongs to and its key in it (see lib/jobs/job-ref.ts); written by enqueuers. */
 const JobRefSchema = v.optional(v.strictObject({
   id: v.pipe(v.string(), v.regex(JOB_ID_PATTERN, `job.id must be ${JOB_ID_RULE}`)),
@@ -99,5 +98,5 @@ function toWire({ priorAttempts, limits: _limits, ...rest }: FetchRequest): Fetc
   return priorAttempts ? { ...rest, attempts: priorAttempts } : rest;
 }
 
-export { MAX_URLS_PER_MESSAGE, MessageOptionsSchema, parseQueueMessage, QueueMessageSchema, ranged, toWire };
+export { MAX_URLS_PER_MESSAGE, MessageOptionsSchema, parseQueueMessage, QueueMessageSchema, toWire };
 export type { MessageOptions, ParsedMessage, QueueMessage };

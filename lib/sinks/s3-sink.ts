@@ -1,14 +1,14 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../core/semaphore.ts';
-import { jobResultsPrefix } from '../jobs/job-ref.ts';
+import { DEFAULT_RESULTS_PREFIX, jobResultsPrefix } from '../jobs/job-ref.ts';
 import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';
 
 interface S3SinkOptions {
   readonly client: S3Client;
   readonly bucket: string;
-  /** @default 'results/' */
+  /** @default DEFAULT_RESULTS_PREFIX (`results/`) */
   readonly prefix?: string;
   /** Store kept bodies as `<prefix>bodies/<sha256>` and replace `body` by `bodyKey`. @default true */
   readonly storeBodies?: boolean;
@@ -39,7 +39,7 @@ class S3Sink implements ResultSink {
   constructor(options: S3SinkOptions) {
     this.#client = options.client;
     this.#bucket = options.bucket;
-    this.#prefix = options.prefix ?? 'results/';
+    this.#prefix = options.prefix ?? DEFAULT_RESULTS_PREFIX;
     this.#storeBodies = options.storeBodies ?? true;
     this.#puts = new Semaphore(options.maxPuts ?? 16);
   }

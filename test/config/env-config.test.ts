@@ -6,14 +6,7 @@ describe('configuration from environment variables', () => {
     expect(readConsumerConfig({})).toStrictEqual({
       engine: { allowNetworks: [] },
       deadlineMarginMs: 3_000,
-      continuationQueueUrl: undefined,
-      maxHops: 8,
       maxAttemptsPerUrl: undefined,
-      resultsBucket: undefined,
-      resultsPrefix: 'results/',
-      storeBodies: true,
-      jobsTable: undefined,
-      eventBusName: undefined,
     });
   });
 
@@ -31,14 +24,10 @@ describe('configuration from environment variables', () => {
         bodyMode: 'hash', allowNetworks: ['10.0.0.0/8', '192.168.1.0/24'], userAgent: 'crawler/1',
       },
       deadlineMarginMs: 5000,
-      continuationQueueUrl: 'https://sqs/q',
-      maxHops: 4,
       maxAttemptsPerUrl: 6,
-      resultsBucket: 'b',
-      resultsPrefix: 'out/',
-      storeBodies: false,
-      jobsTable: 'jobs',
-      eventBusName: 'bus',
+      continuation: { queueUrl: 'https://sqs/q', maxHops: 4 },
+      results: { bucket: 'b', prefix: 'out/', storeBodies: false },
+      jobs: { table: 'jobs', eventBusName: 'bus' },
     });
   });
 
