@@ -1,20 +1,19 @@
+import { FifoQueue } from './fifo-queue.ts';
+
 /**
  * A counting semaphore. `acquire` resolves in FIFO order once a permit is free; every acquire
- * must be paired with exactly one `release`. Waiters sit in a head-indexed queue: thousands may
- * wait (a batch of 10 messages x 1,000 URLs), and `Array#shift` on such a queue is O(n) per
- * release (it showed in the bench profile).
+ * must be paired with exactly one `release`.
  */
 class Semaphore {
   #available: number;
-  #waiters: Array<(() => void) | undefined> = [];
-  #head = 0;
+  readonly #waiters = new FifoQueue<() => void>();
 
   constructor(permits: number) {
     this.#available = permits;
   }
 
   get waiting(): number {
-    return this.#waiters.length - this.#head;
+    return this.#waiters.size;
   }
 
   /** Returns undefined when a permit was free (no promise, no extra tick), else a promise. */
@@ -27,21 +26,9 @@ class Semaphore {
   }
 
   release(): void {
-    if (this.#head < this.#waiters.length) {
-      const next = this.#waiters[this.#head]!;
-      this.#waiters[this.#head] = undefined;
-      this.#head += 1;
-      if (this.#head === this.#waiters.length) {
-        this.#waiters = [];
-        this.#head = 0;
-      } else if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
-        this.#waiters = this.#waiters.slice(this.#head);
-        this.#head = 0;
-      }
-      next();
-      return;
-    }
-    this.#available += 1;
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#available += 1;
   }
 }
 
