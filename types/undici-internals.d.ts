@@ -18,7 +18,3 @@ declare module 'undici/lib/dispatcher/pool.js' {
   export default PoolClass;
 }
 
-declare module 'undici/lib/core/symbols.js' {
-  const symbols: { readonly kConnected: symbol; readonly kBusy: symbol; readonly kPending: symbol };
-  export default symbols;
-}

@@ -1,8 +1,5 @@
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
-import { Client, kBusy, kConnected, kPending, Pool } from './undici-core.ts';
-
-/** A pool with the state undici keeps under symbols (the same fields its Agent reads). */
-type PoolState = UndiciPool & Record<symbol, unknown>;
+import { Client, Pool } from './undici-core.ts';
 
 /** Dispatch options of a request that must not reuse a pooled socket. */
 interface FreshDispatchOptions extends Dispatcher.DispatchOptions {
@@ -28,7 +25,7 @@ const RETIRED = Object.assign(new Error('connection pool retired: its origin has
  */
 class OriginPools {
   /** In creation order; a pool found in use when retiring is moved to the end. */
-  readonly #pools = new Map<string, PoolState>();
+  readonly #pools = new Map<string, UndiciPool>();
   readonly #options: UndiciPool.Options;
   readonly #maxPools: number;
 
@@ -49,7 +46,7 @@ class OriginPools {
     if (pool === undefined) {
       // Make room first, so the pool about to take this request is never the one retired.
       if (this.#pools.size >= this.#maxPools) this.#retireOne();
-      pool = new Pool(origin, this.#options) as PoolState;
+      pool = new Pool(origin, this.#options);
       this.#pools.set(origin, pool);
     }
     return pool.dispatch(options, handler);
@@ -97,8 +94,10 @@ class OriginPools {
   }
 }
 
-function isUnused(pool: PoolState): boolean {
-  return (pool[kConnected] as number) === 0 && pool[kBusy] !== true && (pool[kPending] as number) === 0;
+/** No connection and no request, queued, connecting or running: from the pool's public stats. */
+function isUnused(pool: UndiciPool): boolean {
+  const { connected, pending, running } = pool.stats;
+  return connected === 0 && pending === 0 && running === 0;
 }
 
 export { OriginPools };

@@ -5,9 +5,5 @@
 import buildConnector from 'undici/lib/core/connect.js';
 import Client from 'undici/lib/dispatcher/client.js';
 import Pool from 'undici/lib/dispatcher/pool.js';
-import symbols from 'undici/lib/core/symbols.js';
 
-// The pool state undici's own Agent reads to decide that a pool is unused (lib/dispatcher/agent.js).
-const { kBusy, kConnected, kPending } = symbols;
-
-export { buildConnector, Client, kBusy, kConnected, kPending, Pool };
+export { buildConnector, Client, Pool };
