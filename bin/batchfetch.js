@@ -1,10 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=16 --max-old-space-size=192
 // Launcher. `--max-semi-space-size=16` (MiB) caps V8's young generation: Node 24's default let it
-// grow to 64 MiB per semi-space here, which made a 300k-URL run peak at 320 MB RSS instead of 190 MB
-// for the same CPU (bench/README). `--max-old-space-size=192` (MiB) caps the old generation: with
-// thousands of origins every new connection leaves objects that outlive two scavenges, and V8 let
-// the heap grow to ~300 MB of garbage around ~60 MB of live objects (a million URLs over 100,000
-// origins peaked at 519 MB RSS, 235 MB capped; the cap costs ~8 % CPU on one origin). What a run keeps alive is
+// grow to 64 MiB per semi-space, which made a large run peak at well over 1.5x the RSS for the same
+// CPU. `--max-old-space-size=192` (MiB) caps the old generation: with thousands of origins every
+// new connection leaves objects that outlive two scavenges, and V8 let the heap grow to several
+// times the live objects (the million-URL run of `npm run bench:origins` stays under 256 MB only
+// with the cap, which costs a few percent of CPU on one origin). What a run keeps alive is
 // bounded (messages in flight, sockets within the budget) except bodies with `--body keep`: those
 // runs are re-executed without the old-generation cap.
 // Runs the esbuild bundle (dist/cli/batchfetch.mjs, built by `npm install`/`npm run

@@ -12,16 +12,16 @@ interface Cancellable {
  * One 'abort' listener per scope, not one per attempt: adding and removing an event listener for
  * each of a million requests showed up as several percent of CPU in the bench profile.
  * Active attempts form an intrusive doubly linked list: a `Set` with one add and one delete per
- * request made V8's scavenger keep ~30 MB of dead attempts alive (the bench saw 20 ms scavenges,
- * 9 full GCs per 100k requests and +100 MB peak RSS; with the list: 1 ms, 1 and none).
+ * request made V8's scavenger keep dead attempts alive (long scavenges, full GCs and a much higher
+ * peak RSS in `npm run bench`; the list has none of them).
  */
 class CancelScope {
   readonly signal: AbortSignal | undefined;
   #head: Cancellable | undefined;
   /**
    * Set by the abort listener: reading `aborted` of a composite signal (`AbortSignal.any`, as an
-   * invocation's deadline combined with the run's) re-checks its sources on every read, which the
-   * profile showed at ~0.7 µs per URL.
+   * invocation's deadline combined with the run's) re-checks its sources on every read, which
+   * showed in a CPU profile of the local run.
    */
   #aborted: boolean;
 

@@ -125,13 +125,12 @@ type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsRe
 const BODY_MODES: readonly BodyMode[] = Object.values(BodyMode);
 
 /**
- * Defaults set from `npm run bench:origins` (README, Benchmark). 256 in flight: at 100 ms per
- * response and 1,000 origins, 64 in flight gave 431 URLs/s and 256 gave 1,471 (3.4 times the URLs
- * per billed second) while one core still kept up; 512 gained 12 % more at a busier core.
- * 6 per origin, the browsers' limit for HTTP/1.1: on lists where a site's URLs sit together, 16
- * opened a connection for nearly every URL where 6 reused them (a one-off engine run over 6,000
- * origins, not a kept benchmark: 276 vs 229 µs CPU per URL), and one host is not hit by 16
- * connections from every environment.
+ * Defaults set from `npm run bench:origins` (docs/benchmarks.md, the latency rows). 256 in
+ * flight: at 100 ms per response over 1,000 origins, about three times the URLs per billed second
+ * of 64 while one core still keeps up; 512 gains little more at a busier core. 6 per origin, the
+ * browsers' limit for HTTP/1.1: on lists where a site's URLs sit together, 16 opened a connection
+ * for nearly every URL where 6 reused them, and one host is not hit by 16 connections from every
+ * environment.
  */
 const DEFAULT_CONCURRENCY = 256;
 /**

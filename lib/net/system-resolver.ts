@@ -24,8 +24,9 @@ const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA']);
 /**
  * The engine's default resolver. `dns.lookup` (getaddrinfo) runs on libuv's thread pool, four
  * threads shared with file and zlib work, and blocks a thread for the whole round trip
- * (https://nodejs.org/api/dns.html#implementation-considerations), asking A then AAAA: at 50 ms per
- * answer, 39 new hosts per second whatever the concurrency (`npm run bench:dns`; this: 4,375). This one asks DNS through c-ares on the event
+ * (https://nodejs.org/api/dns.html#implementation-considerations), asking A then AAAA: a few
+ * dozen new hosts per second at 50 ms per answer, whatever the concurrency (`npm run bench:dns`,
+ * docs/benchmarks.md, has both resolvers' figures). This one asks DNS through c-ares on the event
  * loop (A and AAAA in parallel, with their TTLs), so thousands of names resolve at once, and keeps
  * what getaddrinfo would have given: /etc/hosts first (nsswitch's usual "files dns"), `localhost`
  * as loopback (RFC 6761 §6.3), and getaddrinfo itself as the fallback when DNS cannot be asked
