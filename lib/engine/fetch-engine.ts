@@ -14,6 +14,7 @@ import type { AttemptSettings } from './attempt.ts';
 import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
+import { schedule, type Fetched } from './scheduler.ts';
 import { Semaphore } from '../core/semaphore.ts';
 import { HostGate, type HostGateStats } from '../politeness/host-gate.ts';
 import { HostRules } from '../politeness/host-rules.ts';
@@ -36,12 +37,6 @@ const MAX_WAITING_URLS = 8_192;
 
 /** TLS sessions kept for resumption, one per server name (a few MB at most). */
 const MAX_TLS_SESSIONS = 2_048;
-
-/** An item of `fetchEach` with its result. */
-interface Fetched<T> {
-  readonly item: T;
-  readonly result: FetchResult;
-}
 
 const identity = (request: FetchRequest) => request;
 const resultOnly = (_request: FetchRequest, result: FetchResult) => result;
@@ -215,7 +210,7 @@ class FetchEngine {
    * URLs never sit in memory. Stopping the iteration early waits for the fetches in flight.
    */
   fetchAll(requests: Iterable<FetchRequest> | AsyncIterable<FetchRequest>, signal?: AbortSignal): AsyncGenerator<FetchResult> {
-    return this.#schedule(requests, identity, resultOnly, signal);
+    return schedule(this, requests, identity, resultOnly, signal);
   }
 
   /**
@@ -224,55 +219,7 @@ class FetchEngine {
    * become durable) holds the next URLs back without holding the fetches in flight.
    */
   fetchEach<T>(items: Iterable<T> | AsyncIterable<T>, requestOf: (item: T) => FetchRequest, signal?: AbortSignal): AsyncGenerator<Fetched<T>> {
-    return this.#schedule(items, requestOf, pairOf, signal);
-  }
-
-  /** The one scheduler behind fetchAll and fetchEach. */
-  async *#schedule<T, R>(
-    items: Iterable<T> | AsyncIterable<T>,
-    requestOf: (item: T) => FetchRequest,
-    output: (item: T, result: FetchResult) => R,
-    signal: AbortSignal | undefined,
-  ): AsyncGenerator<R> {
-    const done: R[] = [];
-    let wake: (() => void) | undefined;
-    let pending = 0;
-    const waitForResult = () => new Promise<void>((resolve) => { wake = resolve; });
-    const source = Symbol.asyncIterator in items
-      ? items[Symbol.asyncIterator]()
-      : items[Symbol.iterator]();
-    const start = (item: T) => {
-      pending += 1;
-      void this.fetch(requestOf(item), signal).then((result) => {
-        done.push(output(item, result));
-        pending -= 1;
-        wake?.();
-      });
-    };
-    // A URL waiting for its host (or a retry) holds no permit: another may start in its place.
-    const unwatch = this.watchWaiting(() => wake?.());
-    let exhausted = false;
-    try {
-      while (!exhausted || pending > 0) {
-        while (!exhausted && this.mayStartAnother(pending)) {
-          const next = await source.next();
-          if (next.done) {
-            exhausted = true;
-            break;
-          }
-          start(next.value);
-        }
-        if (done.length === 0 && pending > 0) await waitForResult();
-        wake = undefined;
-        while (done.length > 0) yield done.shift()!;
-      }
-    } finally {
-      unwatch();
-      while (pending > 0) {
-        await waitForResult();
-        done.length = 0;
-      }
-    }
+    return schedule(this, items, requestOf, pairOf, signal);
   }
 
   /**
@@ -339,4 +286,4 @@ function createFetchEngine(options?: FetchEngineOptions): FetchEngine {
 }
 
 export { createFetchEngine, FetchEngine };
-export type { Fetched };
+export type { Fetched } from './scheduler.ts';

@@ -28,6 +28,10 @@ const numberOr0 = (value: unknown): number => (typeof value === 'number' ? value
 const numberOrUndefined = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+// Longer than 300 lines because it is one protocol: every conditional write below depends on the
+// others' conditions (a key counted once, a shard completed once, a job completed once), and
+// split across files those invariants would have no one place to be read together.
+
 /**
  * Job state in the state table (its layout: core/state-table.ts), through the DynamoDB document
  * client, with conditional single-item writes only — no transactions — so it runs the same on

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importsUnder, unitOf } from './imports.ts';
 
@@ -52,6 +52,16 @@ describe('the layers of lib/', () => {
       .map((edge) => `${edge.from} -> ${edge.to}`);
 
     expect(reaching).toStrictEqual([]);
+  });
+
+  test('a file in lib/ longer than 300 lines says why (a comment: "Longer than 300 lines because")', () => {
+    const long = readdirSync(`${ROOT}lib`, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => ({ name, text: readFileSync(`${ROOT}lib/${name}`, 'utf8') }))
+      .filter(({ text }) => text.split('\n').length > 300 && !text.includes('Longer than 300 lines because'))
+      .map(({ name }) => name);
+
+    expect(long).toStrictEqual([]);
   });
 
   test('lib/ never imports from functions/, bin/, infra/ or test/', () => {
