@@ -13,6 +13,9 @@ import { closeOutput, exitAfterWriteFailure, openInput, openOutput, outputName, 
 import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import { INTERRUPTED, onInterrupt } from '../interrupts.ts';
+import type { Writable } from 'node:stream';
+import { EarlierRun } from '../local/earlier-run.ts';
+import { missingLine, reportingChanges } from '../../lib/sinks/change-report.ts';
 
 const RUN_USAGE = `batchfetch run FILE [options]
   FILE holds one URL per line, or JSON lines {"url", "method", "headers", "body", "id"};
@@ -27,6 +30,12 @@ ${FETCH_FLAGS_USAGE}
                          (fauxqs) on 127.0.0.1 reached with the AWS SDK, as a deployment's calls
   --resume FILE          continue an interrupted run: input lines whose record FILE already
                          holds are skipped, new records are appended to FILE (instead of --out)
+  --since FILE           compare with an earlier run's records (its --out): requests carry its
+                         validators (If-None-Match, If-Modified-Since), each record gets a change
+                         class (new, unchanged, changed, broke, recovered, still-failing), and the
+                         summary counts them, with the earlier URLs this run lacks (missing)
+  --changes FILE         with --since: also write the new, changed, broken, recovered and
+                         missing URLs to FILE (JSON lines)
   --job-id ID            the run's job id in --summary-json, which also carries a job summary's
                          fields (jobId, status, total, done, counts) (default: generated)
 ${REPORT_FLAGS_USAGE}
@@ -42,6 +51,8 @@ const RUN_FLAGS = {
   queue: { type: 'string' },
   'job-id': { type: 'string' },
   resume: { type: 'string' },
+  since: { type: 'string' },
+  changes: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +66,8 @@ function parseRunArgs(args: string[]) {
     input: positionals[0]!,
     out: resumeOut(values.resume, values.out),
     resume: values.resume,
+    since: values.since,
+    changes: changesFlag(values.since, values.changes),
     bodiesDir: values['bodies-dir'],
     report: reportOptionsFrom(values),
     jobId: jobIdFlag(values['job-id']),
@@ -63,6 +76,11 @@ function parseRunArgs(args: string[]) {
     queue: queueFlag(values.queue),
     engine: engineOptionsFrom(values),
   };
+}
+
+function changesFlag(since: string | undefined, changes: string | undefined): string | undefined {
+  if (changes !== undefined && since === undefined) throw new UsageError('--changes FILE reports the changes since an earlier run: give --since FILE too');
+  return changes;
 }
 
 function queueFlag(value: string | undefined): LocalQueueKind {
@@ -98,6 +116,8 @@ async function runCommand(args: string[]): Promise<number> {
   // Read before the output is opened for appending: which lines already have their record.
   const resume = options.resume === undefined ? undefined : await ResumeState.load(options.resume);
   const output = await openOutput(options.out, resume !== undefined);
+  const earlier = options.since === undefined ? undefined : await EarlierRun.load(options.since);
+  const changesOut = options.changes === undefined ? undefined : await openOutput(options.changes);
   prepareBodiesDir(options.bodiesDir);
   const engine = createFetchEngine({ ...options.engine, signal: run.signal });
   const { report } = options;
@@ -109,7 +129,8 @@ async function runCommand(args: string[]): Promise<number> {
   // The consumer's WARN lines; silenced once the output has failed (every record in flight would
   // report the same failure).
   const logger = new CliLogger('batchfetch-local');
-  const sink = stoppingOnWriteFailure(withBodiesDir(countingSink(lines, stats), options.bodiesDir), (error) => {
+  const counted = countingSink(lines, stats);
+  const sink = stoppingOnWriteFailure(withBodiesDir(changesOut ? reportingChanges(counted, lineWriter(changesOut)) : counted, options.bodiesDir), (error) => {
     logger.silenced = true;
     run.abort(error);
   });
@@ -125,7 +146,7 @@ async function runCommand(args: string[]): Promise<number> {
       pollers: options.pollers,
       queue: options.queue,
       onProgress: (p) => progress.update(p),
-      ...(resume ? { filter: (line: ParsedLine) => resume.filter(line) } : {}),
+      ...(resume || earlier ? { filter: (line: ParsedLine) => prepareLine(line, resume, earlier) } : {}),
     });
   } catch (error) {
     if (!lines.failure) throw error;
@@ -138,9 +159,20 @@ async function runCommand(args: string[]): Promise<number> {
     // even be destroyed, so it does not say it failed).
     if (!lines.failure) await closeOutput(output);
   }
+  let missing = 0;
+  if (earlier && !interrupted && !lines.failure) {
+    const report = changesOut && lineWriter(changesOut);
+    for (const entry of earlier.missing()) {
+      missing += 1;
+      await report?.(missingLine(entry));
+    }
+  }
+  if (changesOut) await closeOutput(changesOut);
 
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
-  const summary = stats.summary();
+  const countedSummary = stats.summary();
+  // Missing URLs have no record of this run: counted here, once the input is read.
+  const summary = earlier ? { ...countedSummary, changes: { ...countedSummary.changes, ...(missing > 0 ? { missing } : {}) } } : countedSummary;
   // The local run is a job of its own (its queue lives as long as the run, so no jobs table):
   // its summary carries a job summary's fields, so scripts read runs and deployed jobs alike.
   const byCode = Object.fromEntries(Object.entries(summary.outcomes).filter(([code]) => code !== 'OK'));
@@ -150,6 +182,21 @@ async function runCommand(args: string[]): Promise<number> {
   };
   if (resume && !report.quiet) process.stderr.write(`batchfetch: resumed ${options.resume}: ${resume.skipped} lines already had their record\n`);
   return finishReport(report, summary, engine.hostStats, resume ? { ...job, resumedLines: resume.skipped } : job, interrupted ? INTERRUPTED : 0);
+}
+
+/** An input line as the run sends it: skipped when --resume holds its record, with its earlier record under --since. */
+function prepareLine(line: ParsedLine, resume: ResumeState | undefined, earlier: EarlierRun | undefined): ParsedLine {
+  // Attached first, so a line --resume skips still counts as met (not missing).
+  const attached = earlier ? earlier.attach(line) : line;
+  return resume ? resume.filter(attached) : attached;
+}
+
+/** Writes lines to `stream`, each resolved once the stream took it (backpressure for the change report). */
+function lineWriter(stream: Writable): (line: string) => Promise<void> {
+  return (line) => new Promise((resolve) => {
+    if (stream.write(`${line}\n`)) resolve();
+    else stream.once('drain', resolve);
+  });
 }
 
 export { RUN_FLAGS, RUN_USAGE, runCommand };

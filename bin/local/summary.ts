@@ -21,6 +21,14 @@ function hostsLine(hosts: HostGateStats | undefined): string[] {
   return [`  politeness: ${hosts.waits} waits for a host, ${hosts.pushbacks} pushbacks; most throttled: ${named.join(', ')}`];
 }
 
+/** `changes since the earlier run: changed 3, broke 1, …`, in a fixed order, when the run compared. */
+function changesLine(summary: RunSummary): string[] {
+  if (summary.changes === undefined) return [];
+  const order = ['changed', 'broke', 'recovered', 'new', 'missing', 'still-failing', 'unchanged', 'unknown'];
+  const parts = order.map((change) => `${change} ${summary.changes?.[change] ?? 0}`);
+  return [`  changes since the earlier run: ${parts.join(', ')}`];
+}
+
 /** What to do about outcomes a person can fix with a flag. */
 function hints(summary: RunSummary): string[] {
   const blocked = summary.outcomes.BLOCKED_DESTINATION ?? 0;
@@ -39,6 +47,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: Hos
     `  ok ${summary.ok}, failed ${summary.failed} (error rate ${(summary.errorRate * 100).toFixed(2)}%), retries ${summary.retries}`,
     `  latency ms: p50 ${summary.latencyMs.p50}, p90 ${summary.latencyMs.p90}, p99 ${summary.latencyMs.p99}, max ${summary.latencyMs.max}`,
     `  outcomes: ${outcomes}`,
+    ...changesLine(summary),
     ...hostsLine(hosts),
     ...hints(summary),
     `  process: cpu ${figures.cpuMs} ms (${cpuPerUrl} µs/URL), peak RSS ${figures.peakRssMb} MB`,

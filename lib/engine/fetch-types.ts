@@ -1,4 +1,5 @@
 import type { ResultError } from '../core/errors.ts';
+import type { ChangeClass } from './change.ts';
 
 /** One URL to fetch, as read from input lines or queue messages. */
 interface FetchRequest {
@@ -16,6 +17,21 @@ interface FetchRequest {
   readonly priorAttempts?: number;
   /** Per-request limits (from a queue message's `options`); they can only tighten the engine's. */
   readonly limits?: RequestLimits;
+  /**
+   * The earlier run's record of this URL, when this run compares with one: its validators make
+   * the request conditional, and the result gets a `change` class. `null`: the run compares, but
+   * the earlier run had no record of the URL (`new`).
+   */
+  readonly previous?: PreviousRecord | null;
+}
+
+/** What a later run needs of a URL's record: whether it was OK, and what its content was. */
+interface PreviousRecord {
+  readonly ok: boolean;
+  readonly status: number | null;
+  readonly sha256?: string;
+  readonly etag?: string;
+  readonly lastModified?: string;
 }
 
 interface RequestLimits {
@@ -45,11 +61,22 @@ interface FetchResult {
   /** Decoded body bytes of the final response. */
   bytes: number;
   contentType?: string;
-  /** sha256 (hex) of the decoded body, with bodyMode `hash` or `keep`. */
+  /** The final response's `ETag`, when it has one (a validator for the next run). */
+  etag?: string;
+  /** The final response's `Last-Modified`, when it has one (a validator for the next run). */
+  lastModified?: string;
+  /**
+   * sha256 (hex) of the decoded body, with bodyMode `hash` or `keep`, and always when the run
+   * compares; for a `304 Not Modified`, the earlier run's.
+   */
   sha256?: string;
+  /** The server answered `304 Not Modified` to the validators of the earlier run (no body was sent). */
+  notModified?: true;
+  /** What became of the URL since the earlier run, when the run compares (`ChangeClass`). */
+  change?: ChangeClass;
   /** The decoded body, base64, with bodyMode `keep`. */
   body?: string;
   error: ResultError | null;
 }
 
-export type { FetchRequest, FetchResult, RequestLimits };
+export type { FetchRequest, FetchResult, PreviousRecord, RequestLimits };

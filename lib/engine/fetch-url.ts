@@ -9,7 +9,9 @@ import type { AttemptFeedback, HostGate } from '../politeness/host-gate.ts';
 import type { Semaphore } from '../core/semaphore.ts';
 import type { RobotsCache } from '../politeness/robots-cache.ts';
 import type { CancelScope } from './cancel-scope.ts';
-import type { FetchRequest, FetchResult } from './fetch-types.ts';
+import type { FetchRequest, FetchResult, PreviousRecord } from './fetch-types.ts';
+import { withChange } from './change.ts';
+import { BodyMode } from './options.ts';
 import { resultRecord, type RecordFields } from './result-record.ts';
 import type { Target } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
@@ -47,20 +49,20 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
   const { options, scope } = context;
   const started = performance.now();
   const result = (fields: ResultFields, state?: UrlState): FetchResult =>
-    buildResult(request, state, performance.now() - started, fields);
+    withChange(request.previous, buildResult(request, state, performance.now() - started, fields));
 
   const start = startState(request, options);
   if (!start.ok) return result({ error: start.error.toResultError() });
   const state = start.value;
   const limits = request.limits;
   const maxAttempts = Math.min(options.retries, limits?.retries ?? Number.POSITIVE_INFINITY) + 1;
-  const attemptSettings = limits?.timeoutMs === undefined && limits?.maxBodyBytes === undefined
+  const attemptSettings = comparing(request, limits?.timeoutMs === undefined && limits?.maxBodyBytes === undefined
     ? context.attemptSettings
     : {
       ...context.attemptSettings,
       timeoutMs: Math.min(context.attemptSettings.timeoutMs, limits.timeoutMs ?? Number.POSITIVE_INFINITY),
       maxBodyBytes: Math.min(context.attemptSettings.maxBodyBytes, limits.maxBodyBytes ?? Number.POSITIVE_INFINITY),
-    };
+    });
   const budgetLeft = () => state.attempts < maxAttempts;
   const idempotent = isIdempotent(state.method);
   let freshConnection = false;
@@ -119,7 +121,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       const retryable = idempotent && isRetryableStatus(status) && budgetLeft();
       retryAfterMs = retryable ? parseRetryAfter(outcome.headers!['retry-after'], Date.now()) : undefined;
       if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {
-        return finalResponse(outcome, state, result, retryAfterMs);
+        return finalResponse(outcome, state, result, retryAfterMs, request.previous);
       }
     }
 
@@ -197,15 +199,27 @@ function buildResult(request: FetchRequest, state: UrlState | undefined, elapsed
   });
 }
 
+/** A run that compares hashes every body, whatever the body mode (the content is what it compares). */
+function comparing(request: FetchRequest, settings: AttemptSettings): AttemptSettings {
+  return request.previous !== undefined && settings.bodyMode === BodyMode.DISCARD ? { ...settings, bodyMode: BodyMode.HASH } : settings;
+}
+
 function finalResponse(
   outcome: AttemptOutcome,
   state: UrlState,
   result: (fields: ResultFields, state?: UrlState) => FetchResult,
   retryAfterMs: number | undefined,
+  previous: PreviousRecord | null | undefined,
 ): FetchResult {
   const status = outcome.status!;
-  const ok = status >= 200 && status < 300;
+  // A 304 answers the validators this request sent: the content is the earlier run's. To a
+  // request that sent none, it is no answer at all (RFC 9110 §15.4.5).
+  const notModified = status === 304 && state.conditional;
+  const ok = (status >= 200 && status < 300) || notModified;
   const contentType = headerValue(outcome.headers, 'content-type');
+  // A 304 may carry updated validators, which replace the stored ones (RFC 9111 §4.3.4).
+  const etag = headerValue(outcome.headers, 'etag') ?? (notModified ? previous?.etag : undefined);
+  const lastModified = headerValue(outcome.headers, 'last-modified') ?? (notModified ? previous?.lastModified : undefined);
   const error = ok ? null : {
     code: ErrorCode.HTTP_STATUS,
     message: retryAfterMs === undefined
@@ -217,8 +231,11 @@ function finalResponse(
     status,
     bytes: outcome.bytes,
     contentType,
-    sha256: outcome.sha256,
-    body: outcome.body?.toString('base64'),
+    etag,
+    lastModified,
+    sha256: notModified ? previous?.sha256 : outcome.sha256,
+    notModified: notModified || undefined,
+    body: notModified ? undefined : outcome.body?.toString('base64'),
     error,
   }, state);
 }

@@ -23,7 +23,11 @@ function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'line' | 'prior
   if (request.line !== undefined) record.line = request.line;
   if (fields.finalUrl !== undefined) record.finalUrl = fields.finalUrl;
   if (fields.contentType !== undefined) record.contentType = fields.contentType;
+  if (fields.etag !== undefined) record.etag = fields.etag;
+  if (fields.lastModified !== undefined) record.lastModified = fields.lastModified;
   if (fields.sha256 !== undefined) record.sha256 = fields.sha256;
+  if (fields.notModified) record.notModified = true;
+  if (fields.change !== undefined) record.change = fields.change;
   if (fields.body !== undefined) record.body = fields.body;
   return record;
 }

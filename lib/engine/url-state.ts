@@ -19,7 +19,12 @@ interface UrlState {
   retriesUsed: number;
   redirects: number;
   staleRetryUsed: boolean;
+  /** The request carries the earlier run's validators (on its first URL only: never through a redirect). */
+  conditional: boolean;
 }
+
+/** Conditional headers of RFC 9110 §13.1.2 and §13.1.3: GET and HEAD only. */
+const CONDITIONAL_METHODS = new Set(['GET', 'HEAD']);
 
 const defaultHeadersCache = new WeakMap<ResolvedEngineOptions, Readonly<Record<string, string>>>();
 
@@ -63,10 +68,35 @@ function startState(request: FetchRequest, options: ResolvedEngineOptions): Outc
   if (request.body !== undefined && typeof request.body !== 'string') {
     return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'body must be a string'));
   }
+  const conditional = withValidators(headers.value, method.value, request.previous);
   return success({
-    url: url.value, method: method.value, headers: headers.value, body: request.body,
-    attempts: request.priorAttempts ?? 0, retriesUsed: 0, redirects: 0, staleRetryUsed: false,
+    url: url.value, method: method.value, headers: conditional ?? headers.value, body: request.body,
+    attempts: request.priorAttempts ?? 0, retriesUsed: 0, redirects: 0, staleRetryUsed: false, conditional: conditional !== undefined,
   });
+}
+
+/**
+ * The headers with the earlier run's validators (RFC 9110 §13): `If-None-Match` with its ETag,
+ * `If-Modified-Since` with its Last-Modified (a server ignores the latter when the former is
+ * there). Only when the earlier record was OK (a `304` then means "what you had"), the method is
+ * GET or HEAD, a validator exists (an empty `If-None-Match` is a known client bug, curl/curl#5179),
+ * and the caller set no conditional header of its own. Undefined when nothing is added.
+ */
+function withValidators(
+  headers: Readonly<Record<string, string>>,
+  method: string,
+  previous: FetchRequest['previous'],
+): Readonly<Record<string, string>> | undefined {
+  if (!previous?.ok || !CONDITIONAL_METHODS.has(method)) return undefined;
+  if (headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return undefined;
+  const etag = previous.etag !== undefined && previous.etag !== '' ? previous.etag : undefined;
+  const lastModified = previous.lastModified !== undefined && previous.lastModified !== '' ? previous.lastModified : undefined;
+  if (etag === undefined && lastModified === undefined) return undefined;
+  return {
+    ...headers,
+    ...(etag === undefined ? {} : { 'if-none-match': etag }),
+    ...(lastModified === undefined ? {} : { 'if-modified-since': lastModified }),
+  };
 }
 
 /** Moves the state to the redirect target; returns an error when the hop is not allowed. */
@@ -87,6 +117,12 @@ function followRedirect(state: UrlState, status: number, location: string, maxRe
   }
   if (next.origin !== state.url.origin) {
     for (const name of CROSS_ORIGIN_STRIPPED) delete headers[name];
+  }
+  // The validators belong to the URL the earlier run fetched, not to where it now redirects.
+  if (state.conditional) {
+    delete headers['if-none-match'];
+    delete headers['if-modified-since'];
+    state.conditional = false;
   }
   state.headers = headers;
   state.url = next;

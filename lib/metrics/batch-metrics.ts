@@ -1,5 +1,6 @@
 import type { BatchReport } from '../handler/batch-report.ts';
 import { ErrorCode } from '../core/errors.ts';
+import { ChangeClass } from '../engine/change.ts';
 
 type MetricUnit = 'Count' | 'Bytes' | 'Milliseconds';
 
@@ -31,6 +32,10 @@ const MetricName = {
   HOST_WAITS: 'HostWaits',
   /** 429/503/Retry-After answers that slowed a host down (never a host dimension). */
   HOST_PUSHBACKS: 'HostPushbacks',
+  /** In a run that compares with an earlier one: URLs whose content changed, that broke, that recovered. */
+  URLS_CHANGED: 'UrlsChanged',
+  URLS_BROKE: 'UrlsBroke',
+  URLS_RECOVERED: 'UrlsRecovered',
 } as const;
 
 /** Publishes one invocation's figures as EMF metrics. */
@@ -48,6 +53,11 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
   metrics.addMetric(MetricName.FAILED_RECORDS, 'Count', report.failedRecords);
   metrics.addMetric(MetricName.HOST_WAITS, 'Count', report.hostWaits);
   metrics.addMetric(MetricName.HOST_PUSHBACKS, 'Count', report.hostPushbacks);
+  if (stats.changes.size > 0) {
+    metrics.addMetric(MetricName.URLS_CHANGED, 'Count', stats.changes.get(ChangeClass.CHANGED) ?? 0);
+    metrics.addMetric(MetricName.URLS_BROKE, 'Count', stats.changes.get(ChangeClass.BROKE) ?? 0);
+    metrics.addMetric(MetricName.URLS_RECOVERED, 'Count', stats.changes.get(ChangeClass.RECOVERED) ?? 0);
+  }
   if (report.jobsFinished.length > 0) {
     const failedJobs = report.jobsFinished.filter((job) => job.status === 'failed').length;
     metrics.addMetric(MetricName.JOBS_COMPLETED, 'Count', report.jobsFinished.length - failedJobs);

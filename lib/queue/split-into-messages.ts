@@ -77,7 +77,7 @@ class MessageSplitter {
    */
   add(request: FetchRequest): SplitItem | undefined {
     const bare = request.method === undefined && request.headers === undefined && request.body === undefined
-      && request.id === undefined && !request.priorAttempts;
+      && request.id === undefined && !request.priorAttempts && request.previous === undefined;
     const urlJson = JSON.stringify(request.url);
     const item = bare ? bareItem(urlJson, request.line) : JSON.stringify(toWire(request));
     const itemBytes = Buffer.byteLength(item) + 1;

@@ -4,6 +4,8 @@ import { ranged } from './ranged.ts';
 
 /** Longest URL accepted, in characters (browsers and CDNs stop near 8 KiB too). */
 const MAX_URL_LENGTH = 8192;
+/** Longest ETag or Last-Modified carried from an earlier run (a header line, not a document). */
+const MAX_VALIDATOR_LENGTH = 1024;
 
 /**
  * One request as it travels in input lines and queue messages. Field types are checked here;
@@ -20,6 +22,14 @@ const FetchRequestSchema = v.object({
   line: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Attempts already made (continuations and redeliveries carry it). */
   attempts: ranged(OPTION_RANGES.priorAttempts),
+  /** The earlier run's record of the URL, when the run compares (`null`: none, the URL is new). */
+  previous: v.optional(v.nullable(v.strictObject({
+    ok: v.boolean(),
+    status: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(999))),
+    sha256: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'))),
+    etag: v.optional(v.pipe(v.string(), v.maxLength(MAX_VALIDATOR_LENGTH))),
+    lastModified: v.optional(v.pipe(v.string(), v.maxLength(MAX_VALIDATOR_LENGTH))),
+  }))),
 });
 
 type FetchRequestInput = v.InferOutput<typeof FetchRequestSchema>;

@@ -32,7 +32,11 @@ function resultToJson(result: StoredRecord): string {
     + optionalString('finalUrl', result.finalUrl)
     + `,"latencyMs":${jsonNumber(result.latencyMs)},"bytes":${jsonNumber(result.bytes)}`
     + optionalString('contentType', result.contentType)
+    + optionalString('etag', result.etag)
+    + optionalString('lastModified', result.lastModified)
     + optionalString('sha256', result.sha256)
+    + (result.notModified ? ',"notModified":true' : '')
+    + optionalString('change', result.change)
     + optionalString('bodyKey', result.bodyKey)
     + optionalString('bodyFile', result.bodyFile)
     + optionalString('body', result.body)

@@ -13,6 +13,8 @@ interface RunSummary {
   readonly urlsPerSecond: number;
   readonly errorRate: number;
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+  /** Records by change class, when the run compared with an earlier one (`missing` added by the caller). */
+  readonly changes?: Readonly<Record<string, number>>;
 }
 
 /** Attempts beyond a URL's first (redirect hops and the free stale retry are not attempts). */
@@ -32,6 +34,8 @@ function fetchedHere(result: FetchResult): boolean {
 class RunStats {
   readonly latency = new LatencyHistogram();
   readonly outcomes = new Map<string, number>();
+  /** Records by change class (only records that carry one). */
+  readonly changes = new Map<string, number>();
   urls = 0;
   ok = 0;
   retries = 0;
@@ -47,6 +51,7 @@ class RunStats {
     const outcome = result.error?.code ?? 'OK';
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
     if (fetchedHere(result)) this.latency.record(result.latencyMs);
+    if (result.change !== undefined) this.changes.set(result.change, (this.changes.get(result.change) ?? 0) + 1);
   }
 
   summary(now = performance.now()): RunSummary {
@@ -69,6 +74,7 @@ class RunStats {
         max: round(this.latency.max),
         mean: round(this.latency.mean),
       },
+      ...(this.changes.size > 0 ? { changes: Object.fromEntries([...this.changes].sort(([a], [b]) => a.localeCompare(b))) } : {}),
     };
   }
 }

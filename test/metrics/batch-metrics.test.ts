@@ -77,4 +77,21 @@ describe('recordBatchMetrics', () => {
 
     expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
   });
+
+  test('a batch that compares publishes its changed, broken and recovered URLs', () => {
+    const metrics = recorder();
+
+    recordBatchMetrics(metrics, {
+      ...reportOf([
+        result({ ok: true, status: 200, change: 'changed' }), result({ ok: true, status: 304, change: 'unchanged' }),
+        result({ status: 500, change: 'broke', error: { code: 'HTTP_STATUS', message: 'HTTP status 500' } }),
+        result({ ok: true, status: 200, change: 'recovered' }), result({ ok: true, status: 200, change: 'changed' }),
+      ]),
+      continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0,
+    });
+
+    expect(metrics.metrics.filter(([name]) => /^Urls(Changed|Broke|Recovered)$/.test(name))).toStrictEqual([
+      ['UrlsChanged', 'Count', 2], ['UrlsBroke', 'Count', 1], ['UrlsRecovered', 'Count', 1],
+    ]);
+  });
 });
