@@ -147,6 +147,7 @@ async function runCommand(args: string[]): Promise<number> {
       queue: options.queue,
       onProgress: (p) => progress.update(p),
       ...(resume || earlier ? { filter: (line: ParsedLine) => prepareLine(line, resume, earlier) } : {}),
+      ...(earlier ? { earlier } : {}),
     });
   } catch (error) {
     if (!lines.failure) throw error;
@@ -186,8 +187,8 @@ async function runCommand(args: string[]): Promise<number> {
 
 /** An input line as the run sends it: skipped when --resume holds its record, with its earlier record under --since. */
 function prepareLine(line: ParsedLine, resume: ResumeState | undefined, earlier: EarlierRun | undefined): ParsedLine {
-  // Attached first, so a line --resume skips still counts as met (not missing).
-  const attached = earlier ? earlier.attach(line) : line;
+  // Met first, so a line --resume skips still counts as met (not missing).
+  const attached = earlier ? earlier.meet(line) : line;
   return resume ? resume.filter(attached) : attached;
 }
 

@@ -1,18 +1,11 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { ChangeClass, previousOf, withChange } from '../../lib/engine/change.ts';
-import type { PreviousRecord } from '../../lib/engine/fetch-types.ts';
+import type { FetchRequest, PreviousRecord } from '../../lib/engine/fetch-types.ts';
+import type { EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
+import { readLineChunks } from '../../lib/input/read-lines.ts';
 import { UsageError } from '../usage-error.ts';
-
-/** An earlier run's record of one URL, and whether this run has met the URL again. */
-interface Earlier {
-  readonly url: string;
-  readonly id: string | undefined;
-  readonly previous: PreviousRecord;
-  seen: boolean;
-}
 
 /** A URL of the earlier run that this run's input does not have. */
 interface MissingUrl {
@@ -29,67 +22,123 @@ function keyOf(url: string, id: string | undefined): string {
 
 /**
  * `run --since FILE`: the records of an earlier run (its output, JSON lines), kept by URL (and
- * id) with what a comparison needs — OK or not, sha256, ETag, Last-Modified — so each request of
- * this run carries its `previous` record (conditional requests, a change class), and the URLs
- * this run does not have are reported as missing. Lines that are not records are skipped; for a
- * URL recorded twice, the last record counts.
+ * id) with what a comparison needs — OK or not, status, sha256, ETag, Last-Modified. The consumer
+ * asks it for each request's `previous` record (the queue messages stay in their compact form),
+ * refused lines get their change class here, and the URLs this run never met are reported as
+ * missing. Lines that are not records are skipped; for a URL recorded twice, the last counts.
+ *
+ * Stored in columns (typed arrays, the hashes in one buffer) behind one map from key to slot,
+ * not as an object per URL: a list of 100,000 URLs kept as objects made the garbage collector
+ * mark half a million of them again and again, and `npm run bench:refetch` spent more CPU per
+ * URL comparing than fetching everything again.
  */
-class EarlierRun {
-  readonly #byKey = new Map<string, Earlier>();
+class EarlierRun implements EarlierRecords {
+  readonly #slots = new Map<string, number>();
+  #size = 0;
+  #ok = new Uint8Array(1024);
+  #seen = new Uint8Array(1024);
+  /** HTTP status, 0 for none. */
+  #status = new Uint16Array(1024);
+  /** 32 bytes per slot; `#hashed` says whether the slot has one. */
+  #hashes = Buffer.alloc(1024 * 32);
+  #hashed = new Uint8Array(1024);
+  readonly #etags: Array<string | undefined> = [];
+  readonly #lastModified: Array<string | undefined> = [];
 
   get size(): number {
-    return this.#byKey.size;
+    return this.#slots.size;
   }
 
   static async load(path: string): Promise<EarlierRun> {
     const run = new EarlierRun();
-    const input = createReadStream(path, 'utf8');
+    const input = createReadStream(path);
     try {
       await once(input, 'open');
     } catch (error) {
       throw new UsageError(`--since: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-      let record: Record<string, unknown>;
-      try {
-        record = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        continue; // not a record (a line cut short by a killed run, a foreign line)
-      }
-      if (typeof record.url !== 'string' || typeof record.ok !== 'boolean') continue;
-      const id = typeof record.id === 'string' ? record.id : undefined;
-      const key = keyOf(record.url, id);
-      run.#byKey.set(key, {
-        url: record.url,
-        id,
-        previous: previousOf({
-          ok: record.ok,
-          status: typeof record.status === 'number' ? record.status : null,
-          ...(typeof record.sha256 === 'string' ? { sha256: record.sha256 } : {}),
-          ...(typeof record.etag === 'string' ? { etag: record.etag } : {}),
-          ...(typeof record.lastModified === 'string' ? { lastModified: record.lastModified } : {}),
-        }),
-        seen: false,
-      });
+    // A record is far shorter than the 64 KiB a line may hold: a longer line is no record.
+    for await (const lines of readLineChunks(input)) {
+      for (const line of lines) if (!line.truncated) run.#add(line.text);
     }
     return run;
   }
 
-  /** The line with its earlier record attached (requests), or its change class (refused lines). */
-  attach(line: ParsedLine): ParsedLine {
+  #add(text: string): void {
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return; // not a record (a line cut short by a killed run, a foreign line)
+    }
+    if (typeof record.url !== 'string' || typeof record.ok !== 'boolean') return;
+    const key = keyOf(record.url, typeof record.id === 'string' ? record.id : undefined);
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = this.#size++;
+      this.#grow();
+      this.#slots.set(key, slot);
+    }
+    this.#ok[slot] = record.ok ? 1 : 0;
+    this.#status[slot] = typeof record.status === 'number' ? record.status : 0;
+    const sha256 = typeof record.sha256 === 'string' && /^[0-9a-f]{64}$/.test(record.sha256) ? record.sha256 : undefined;
+    this.#hashed[slot] = sha256 === undefined ? 0 : 1;
+    if (sha256 !== undefined) this.#hashes.write(sha256, slot * 32, 'hex');
+    this.#etags[slot] = typeof record.etag === 'string' ? record.etag : undefined;
+    this.#lastModified[slot] = typeof record.lastModified === 'string' ? record.lastModified : undefined;
+  }
+
+  #grow(): void {
+    if (this.#size <= this.#ok.length) return;
+    const capacity = this.#ok.length * 2;
+    const grown = <T extends Uint8Array | Uint16Array>(from: T, make: (n: number) => T): T => {
+      const to = make(capacity);
+      to.set(from);
+      return to;
+    };
+    this.#ok = grown(this.#ok, (n) => new Uint8Array(n));
+    this.#seen = grown(this.#seen, (n) => new Uint8Array(n));
+    this.#hashed = grown(this.#hashed, (n) => new Uint8Array(n));
+    this.#status = grown(this.#status, (n) => new Uint16Array(n));
+    const hashes = Buffer.alloc(capacity * 32);
+    this.#hashes.copy(hashes);
+    this.#hashes = hashes;
+  }
+
+  #previousAt(slot: number): PreviousRecord {
+    const status = this.#status[slot]!;
+    return previousOf({
+      ok: this.#ok[slot] === 1,
+      status: status === 0 ? null : status,
+      ...(this.#hashed[slot] === 1 ? { sha256: this.#hashes.toString('hex', slot * 32, slot * 32 + 32) } : {}),
+      ...(this.#etags[slot] === undefined ? {} : { etag: this.#etags[slot] }),
+      ...(this.#lastModified[slot] === undefined ? {} : { lastModified: this.#lastModified[slot] }),
+    });
+  }
+
+  /** The earlier record of a request's URL (and id), or null when the earlier run had none. */
+  previousOf(request: Pick<FetchRequest, 'url' | 'id'>): PreviousRecord | null {
+    const slot = this.#slots.get(keyOf(request.url, request.id));
+    return slot === undefined ? null : this.#previousAt(slot);
+  }
+
+  /** Notes an input line's URL as met (not missing); a refused line gets its change class. */
+  meet(line: ParsedLine): ParsedLine {
     if (line.kind === 'skip') return line;
     const at = line.kind === 'request' ? line.request : line.result;
-    const earlier = this.#byKey.get(keyOf(at.url, at.id));
-    if (earlier) earlier.seen = true;
-    const previous = earlier?.previous ?? null;
-    if (line.kind === 'invalid') return { kind: 'invalid', result: withChange(previous, line.result) };
-    return { kind: 'request', request: { ...line.request, previous } };
+    const slot = this.#slots.get(keyOf(at.url, at.id));
+    if (slot !== undefined) this.#seen[slot] = 1;
+    if (line.kind === 'request') return line;
+    return { kind: 'invalid', result: withChange(slot === undefined ? null : this.#previousAt(slot), line.result) };
   }
 
   /** The earlier run's URLs this run never met (call once the input is read). */
   *missing(): Generator<MissingUrl> {
-    for (const { url, id, previous, seen } of this.#byKey.values()) {
-      if (!seen) yield { url, ...(id === undefined ? {} : { id }), change: ChangeClass.MISSING, previous };
+    for (const [key, slot] of this.#slots) {
+      if (this.#seen[slot] === 1) continue;
+      const separator = key.indexOf('\u0000');
+      const url = separator === -1 ? key : key.slice(0, separator);
+      yield { url, ...(separator === -1 ? {} : { id: key.slice(separator + 1) }), change: ChangeClass.MISSING, previous: this.#previousAt(slot) };
     }
   }
 }

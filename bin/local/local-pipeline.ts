@@ -10,6 +10,7 @@ import { runQueuePipeline, type PipelineProgress } from '../../lib/queue/queue-p
 import { MemoryQueue } from '../../lib/queue/memory-queue.ts';
 import type { QueueApi } from '../../lib/queue/queue-api.ts';
 import { localContext } from './local-context.ts';
+import type { EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
 
 /** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
 const LOCAL_CONSUMER_CONFIG = { ...readConsumerConfig({}), deadlineMarginMs: 0 };
@@ -25,8 +26,10 @@ interface LocalPipelineOptions {
   readonly messageUrls: number;
   readonly pollers: number;
   readonly onProgress?: (progress: PipelineProgress) => void;
-  /** Turns input lines into skips before they are queued (--resume). */
+  /** Turns input lines into skips before they are queued (--resume), or classifies refused ones (--since). */
   readonly filter?: (line: ParsedLine) => ParsedLine;
+  /** The earlier run's records (--since), for the consumer to attach to each request. */
+  readonly earlier?: EarlierRecords;
   /**
    * `memory`: the queue lives in this process (MemoryQueue). `sqs`: an SQS-protocol server
    * (fauxqs) on 127.0.0.1 and the AWS SDK's SQS client, the calls a deployment makes, over HTTP.
@@ -74,6 +77,7 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
       sink: options.sink,
       signal: options.signal,
       abortedIsFinal: true,
+      ...(options.earlier ? { earlier: options.earlier } : {}),
     });
     await runQueuePipeline({
       queue,

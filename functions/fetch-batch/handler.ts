@@ -15,7 +15,7 @@ import { createFetchEngine } from '../../lib/engine/fetch-engine.ts';
 import type { FetchEngine } from '../../lib/engine/fetch-engine.ts';
 import type { Continuation } from '../../lib/queue/continuation.ts';
 import type { BatchReport } from '../../lib/handler/batch-report.ts';
-import { processSqsBatch } from '../../lib/handler/process-sqs-batch.ts';
+import { processSqsBatch, type EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
 import type { ConsumerConfig } from '../../lib/config/env-config.ts';
 import { recordBatchMetrics } from '../../lib/metrics/batch-metrics.ts';
 import { LogSink } from '../../lib/sinks/log-sink.ts';
@@ -49,6 +49,8 @@ interface FetchBatchDependencies {
    * @default true
    */
   readonly timeoutEarly?: boolean;
+  /** The earlier run's records, when the local run compares with one (`run --since`). */
+  readonly earlier?: EarlierRecords;
 }
 
 /**
@@ -111,6 +113,7 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
       maxAttemptsPerUrl: config.maxAttemptsPerUrl,
       abortedIsFinal: deps.abortedIsFinal ?? false,
       logger,
+      ...(deps.earlier ? { earlier: deps.earlier } : {}),
       ...(jobs ? { jobs, onJobCompleted } : {}),
       ...(metrics ? { onReport: (report: BatchReport) => recordBatchMetrics(metrics, report) } : {}),
     });

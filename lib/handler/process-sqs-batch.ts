@@ -1,7 +1,8 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ErrorCode } from '../core/errors.ts';
 import type { FetchEngine } from '../engine/fetch-engine.ts';
-import type { FetchResult } from '../engine/fetch-types.ts';
+import { withChange } from '../engine/change.ts';
+import type { FetchRequest, FetchResult, PreviousRecord } from '../engine/fetch-types.ts';
 import type { ContinuedUrl, JobStore } from '../jobs/job-store.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';
 import { planContinuation, type Continuation } from '../queue/continuation.ts';
@@ -41,6 +42,17 @@ interface BatchDependencies {
   readonly jobs?: Pick<JobStore, 'counted' | 'count'>;
   /** Called once for a job this batch completed (the completion is detected exactly once, fleet-wide). */
   readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
+  /**
+   * The earlier run's records, when this run compares with one (`run --since`): each request
+   * whose message did not carry its `previous` record gets it from here (the message stays in its
+   * compact form), so it is fetched conditionally and its record gets a change class.
+   */
+  readonly earlier?: EarlierRecords;
+}
+
+interface EarlierRecords {
+  /** The earlier run's record of the request's URL (and id), or null when it had none. */
+  previousOf(request: FetchRequest): PreviousRecord | null;
 }
 
 /**
@@ -125,9 +137,9 @@ class BatchRun {
       if (!progress.message.ok || progress.replay) continue;
       const { requests } = progress.message.value;
       for (let index = 0; index < requests.length; index++) {
-        const request = requests[index]!;
+        const request = this.#compared(requests[index]!);
         if ((request.priorAttempts ?? 0) < maxAttempts) yield { request, index, progress };
-        else void this.#write(progress, exhausted(request));
+        else void this.#write(progress, withChange(request.previous, exhausted(request)));
       }
     }
   }
@@ -153,6 +165,12 @@ class BatchRun {
       const written = this.#write(item.progress, result).then(writeSettled);
       if (writesAhead >= maxWritesAhead) await written;
     }
+  }
+
+  /** The request with its earlier record, when the run compares and its message did not carry one. */
+  #compared(request: FetchRequest): FetchRequest {
+    const { earlier } = this.#deps;
+    return earlier && request.previous === undefined ? { ...request, previous: earlier.previousOf(request) } : request;
   }
 
   /** Writes one final result; settles the record's count of writes whether it succeeded or not. */
@@ -257,4 +275,4 @@ class BatchRun {
 }
 
 export { processSqsBatch };
-export type { BatchDependencies, BatchLogger };
+export type { BatchDependencies, BatchLogger, EarlierRecords };
