@@ -112,6 +112,7 @@ class FetchEngine {
       }),
       adaptive: resolved.adaptiveBackoff,
       hostConcurrency: resolved.perOrigin,
+      maxPauseMs: resolved.maxRetryAfterMs,
       ...(resolved.hostTokens ? { tokens: resolved.hostTokens } : {}),
       onWait: this.#onWait,
     });

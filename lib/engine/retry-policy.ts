@@ -38,14 +38,19 @@ function backoffDelay(retry: number, baseMs: number, capMs: number, random: () =
  * Parses `Retry-After` (delta-seconds or an HTTP date) into ms from `now`; undefined when absent
  * or unparsable. Negative (past) dates mean "now".
  */
+/** Node's longest timer delay (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined) return undefined;
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Clamped to the longest timer Node accepts (about 24.8 days): a larger delay is no answer to
+  // wait for, and left as is it would fire at once with a TimeoutOverflowWarning.
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_TIMER_MS);
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return Math.min(MAX_TIMER_MS, Math.max(0, date - now));
 }
 
 export { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter };

@@ -1,12 +1,13 @@
 import type { SQSRecord } from 'aws-lambda';
 import { ErrorCode, FetchError } from '../core/errors.ts';
-import type { Outcome } from '../core/outcome.ts';
+import { failure, type Outcome } from '../core/outcome.ts';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ContinuedUrl } from '../jobs/job-store.ts';
 import { JobTally } from '../jobs/job-tally.ts';
 import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
 import type { ResultOrigin } from '../sinks/result-sink.ts';
+import { recordProblem } from './sqs-event-shape.ts';
 
 /** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
 interface RecordProgress {
@@ -34,7 +35,8 @@ interface RecordUrl {
 
 /** Parses a record into its progress; a message that belongs to a job gets a tally when jobs are counted. */
 function recordProgress(record: SQSRecord, countsJobs: boolean): RecordProgress {
-  const message = parseQueueMessage(record.body);
+  const problem = recordProblem(record);
+  const message = problem === undefined ? parseQueueMessage(record.body) : failure(problem);
   const job = message.ok ? message.value.job : undefined;
   return {
     record,

@@ -24,6 +24,12 @@ interface HostGateOptions {
    * origin): what its first pushback halves, as such a host has no count of its own. @default 6
    */
   readonly hostConcurrency?: number;
+  /**
+   * The longest a pushback pauses a host (the engine's `maxRetryAfterMs`): a URL does not wait
+   * longer for one Retry-After, so its host need not either, and an absurd value (10^26 s) never
+   * reaches a timer. @default 60 s
+   */
+  readonly maxPauseMs?: number;
   readonly now?: () => number;
 }
 
@@ -44,6 +50,7 @@ class HostGate {
   readonly #tokens: TokenSource | undefined;
   readonly #onWait: (delta: number) => void;
   readonly #hostConcurrency: number;
+  readonly #maxPauseMs: number;
   readonly #now: () => number;
   readonly #hosts = new Map<string, HostState>();
   readonly #history = new HostStatsHistory();
@@ -54,6 +61,7 @@ class HostGate {
     this.#tokens = options.tokens;
     this.#onWait = options.onWait ?? (() => {});
     this.#hostConcurrency = options.hostConcurrency ?? 6;
+    this.#maxPauseMs = options.maxPauseMs ?? 60_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -207,7 +215,8 @@ class HostGate {
     const state = this.#stateOf(host);
     const current = state.allowed !== Number.POSITIVE_INFINITY ? state.allowed
       : known ? Math.max(1, state.inFlight + 1) : this.#hostConcurrency;
-    state.slowDown(feedback, current, this.#now());
+    const retryAfterMs = feedback.retryAfterMs === undefined ? undefined : Math.min(feedback.retryAfterMs, this.#maxPauseMs);
+    state.slowDown(retryAfterMs === undefined ? feedback : { ...feedback, retryAfterMs }, current, this.#now());
     this.#schedule(state);
   }
 

@@ -120,4 +120,10 @@ describe('retry schedule', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
+
+  test('a Retry-After past the longest timer (10^26 s, a date in year 9999) is clamped to it, never handed to a timer as is', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    expect(parseRetryAfter('100000000000000000000000000', now)).toBe(2 ** 31 - 1);
+    expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', now)).toBe(2 ** 31 - 1);
+  });
 });

@@ -94,14 +94,30 @@ describe('fetch-batch handler', () => {
   test.each([
     ['{}', {}, 'fetch-batch expects an SQS event ({"Records": [...]}), got {}'],
     ['null', null, 'fetch-batch expects an SQS event ({"Records": [...]}), got null'],
-    ['an S3 record', { Records: [{ eventSource: 'aws:s3', messageId: 'x', body: '{}' }] }, 'fetch-batch expects SQS records; record 0 has eventSource aws:s3'],
-    ['a record without messageId', { Records: [{ body: '{"urls":[]}' }] }, 'fetch-batch expects SQS records; record 0 has no string messageId and body'],
+    ['a record without messageId', { Records: [{ body: '{"urls":[]}' }] },
+      'fetch-batch expects SQS records, each with a messageId; record 0 has none, so it cannot be failed on its own: the whole batch is refused'],
   ])('an event that is not from SQS (%s) is refused with a clear error before any fetch', async (_name, event, message) => {
     const sink = new MemorySink();
     const handler = await createFetchBatchHandler({ config: config(), logger: quietLogger(), sink });
 
     await expect(handler(event as never, lambdaContext())).rejects.toThrow(message);
     expect(sink.results).toStrictEqual([]);
+  });
+
+  test('a malformed record among good ones fails alone, with a message that says what is wrong with it', async () => {
+    const sink = new MemorySink();
+    const warnings: string[] = [];
+    const logger = quietLogger();
+    logger.warn = ((message: string, fields: { reason?: string }) => { warnings.push(fields.reason ?? message); }) as never;
+    const handler = await createFetchBatchHandler({ config: config(), logger, sink });
+    const good = sqsRecord({ urls: [server.url('/ok')] });
+    const event = { Records: [good, { ...good, messageId: 'no-body', body: 42 }, { ...good, messageId: 's3', eventSource: 'aws:s3' }] };
+
+    const response = await handler(event as never, lambdaContext());
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: 'no-body' }, { itemIdentifier: 's3' }] });
+    expect(sink.results.map((r) => r.url)).toStrictEqual([server.url('/ok')]);
+    expect(warnings).toStrictEqual(['record has no string body (number)', 'record is not from SQS (eventSource aws:s3)']);
   });
 
   test('the S3 sink stores one JSON-lines object per message, keyed by the message alone; a redelivery replaces it', async () => {

@@ -9,8 +9,8 @@ describe('adaptive backoff (HostGate)', () => {
   const ORIGIN = 'http://busy.example';
   let now: number;
   const gates: HostGate[] = [];
-  const gate = (hostConcurrency = 6) => {
-    const hosts = new HostGate({ rules: new HostRules(), now: () => now, hostConcurrency });
+  const gate = (hostConcurrency = 6, maxPauseMs?: number) => {
+    const hosts = new HostGate({ rules: new HostRules(), now: () => now, hostConcurrency, ...(maxPauseMs === undefined ? {} : { maxPauseMs }) });
     gates.push(hosts);
     return hosts;
   };
@@ -63,5 +63,17 @@ describe('adaptive backoff (HostGate)', () => {
     expect(startable(other)).toHaveLength(0);
     now += 5_001;
     expect(startable(other)).toHaveLength(3);
+  });
+
+  test('a Retry-After far too long (10^26 s) pauses the host no longer than the engine waits for one (no timer overflow)', () => {
+    const hosts = gate(6, 30_000);
+    const [ticket] = startable(hosts, 1);
+    hosts.done(ticket!, ORIGIN, { pushback: true, retryAfterMs: 1e29 });
+
+    expect(startable(hosts)).toHaveLength(0);
+    now += 29_999;
+    expect(startable(hosts)).toHaveLength(0);
+    now += 1;
+    expect(startable(hosts).length).toBeGreaterThan(0);
   });
 });
