@@ -108,7 +108,7 @@ describe('fetch-batch handler', () => {
     const sink = new MemorySink();
     const warnings: string[] = [];
     const logger = quietLogger();
-    logger.warn = ((message: string, fields: { reason?: string }) => { warnings.push(fields.reason ?? message); }) as never;
+    Object.assign(logger, { warn: (message: string, fields: { reason?: string }) => { warnings.push(fields.reason ?? message); } });
     const handler = await createFetchBatchHandler({ config: config(), logger, sink });
     const good = sqsRecord({ urls: [server.url('/ok')] });
     const event = { Records: [good, { ...good, messageId: 'no-body', body: 42 }, { ...good, messageId: 's3', eventSource: 'aws:s3' }] };
