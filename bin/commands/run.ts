@@ -118,6 +118,7 @@ async function runCommand(args: string[]): Promise<number> {
   const output = await openOutput(options.out, resume !== undefined);
   const earlier = options.since === undefined ? undefined : await EarlierRun.load(options.since);
   const changesOut = options.changes === undefined ? undefined : await openOutput(options.changes);
+  const reportChange = changesOut && lineWriter(changesOut);
   prepareBodiesDir(options.bodiesDir);
   const engine = createFetchEngine({ ...options.engine, signal: run.signal });
   const { report } = options;
@@ -130,7 +131,7 @@ async function runCommand(args: string[]): Promise<number> {
   // report the same failure).
   const logger = new CliLogger('batchfetch-local');
   const counted = countingSink(lines, stats);
-  const sink = stoppingOnWriteFailure(withBodiesDir(changesOut ? reportingChanges(counted, lineWriter(changesOut)) : counted, options.bodiesDir), (error) => {
+  const sink = stoppingOnWriteFailure(withBodiesDir(reportChange ? reportingChanges(counted, reportChange) : counted, options.bodiesDir), (error) => {
     logger.silenced = true;
     run.abort(error);
   });
@@ -162,10 +163,9 @@ async function runCommand(args: string[]): Promise<number> {
   }
   let missing = 0;
   if (earlier && !interrupted && !lines.failure) {
-    const report = changesOut && lineWriter(changesOut);
     for (const entry of earlier.missing()) {
       missing += 1;
-      await report?.(missingLine(entry));
+      await reportChange?.(missingLine(entry));
     }
   }
   if (changesOut) await closeOutput(changesOut);

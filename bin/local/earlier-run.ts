@@ -1,19 +1,12 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { ChangeClass, previousOf, withChange } from '../../lib/engine/change.ts';
+import { previousOf, withChange } from '../../lib/engine/change.ts';
 import type { FetchRequest, PreviousRecord } from '../../lib/engine/fetch-types.ts';
 import type { EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { readLineChunks } from '../../lib/input/read-lines.ts';
+import type { MissingEntry } from '../../lib/sinks/change-report.ts';
 import { UsageError } from '../usage-error.ts';
-
-/** A URL of the earlier run that this run's input does not have. */
-interface MissingUrl {
-  readonly url: string;
-  readonly id?: string;
-  readonly change: typeof ChangeClass.MISSING;
-  readonly previous: PreviousRecord;
-}
 
 /** Records are matched by URL and, when a line gave one, its `id`; never by position. */
 function keyOf(url: string, id: string | undefined): string {
@@ -44,10 +37,6 @@ class EarlierRun implements EarlierRecords {
   #hashed = new Uint8Array(1024);
   readonly #etags: Array<string | undefined> = [];
   readonly #lastModified: Array<string | undefined> = [];
-
-  get size(): number {
-    return this.#slots.size;
-  }
 
   static async load(path: string): Promise<EarlierRun> {
     const run = new EarlierRun();
@@ -133,15 +122,14 @@ class EarlierRun implements EarlierRecords {
   }
 
   /** The earlier run's URLs this run never met (call once the input is read). */
-  *missing(): Generator<MissingUrl> {
+  *missing(): Generator<MissingEntry> {
     for (const [key, slot] of this.#slots) {
       if (this.#seen[slot] === 1) continue;
       const separator = key.indexOf('\u0000');
       const url = separator === -1 ? key : key.slice(0, separator);
-      yield { url, ...(separator === -1 ? {} : { id: key.slice(separator + 1) }), change: ChangeClass.MISSING, previous: this.#previousAt(slot) };
+      yield { url, ...(separator === -1 ? {} : { id: key.slice(separator + 1) }), previous: this.#previousAt(slot) };
     }
   }
 }
 
 export { EarlierRun };
-export type { MissingUrl };

@@ -65,4 +65,4 @@ function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'etag
   return previous;
 }
 
-export { ChangeClass, classifyChange, previousOf, withChange };
+export { ChangeClass, previousOf, withChange };

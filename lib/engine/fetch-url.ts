@@ -199,9 +199,18 @@ function buildResult(request: FetchRequest, state: UrlState | undefined, elapsed
   });
 }
 
+/** The hashing twin of each engine's attempt settings: one object per engine, not one per URL. */
+const hashingSettings = new WeakMap<AttemptSettings, AttemptSettings>();
+
 /** A run that compares hashes every body, whatever the body mode (the content is what it compares). */
 function comparing(request: FetchRequest, settings: AttemptSettings): AttemptSettings {
-  return request.previous !== undefined && settings.bodyMode === BodyMode.DISCARD ? { ...settings, bodyMode: BodyMode.HASH } : settings;
+  if (request.previous === undefined || settings.bodyMode !== BodyMode.DISCARD) return settings;
+  let hashing = hashingSettings.get(settings);
+  if (!hashing) {
+    hashing = { ...settings, bodyMode: BodyMode.HASH };
+    hashingSettings.set(settings, hashing);
+  }
+  return hashing;
 }
 
 function finalResponse(

@@ -1,7 +1,8 @@
 import { ChangeClass } from '../engine/change.ts';
-import type { FetchResult, PreviousRecord } from '../engine/fetch-types.ts';
+import type { PreviousRecord } from '../engine/fetch-types.ts';
 import { resultToJson } from './result-json.ts';
-import type { ResultOrigin, ResultSink } from './result-sink.ts';
+import type { ResultSink } from './result-sink.ts';
+import { tappingSink } from './tapping-sink.ts';
 
 /** The change classes a change report lists (with `missing`): what a person or a program acts on. */
 const REPORTED_CHANGES: ReadonlySet<string> = new Set([ChangeClass.NEW, ChangeClass.CHANGED, ChangeClass.BROKE, ChangeClass.RECOVERED]);
@@ -23,20 +24,15 @@ function missingLine(entry: MissingEntry): string {
  * out: the report says what changed, the results hold the content).
  */
 function reportingChanges(inner: ResultSink, report: (line: string) => Promise<void> | void): ResultSink {
-  return {
-    async write(results: readonly FetchResult[], origin?: ResultOrigin) {
-      for (const result of results) {
-        if (result.change !== undefined && REPORTED_CHANGES.has(result.change)) {
-          const { body: _body, ...record } = result;
-          await report(resultToJson(record));
-        }
+  return tappingSink(inner, async (results) => {
+    for (const result of results) {
+      if (result.change !== undefined && REPORTED_CHANGES.has(result.change)) {
+        const { body: _body, ...record } = result;
+        await report(resultToJson(record));
       }
-      return inner.write(results, origin);
-    },
-    complete: inner.complete && ((origin) => inner.complete!(origin)),
-    discard: inner.discard && ((origin) => inner.discard!(origin)),
-  };
+    }
+  });
 }
 
-export { missingLine, REPORTED_CHANGES, reportingChanges };
+export { missingLine, reportingChanges };
 export type { MissingEntry };

@@ -20,4 +20,4 @@ function lambdaRicEntry(): string {
     + '`npm test` builds it before Jest starts (node test/harness/prepare.ts builds it alone)');
 }
 
-export { lambdaRicEntry, RIC_DIR, RIC_ENTRY, RIC_STAMP, RIC_VERSION };
+export { lambdaRicEntry, RIC_DIR, RIC_STAMP, RIC_VERSION };
