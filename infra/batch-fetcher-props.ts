@@ -17,6 +17,12 @@ interface FetchSchedule {
   readonly input: Readonly<Record<string, unknown>>;
   /** @default true */
   readonly enabled?: boolean;
+  /**
+   * Compare each firing's job with the schedule's previous finished job: conditional requests,
+   * a change class on every record, change counts and `_changes.jsonl`. Needs the results bucket.
+   * @default true with a results bucket, false without
+   */
+  readonly compare?: boolean;
 }
 
 /** Props of {@link BatchFetcher}. Every prop is optional; the defaults are safe to deploy. */
@@ -61,6 +67,11 @@ interface BatchFetcherProps {
   readonly maxMessageAge?: Duration;
   /** Alarm when failed / fetched URLs exceed this ratio over 15 minutes. @default 0.5 */
   readonly errorRatioThreshold?: number;
+  /**
+   * Alarm when more than this many URLs broke (OK in the earlier job, failing now) within an hour,
+   * in jobs that compare. @default no alarm
+   */
+  readonly brokenUrlsThreshold?: number;
   /** CloudWatch namespace of the EMF metrics. @default 'Batchfetch' */
   readonly metricsNamespace?: string;
   /** Log retention of both functions. @default RetentionDays.ONE_MONTH */
@@ -98,11 +109,14 @@ function validateProps(props: BatchFetcherProps): void {
   if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) problems.push(`fetchMemorySize must be 128–10240 MB, got ${memory}`);
   const ratio = props.errorRatioThreshold ?? 0.5;
   if (!(ratio > 0 && ratio <= 1)) problems.push(`errorRatioThreshold must be in (0, 1], got ${ratio}`);
+  const broken = props.brokenUrlsThreshold;
+  if (broken !== undefined && !(Number.isInteger(broken) && broken >= 0)) problems.push(`brokenUrlsThreshold must be an integer ≥ 0, got ${broken}`);
   const names = new Set<string>();
   for (const schedule of props.schedules ?? []) {
     if (names.has(schedule.name)) problems.push(`schedule names must be unique, '${schedule.name}' repeats`);
     names.add(schedule.name);
     if (!/^(rate|cron|at)\(.+\)$/.test(schedule.expression)) problems.push(`schedule '${schedule.name}' needs rate(...), cron(...) or at(...), got '${schedule.expression}'`);
+    if (schedule.compare === true && !props.resultsBucket) problems.push(`schedule '${schedule.name}' compares with its previous job, which needs resultsBucket: true`);
     const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
   }

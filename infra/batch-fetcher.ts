@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { logicalIdOf } from './logical-id.ts';
@@ -129,9 +129,13 @@ class BatchFetcher extends Construct {
     }));
     // Continuations re-enqueue unfinished URLs on the same queue (hops capped far below 16).
     this.queue.grantSendMessages(this.fetchFunction);
-    // PutObject (grantPut would add s3:Abort*) for results, ListBucket for a finished job's manifest.
+    // PutObject for results and change-report parts; GetObject, AbortMultipartUpload for a finished
+    // job's `_changes.jsonl` (its parts read, written as one multipart upload); DeleteObject for a
+    // redelivered message's stale change part; ListBucket for a finished job's manifest.
     if (this.resultsBucket) {
-      this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));
+      this.fetchFunction.addToRolePolicy(new PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects('*')],
+      }));
       this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
     }
     // Counting a message (read its shard, update it, read the job to detect completion), leasing
@@ -153,6 +157,9 @@ class BatchFetcher extends Construct {
       code: functionCode('enqueue'),
       memorySize: 1024,
       timeout: Duration.minutes(15),
+      // A compared job's list and its earlier job's records are partitioned in /tmp (about
+      // 250 bytes a URL: 2.5 GB at 10 million URLs).
+      ephemeralStorageSize: Size.gibibytes(4),
       logGroup: new LogGroup(this, 'EnqueueLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'batchfetch-enqueue',
@@ -177,9 +184,20 @@ class BatchFetcher extends Construct {
     });
     this.enqueueFunction.configureAsyncInvoke({ onFailure: new SqsDestination(this.enqueueFailureQueue), retryAttempts: 2 });
     for (const bucket of props.sourceBuckets ?? []) bucket.grantRead(this.enqueueFunction);
+    if (this.resultsBucket) {
+      // Comparing: the earlier job's records are read (List, Get), missing URLs written (Put).
+      this.enqueueFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));
+      this.enqueueFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
+    }
+    // A schedule's job finds the schedule's previous job in the job-listing index.
+    this.enqueueFunction.addToRolePolicy(new PolicyStatement({
+      actions: ['dynamodb:Query'], resources: [`${this.jobsTable.tableArn}/index/${JOB_LISTING_INDEX}`],
+    }));
 
     acknowledgeReviewedFindings(this);
-    this.schedules = new FetchSchedules(this, 'Schedules', { target: this.enqueueFunction, schedules: props.schedules ?? [] });
+    this.schedules = new FetchSchedules(this, 'Schedules', {
+      target: this.enqueueFunction, schedules: props.schedules ?? [], canCompare: this.resultsBucket !== undefined,
+    });
     this.monitoring = new FetchMonitoring(this, 'Monitoring', {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
@@ -192,6 +210,7 @@ class BatchFetcher extends Construct {
       service,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),
       errorRatioThreshold: props.errorRatioThreshold ?? 0.5,
+      ...(props.brokenUrlsThreshold === undefined ? {} : { brokenUrlsThreshold: props.brokenUrlsThreshold }),
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
   }
@@ -216,7 +235,11 @@ function acknowledgeReviewedFindings(fetcher: BatchFetcher): void {
     });
     Validations.of(fetcher.fetchFunction).acknowledge({
       id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdOf(fetcher.resultsBucket)}.Arn>/*]`,
-      reason: 'PutObject on objects of the results bucket only (one object per message).',
+      reason: 'Objects of the results bucket only: results and change-report parts per message, a finished job\'s summary and change report.',
+    });
+    Validations.of(fetcher.enqueueFunction).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdOf(fetcher.resultsBucket)}.Arn>/*]`,
+      reason: 'Objects of the results bucket only: an earlier job\'s records read to compare with, a compared job\'s missing URLs written.',
     });
   }
 }

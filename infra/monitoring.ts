@@ -31,6 +31,8 @@ interface FetchMonitoringProps {
   readonly service: string;
   readonly maxMessageAge: Duration;
   readonly errorRatioThreshold: number;
+  /** Alarm when more URLs than this broke within an hour (jobs that compare). */
+  readonly brokenUrlsThreshold?: number;
   readonly alarmTopic?: ITopic;
 }
 
@@ -72,6 +74,10 @@ class FetchMonitoring extends Construct {
       label: 'failed / fetched URLs',
     });
     alarm('ErrorRatio', `More than ${props.errorRatioThreshold * 100}% of fetched URLs failed over 15 minutes`, errorRatio, props.errorRatioThreshold);
+    if (props.brokenUrlsThreshold !== undefined) {
+      alarm('BrokenUrls', `More than ${props.brokenUrlsThreshold} URLs that were OK in the earlier job failed within an hour`,
+        emf('UrlsBroke', 'Sum', Duration.hours(1)), props.brokenUrlsThreshold);
+    }
     alarm('JobsFailed', 'A job ended failed: more of its URLs failed than it tolerates', emf('JobsFailed', 'Sum', Duration.minutes(5)), 0);
     for (const [name, fn] of [['FetchBatch', props.fetchFunction], ['Enqueue', props.enqueueFunction]] as const) {
       alarm(`${name}Errors`, `The ${name} function failed (an invocation error, not a failed URL)`, fn.metricErrors({ period: Duration.minutes(5) }), 0);

@@ -16,7 +16,7 @@ class FetchSchedules extends Construct {
   readonly deadLetterQueue: Queue;
   readonly schedules: Schedule[];
 
-  constructor(scope: Construct, id: string, props: { readonly target: IFunction; readonly schedules: readonly FetchSchedule[] }) {
+  constructor(scope: Construct, id: string, props: { readonly target: IFunction; readonly schedules: readonly FetchSchedule[]; readonly canCompare: boolean }) {
     super(scope, id);
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -41,7 +41,13 @@ class FetchSchedules extends Construct {
         // One job per firing: the scheduled time is the same for every retry of a firing, so a
         // retried invocation resumes that job rather than starting a second one
         // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
-        input: ScheduleTargetInput.fromObject({ jobId: `${spec.name}-${ContextAttribute.scheduledTime}`, ...spec.input }),
+        // `schedule` names the job's schedule: its job compares with the schedule's previous one.
+        input: ScheduleTargetInput.fromObject({
+          jobId: `${spec.name}-${ContextAttribute.scheduledTime}`,
+          schedule: spec.name,
+          compare: spec.compare ?? props.canCompare,
+          ...spec.input,
+        }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         deadLetterQueue: this.deadLetterQueue,

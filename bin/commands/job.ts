@@ -1,4 +1,6 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { jobChangeLines } from '../../lib/jobs/job-changes.ts';
+import { jobRecordLines, jobResultsAt, type JobResultsLocation } from '../../lib/jobs/job-results.ts';
 import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
@@ -17,6 +19,7 @@ const JOB_USAGE = `batchfetch jobs [--json]
 batchfetch job status ID [--json]
 batchfetch job wait ID [--timeout S]
 batchfetch job results ID
+batchfetch job changes ID
 batchfetch job redrive ID --queue-url URL [--codes A,B]
   Jobs started by \`enqueue\` (CLI or function) or a schedule, as recorded in the jobs table.
   jobs             lists jobs, newest first
@@ -24,6 +27,9 @@ batchfetch job redrive ID --queue-url URL [--codes A,B]
   job wait         shows progress until the job ends; exit 0 when completed, 1 when failed,
                    3 when --timeout S passed first
   job results      prints the job's records (JSON lines) from its results bucket
+  job changes      prints the change report of a job that compared (enqueue --since-job, a
+                   schedule): records that are new, changed, broke or recovered, and the
+                   earlier job's URLs now missing (JSON lines; as far as the job has got)
   job redrive      enqueues the job's failed URLs (or only those with --codes) as a new job
                    linked to it, and prints the new job's id
 ${CONNECTION_FLAGS_USAGE}
@@ -70,7 +76,9 @@ async function jobCommand(args: string[]): Promise<number> {
     process.stdout.write(JOB_USAGE);
     return 0;
   }
-  if (!['status', 'wait', 'results', 'redrive'].includes(action)) throw new UsageError(`unknown job action '${action}' (status, wait, results, redrive)`);
+  if (!['status', 'wait', 'results', 'changes', 'redrive'].includes(action)) {
+    throw new UsageError(`unknown job action '${action}' (status, wait, results, changes, redrive)`);
+  }
   if (positionals.length !== 1) throw new UsageError(`job ${action} expects one job ID`);
   const jobId = positionals[0]!;
   if (!isJobId(jobId)) throw new UsageError(`'${jobId}' is not a job id (${JOB_ID_RULE})`);
@@ -86,7 +94,13 @@ async function jobCommand(args: string[]): Promise<number> {
         return waitFor(store, job, timeoutS);
       case 'results':
         return withS3(values, async (s3) => {
-          for await (const line of recordLines(s3, job)) process.stdout.write(`${line}\n`);
+          for await (const line of jobRecordLines(s3, resultsOf(job))) process.stdout.write(`${line}\n`);
+          return 0;
+        });
+      case 'changes':
+        if (!job.changes) throw new UsageError(`job ${job.jobId} did not compare with an earlier job (enqueue --since-job, or a schedule)`);
+        return withS3(values, async (s3) => {
+          for await (const line of jobChangeLines(s3, resultsOf(job))) process.stdout.write(`${line}\n`);
           return 0;
         });
       default:
@@ -120,30 +134,11 @@ async function waitFor(store: JobStore, first: JobSummary, timeoutS: number | un
   return job.status === 'completed' ? 0 : 1;
 }
 
-/** The bucket and results prefix of a job's recorded location (`s3://bucket/<prefix>job=<id>/`). */
-function resultsOf(job: JobSummary): { readonly bucket: string; readonly prefix: string } {
-  const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(job.results ?? '');
-  const own = jobResultsPrefix('', job.jobId);
-  if (!location || !location[2]!.endsWith(own)) {
-    throw new UsageError(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
-  }
-  return { bucket: location[1]!, prefix: location[2]!.slice(0, -own.length) };
-}
-
-/** The job's result objects in S3, line by line. */
-async function* recordLines(s3: S3Client, job: JobSummary): AsyncGenerator<string> {
-  const { bucket, prefix: base } = resultsOf(job);
-  const prefix = jobResultsPrefix(base, job.jobId);
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (!object.Key?.endsWith('.jsonl')) continue;
-      const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body!.transformToString();
-      for (const line of text.split('\n')) if (line !== '') yield line;
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+/** Where a job's records are in S3; a usage error when it stored none there. */
+function resultsOf(job: JobSummary): JobResultsLocation {
+  const at = jobResultsAt(job);
+  if (!at) throw new UsageError(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
+  return at;
 }
 
 /** Enqueues the failed URLs of a job as a new job that names it as its parent. */
@@ -153,12 +148,13 @@ async function redrive(values: ConnectionValues & { 'queue-url'?: string; codes?
   const unknown = codes?.filter((code) => !(code in ErrorCode));
   if (unknown && unknown.length > 0) throw new UsageError(`--codes: unknown error code ${unknown.join(', ')}`);
   const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
-  const { bucket, prefix } = resultsOf(job);
+  const { bucket, jobPrefix } = resultsOf(job);
+  const prefix = jobPrefix.slice(0, -jobResultsPrefix('', job.jobId).length);
   const sqs = sqsClientFrom(values);
   try {
     return await withS3(values, async (s3) => {
       async function* failed(): AsyncGenerator<ParsedLine> {
-        for await (const line of recordLines(s3, job)) {
+        for await (const line of jobRecordLines(s3, resultsOf(job))) {
           const record = JSON.parse(line) as FetchResult;
           if (record.ok || (codes && !codes.includes(record.error?.code ?? ''))) continue;
           yield { kind: 'request', request: record.id === undefined ? { url: record.url } : { url: record.url, id: record.id } };

@@ -1,17 +1,11 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { previousOf, withChange } from '../../lib/engine/change.ts';
 import type { FetchRequest, PreviousRecord } from '../../lib/engine/fetch-types.ts';
 import type { EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { readLineChunks } from '../../lib/input/read-lines.ts';
-import type { MissingEntry } from '../../lib/sinks/change-report.ts';
+import { comparisonKey, earlierEntryOf, fromComparisonKey, previousOf, withChange, type MissingEntry } from '../../lib/engine/change.ts';
 import { UsageError } from '../usage-error.ts';
-
-/** Records are matched by URL and, when a line gave one, its `id`; never by position. */
-function keyOf(url: string, id: string | undefined): string {
-  return id === undefined ? url : `${url}\u0000${id}`;
-}
 
 /**
  * `run --since FILE`: the records of an earlier run (its output, JSON lines), kept by URL (and
@@ -54,27 +48,21 @@ class EarlierRun implements EarlierRecords {
   }
 
   #add(text: string): void {
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return; // not a record (a line cut short by a killed run, a foreign line)
-    }
-    if (typeof record.url !== 'string' || typeof record.ok !== 'boolean') return;
-    const key = keyOf(record.url, typeof record.id === 'string' ? record.id : undefined);
+    const entry = earlierEntryOf(text);
+    if (entry === undefined) return;
+    const { key, previous } = entry;
     let slot = this.#slots.get(key);
     if (slot === undefined) {
       slot = this.#size++;
       this.#grow();
       this.#slots.set(key, slot);
     }
-    this.#ok[slot] = record.ok ? 1 : 0;
-    this.#status[slot] = typeof record.status === 'number' ? record.status : 0;
-    const sha256 = typeof record.sha256 === 'string' && /^[0-9a-f]{64}$/.test(record.sha256) ? record.sha256 : undefined;
-    this.#hashed[slot] = sha256 === undefined ? 0 : 1;
-    if (sha256 !== undefined) this.#hashes.write(sha256, slot * 32, 'hex');
-    this.#etags[slot] = typeof record.etag === 'string' ? record.etag : undefined;
-    this.#lastModified[slot] = typeof record.lastModified === 'string' ? record.lastModified : undefined;
+    this.#ok[slot] = previous.ok ? 1 : 0;
+    this.#status[slot] = previous.status ?? 0;
+    this.#hashed[slot] = previous.sha256 === undefined ? 0 : 1;
+    if (previous.sha256 !== undefined) this.#hashes.write(previous.sha256, slot * 32, 'hex');
+    this.#etags[slot] = previous.etag;
+    this.#lastModified[slot] = previous.lastModified;
   }
 
   #grow(): void {
@@ -107,7 +95,7 @@ class EarlierRun implements EarlierRecords {
 
   /** The earlier record of a request's URL (and id), or null when the earlier run had none. */
   previousOf(request: Pick<FetchRequest, 'url' | 'id'>): PreviousRecord | null {
-    const slot = this.#slots.get(keyOf(request.url, request.id));
+    const slot = this.#slots.get(comparisonKey(request.url, request.id));
     return slot === undefined ? null : this.#previousAt(slot);
   }
 
@@ -115,7 +103,7 @@ class EarlierRun implements EarlierRecords {
   meet(line: ParsedLine): ParsedLine {
     if (line.kind === 'skip') return line;
     const at = line.kind === 'request' ? line.request : line.result;
-    const slot = this.#slots.get(keyOf(at.url, at.id));
+    const slot = this.#slots.get(comparisonKey(at.url, at.id));
     if (slot !== undefined) this.#seen[slot] = 1;
     if (line.kind === 'request') return line;
     return { kind: 'invalid', result: withChange(slot === undefined ? null : this.#previousAt(slot), line.result) };
@@ -125,9 +113,7 @@ class EarlierRun implements EarlierRecords {
   *missing(): Generator<MissingEntry> {
     for (const [key, slot] of this.#slots) {
       if (this.#seen[slot] === 1) continue;
-      const separator = key.indexOf('\u0000');
-      const url = separator === -1 ? key : key.slice(0, separator);
-      yield { url, ...(separator === -1 ? {} : { id: key.slice(separator + 1) }), previous: this.#previousAt(slot) };
+      yield { ...fromComparisonKey(key), previous: this.#previousAt(slot) };
     }
   }
 }

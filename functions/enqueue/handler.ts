@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import middy from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -7,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadOnce } from '../../lib/core/load-once.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
+import { compareWithEarlier } from '../../lib/enqueue/compare-with-earlier.ts';
 import { enqueueList, type JobEnqueueSummary } from '../../lib/enqueue/enqueue-job.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
@@ -60,13 +62,25 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
       ...(parsed.options ? { options: parsed.options } : {}),
     };
     const jobId = parsed.jobId ?? newJobId();
+    const results = config.resultsBucket ? jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) : undefined;
+    const compareRequest = parsed.sinceJob !== undefined
+      ? { sinceJobId: parsed.sinceJob }
+      : parsed.schedule !== undefined && parsed.compare !== false ? { schedule: parsed.schedule } : undefined;
+    if (compareRequest && !jobs) throw new InvalidEventError('comparing with an earlier job needs the jobs table (JOBS_TABLE)');
+    const since = jobs && compareRequest
+      ? await compareWithEarlier(compareRequest, { store: jobs, s3: await clients.s3(), jobId, results, spillDir: tmpdir() })
+      : undefined;
+    if (since && !since.ok) throw new InvalidEventError(since.error);
     const summary = await enqueueList(linesOf(parsed, clients), sender, split, jobs && {
       store: jobs,
       job: {
         jobId,
         ...(parsed.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: parsed.toleratedFailurePercentage }),
-        ...(config.resultsBucket ? { results: jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) } : {}),
+        ...(results ? { results } : {}),
+        ...(parsed.schedule === undefined ? {} : { schedule: parsed.schedule }),
+        ...(since?.ok ? { compared: true, ...(since.value.sinceJobId ? { sinceJobId: since.value.sinceJobId } : {}) } : {}),
       },
+      ...(since?.ok ? { comparison: since.value.comparison } : {}),
     });
     logger.info('duplicate' in summary ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
     if ('completed' in summary && summary.completed) await announceJob(summary.completed);

@@ -56,6 +56,52 @@ function withChange(previous: PreviousRecord | null | undefined, result: FetchRe
   return result;
 }
 
+/** A URL of the earlier run that this run does not have. */
+interface MissingEntry {
+  readonly url: string;
+  readonly id?: string;
+  readonly previous: PreviousRecord;
+}
+
+/**
+ * The key a URL's records are matched by across runs: its URL and, when the line gave one, its
+ * `id` — never its position, since lists gain, lose and reorder lines between runs.
+ */
+function comparisonKey(url: string, id: string | undefined): string {
+  return id === undefined ? url : `${url}\u0000${id}`;
+}
+
+/** The URL and id of a comparison key (`comparisonKey`'s inverse). */
+function fromComparisonKey(key: string): { readonly url: string; readonly id?: string } {
+  const separator = key.indexOf('\u0000');
+  return separator === -1 ? { url: key } : { url: key.slice(0, separator), id: key.slice(separator + 1) };
+}
+
+/**
+ * What a later run needs of a stored record (a JSON line of an earlier run's output or a job's
+ * result objects), or undefined when the line is not a record.
+ */
+function earlierEntryOf(text: string): { readonly key: string; readonly previous: PreviousRecord } | undefined {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined; // not a record (a line cut short by a killed run, a foreign line)
+  }
+  if (typeof record !== 'object' || record === null || typeof record.url !== 'string' || typeof record.ok !== 'boolean') return undefined;
+  const sha256 = typeof record.sha256 === 'string' && /^[0-9a-f]{64}$/.test(record.sha256) ? record.sha256 : undefined;
+  return {
+    key: comparisonKey(record.url, typeof record.id === 'string' ? record.id : undefined),
+    previous: previousOf({
+      ok: record.ok,
+      status: typeof record.status === 'number' ? record.status : null,
+      ...(sha256 === undefined ? {} : { sha256 }),
+      ...(typeof record.etag === 'string' ? { etag: record.etag } : {}),
+      ...(typeof record.lastModified === 'string' ? { lastModified: record.lastModified } : {}),
+    }),
+  };
+}
+
 /** What a later run keeps of a record to compare with (the fields `PreviousRecord` names). */
 function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'etag' | 'lastModified'>): PreviousRecord {
   const previous: { -readonly [K in keyof PreviousRecord]: PreviousRecord[K] } = { ok: record.ok, status: record.status };
@@ -65,4 +111,5 @@ function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'etag
   return previous;
 }
 
-export { ChangeClass, previousOf, withChange };
+export type { MissingEntry };
+export { ChangeClass, comparisonKey, earlierEntryOf, fromComparisonKey, previousOf, withChange };

@@ -11,7 +11,9 @@ import { failure, success, type Outcome } from '../core/outcome.ts';
  * - `{"source": "s3://bucket/key"}`: a text or JSON-lines list in S3, streamed (millions of lines);
  * - `{"sitemap": "https://…/sitemap.xml"}`: a sitemap or sitemap index, gzip allowed.
  * Optional: `messageUrls` (URLs per message), `options` (per-message fetch limits), `jobId` and
- * `toleratedFailurePercentage` (the job it starts, when a jobs table is configured).
+ * `toleratedFailurePercentage` (the job it starts, when a jobs table is configured), and what the
+ * job compares with: `sinceJob` (an earlier job), or for `schedule` (a schedule's name, which
+ * the schedules pass) the schedule's previous finished job unless `compare` is false.
  */
 const EnqueueEventSchema = v.pipe(
   v.strictObject({
@@ -26,9 +28,16 @@ const EnqueueEventSchema = v.pipe(
     toleratedFailurePercentage: ranged(OPTION_RANGES.toleratedFailurePercentage),
     // The messages' own `options`, validated here so a bad schedule fails at enqueue, not per message.
     options: MessageOptionsSchema,
+    /** Compare with this earlier, finished job (its records in the results bucket). */
+    sinceJob: v.optional(v.pipe(v.string(), v.regex(JOB_ID_PATTERN, `sinceJob must be ${JOB_ID_RULE}`))),
+    /** The schedule that fired (recorded on the job; its next job compares with this one). */
+    schedule: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+    /** With `schedule`: compare with its previous finished job. @default true */
+    compare: v.optional(v.boolean()),
   }),
   v.check((event) => [event.urls, event.requests, event.source, event.sitemap].filter((s) => s !== undefined).length === 1,
     'the event needs exactly one of urls, requests, source or sitemap'),
+  v.check((event) => !(event.compare === false && event.sinceJob !== undefined), 'sinceJob asks to compare; it cannot go with compare: false'),
 );
 
 type EnqueueEvent = v.InferOutput<typeof EnqueueEventSchema>;

@@ -5,6 +5,28 @@ import type { SplitOptions } from '../queue/split-into-messages.ts';
 import { MESSAGES_PER_SHARD } from '../jobs/job-ref.ts';
 import type { JobStore, NewJob } from '../jobs/job-store.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';
+import { missingLine } from '../sinks/change-report.ts';
+import { joinEarlier } from './join-earlier.ts';
+
+/** How a job compares with an earlier one (see compare-with-earlier.ts, which builds it). */
+interface Comparison {
+  /** The earlier job's record lines; absent when there is none yet (every URL is `new`). */
+  readonly earlier?: AsyncIterable<string>;
+  /** A directory for the join's partition files (/tmp in Lambda). */
+  readonly spillDir: string;
+  /** Where the earlier job's URLs this list no longer has are reported. */
+  readonly missing: { add(line: string): Promise<void>; flush(): Promise<void>; readonly count: number };
+}
+
+/** Every request with its earlier record (`previous`), and the missing URLs reported. */
+async function* compared(lines: AsyncIterable<ParsedLine>, comparison: Comparison): AsyncGenerator<ParsedLine> {
+  if (comparison.earlier === undefined) {
+    for await (const line of lines) yield line.kind === 'request' ? { kind: 'request', request: { ...line.request, previous: null } } : line;
+    return;
+  }
+  yield* joinEarlier(lines, comparison.earlier, { dir: comparison.spillDir, onMissing: (entry) => comparison.missing.add(missingLine(entry)) });
+  await comparison.missing.flush();
+}
 
 /** What enqueueing a job did. `duplicate`: the job id was taken by a job past enqueuing; nothing was sent. */
 type JobEnqueueSummary = EnqueueSummary & {
@@ -28,6 +50,7 @@ async function enqueueJob(
   split: SplitOptions,
   store: JobStore,
   job: NewJob,
+  comparison?: Comparison,
 ): Promise<JobEnqueueSummary> {
   const created = await store.create(job);
   if (!created.created && created.existing.status !== 'enqueuing') {
@@ -40,13 +63,15 @@ async function enqueueJob(
     await store.shardEnqueued(job.jobId, shard, shardUrls);
     shardUrls = 0;
   };
-  const summary = await enqueueRequests(lines, sender, { ...split, job: { id: job.jobId, keyOf: String } }, async (index, urls) => {
+  const summary = await enqueueRequests(comparison ? compared(lines, comparison) : lines, sender, { ...split, job: { id: job.jobId, keyOf: String } }, async (index, urls) => {
     shardUrls += urls;
     if ((index + 1) % MESSAGES_PER_SHARD === 0) await shardDone(Math.floor(index / MESSAGES_PER_SHARD));
   });
   const shards = Math.ceil(summary.messages / MESSAGES_PER_SHARD);
   if (summary.messages % MESSAGES_PER_SHARD !== 0) await shardDone(shards - 1);
-  const completed = await store.enqueued(job.jobId, { total: summary.urls, messages: summary.messages, invalid: summary.invalid, shards });
+  const completed = await store.enqueued(job.jobId, {
+    total: summary.urls, messages: summary.messages, invalid: summary.invalid, shards, ...(comparison ? { missing: comparison.missing.count } : {}),
+  });
   return completed ? { ...summary, jobId: job.jobId, completed } : { ...summary, jobId: job.jobId };
 }
 
@@ -58,10 +83,10 @@ async function enqueueList(
   lines: AsyncIterable<ParsedLine>,
   sender: SqsSender,
   split: SplitOptions,
-  job?: { readonly store: JobStore; readonly job: NewJob },
+  job?: { readonly store: JobStore; readonly job: NewJob; readonly comparison?: Comparison },
 ): Promise<EnqueueSummary | JobEnqueueSummary> {
-  return job ? enqueueJob(lines, sender, split, job.store, job.job) : enqueueRequests(lines, sender, split);
+  return job ? enqueueJob(lines, sender, split, job.store, job.job, job.comparison) : enqueueRequests(lines, sender, split);
 }
 
 export { enqueueJob, enqueueList };
-export type { JobEnqueueSummary };
+export type { Comparison, JobEnqueueSummary };

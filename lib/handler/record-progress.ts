@@ -40,7 +40,11 @@ function recordProgress(record: SQSRecord, countsJobs: boolean): RecordProgress 
   const job = message.ok ? message.value.job : undefined;
   return {
     record,
-    origin: job ? { messageId: record.messageId, job } : { messageId: record.messageId },
+    origin: {
+      messageId: record.messageId,
+      ...(job ? { job } : {}),
+      ...(isRedelivery(record) ? { redelivered: true } : {}),
+    },
     message,
     writing: 0,
     cutOff: [],

@@ -1,5 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { writeChangesObject } from './job-changes.ts';
+import { isRecordsObject, objectsUnder } from './job-results.ts';
 import type { JobSummary } from './job-summary.ts';
 
 /** The EventBridge event of a finished job: `source` and `detail-type` to match in a rule. */
@@ -20,18 +22,15 @@ async function publishJobCompleted(client: EventBridgeClient, summary: JobSummar
 
 /**
  * Writes `<jobPrefix>_summary.json` (the summary) and `<jobPrefix>_manifest.json` (the job's
- * result objects, as Step Functions' ResultWriter writes a manifest) next to the job's results.
+ * result objects, as Step Functions' ResultWriter writes a manifest) next to the job's results,
+ * and for a job that compared, its change report in one object (`_changes.jsonl`).
  */
 async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: string, summary: JobSummary): Promise<void> {
   const objects: { key: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: jobPrefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (object.Key && object.Key.endsWith('.jsonl')) objects.push({ key: object.Key, size: object.Size ?? 0 });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for await (const object of objectsUnder(client, bucket, jobPrefix)) {
+    if (isRecordsObject(jobPrefix, object.key)) objects.push(object);
+  }
+  if (summary.changes) await writeChangesObject(client, { bucket, jobPrefix });
   const put = (name: string, body: unknown) => client.send(new PutObjectCommand({
     Bucket: bucket, Key: `${jobPrefix}${name}`, Body: `${JSON.stringify(body, null, 2)}\n`, ContentType: 'application/json',
   }));

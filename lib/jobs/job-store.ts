@@ -16,6 +16,12 @@ interface NewJob {
   readonly toleratedFailurePercentage?: number;
   readonly parentJobId?: string;
   readonly results?: string;
+  /** The job compares with an earlier one: its records get change classes, its summary counts them. */
+  readonly compared?: true;
+  /** The earlier job it compares with (none: the first of its schedule, every URL `new`). */
+  readonly sinceJobId?: string;
+  /** The schedule that started it, whose next job compares with it. */
+  readonly schedule?: string;
 }
 
 // Every attribute name goes through a placeholder: `status`, `total`, `ttl` and others are
@@ -70,6 +76,7 @@ class JobStore {
           ...StateKeys.job(job.jobId), [JOB_LISTING_KEY.partition]: JOB_LISTING_KEY.value,
           jobId: job.jobId, status: 'enqueuing', createdAt: now, updatedAt: now, total: 0, messages: 0, invalid: 0, shardCount: 0,
           toleratedFailurePercentage: job.toleratedFailurePercentage, parentJobId: job.parentJobId, results: job.results,
+          compared: job.compared, sinceJobId: job.sinceJobId, schedule: job.schedule,
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': 'pk' },
@@ -94,8 +101,12 @@ class JobStore {
     return numberOr0(Attributes.finals) >= expected ? this.#shardComplete(jobId, shard) : undefined;
   }
 
-  /** Enqueuing ended: the job runs with these totals (and may already be complete). */
-  async enqueued(jobId: string, totals: { total: number; messages: number; invalid: number; shards: number }): Promise<JobSummary | undefined> {
+  /**
+   * Enqueuing ended: the job runs with these totals (and may already be complete). `missing`:
+   * the earlier job's URLs the list no longer has, when it compares (set, never added: an
+   * enqueuer run again finds the same ones).
+   */
+  async enqueued(jobId: string, totals: EnqueuedTotals): Promise<JobSummary | undefined> {
     try {
       await this.#setRunning(jobId, totals);
     } catch (error) {
@@ -105,18 +116,21 @@ class JobStore {
     return this.#tryComplete(jobId);
   }
 
-  async #setRunning(jobId: string, totals: { total: number; messages: number; invalid: number; shards: number }): Promise<void> {
+  async #setRunning(jobId: string, totals: EnqueuedTotals): Promise<void> {
     await this.#client.send(new UpdateCommand({
       TableName: this.#table,
       Key: StateKeys.job(jobId),
-      UpdateExpression: 'SET #status = :running, #total = :total, #messages = :messages, #invalid = :invalid, #shardCount = :shards, #updatedAt = :now',
+      UpdateExpression: 'SET #status = :running, #total = :total, #messages = :messages, #invalid = :invalid, #shardCount = :shards, #updatedAt = :now'
+        + (totals.missing === undefined ? '' : ', #missing = :missing'),
       ConditionExpression: '#status = :enqueuing',
       ExpressionAttributeNames: {
         '#status': 'status', '#total': 'total', '#messages': 'messages', '#invalid': 'invalid', '#shardCount': 'shardCount', '#updatedAt': 'updatedAt',
+        ...(totals.missing === undefined ? {} : { '#missing': 'missing' }),
       },
       ExpressionAttributeValues: {
         ':running': 'running', ':enqueuing': 'enqueuing', ':total': totals.total, ':messages': totals.messages,
         ':invalid': totals.invalid, ':shards': totals.shards, ':now': this.#now().toISOString(),
+        ...(totals.missing === undefined ? {} : { ':missing': totals.missing }),
       },
     }));
   }
@@ -162,6 +176,7 @@ class JobStore {
       adds.push(`#a${i} :a${i}`);
     };
     for (const [code, count] of tally.codes) add(`code:${code}`, count);
+    for (const [change, count] of tally.changes) add(`change:${change}`, count);
     if (tally.latencyCount > 0) {
       add('lat:count', tally.latencyCount);
       add('lat:sum', Math.round(tally.latencySumMs));
@@ -217,6 +232,31 @@ class JobStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return jobs;
+  }
+
+  /**
+   * The newest finished (completed or failed) job a schedule started, the one its next job
+   * compares with; undefined when it has none. Reads the listing index newest first and stops at
+   * the first match (a page of job headers per call).
+   */
+  async latestFinished(schedule: string): Promise<JobSummary | undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(new QueryCommand({
+        TableName: this.#table,
+        IndexName: JOB_LISTING_INDEX,
+        KeyConditionExpression: '#listing = :job',
+        FilterExpression: '#schedule = :schedule AND #status IN (:completed, :failed)',
+        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition, '#schedule': 'schedule', '#status': 'status' },
+        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value, ':schedule': schedule, ':completed': 'completed', ':failed': 'failed' },
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
+      }));
+      const newest = page.Items?.[0];
+      if (newest) return summarize(headerOf(newest), emptyTotals());
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return undefined;
   }
 
   async #shardComplete(jobId: string, shard: number): Promise<JobSummary | undefined> {
@@ -290,6 +330,8 @@ function headerOf(item: Item): JobHeader {
   const completedAt = text(item.completedAt);
   const parentJobId = text(item.parentJobId);
   const results = text(item.results);
+  const sinceJobId = text(item.sinceJobId);
+  const schedule = text(item.schedule);
   return {
     jobId: text(item.jobId) ?? '',
     status: text(item.status) as JobStatus,
@@ -301,6 +343,8 @@ function headerOf(item: Item): JobHeader {
     ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }),
     ...(parentJobId ? { parentJobId } : {}),
     ...(results ? { results } : {}),
+    ...(item.compared === true ? { compared: { missing: numberOr0(item.missing), ...(sinceJobId ? { sinceJobId } : {}) } } : {}),
+    ...(schedule ? { schedule } : {}),
   };
 }
 
@@ -312,6 +356,7 @@ function addShard(totals: ShardTotals, item: Item): void {
   totals.latencySumMs += numberOr0(item['lat:sum']);
   for (const [name, value] of Object.entries(item)) {
     if (name.startsWith('code:')) totals.codes.set(name.slice(5), (totals.codes.get(name.slice(5)) ?? 0) + numberOr0(value));
+    if (name.startsWith('change:')) totals.changes.set(name.slice(7), (totals.changes.get(name.slice(7)) ?? 0) + numberOr0(value));
     if (name.startsWith('lat:b')) {
       const bucket = Number(name.slice(5));
       totals.latencyBuckets.set(bucket, (totals.latencyBuckets.get(bucket) ?? 0) + numberOr0(value));
@@ -323,5 +368,14 @@ function addShard(totals: ShardTotals, item: Item): void {
   if (lastAt && (!totals.lastAt || lastAt > totals.lastAt)) totals.lastAt = lastAt;
 }
 
+/** What enqueuing a job found: URLs sent, messages, refused lines, accounting shards, missing URLs. */
+interface EnqueuedTotals {
+  readonly total: number;
+  readonly messages: number;
+  readonly invalid: number;
+  readonly shards: number;
+  readonly missing?: number;
+}
+
 export { JobStore };
-export type { ContinuedUrl, NewJob };
+export type { ContinuedUrl, EnqueuedTotals, NewJob };

@@ -1,3 +1,4 @@
+import { ChangeClass } from '../engine/change.ts';
 import { quantileOf } from './job-tally.ts';
 
 type JobStatus = 'enqueuing' | 'running' | 'completed' | 'failed';
@@ -28,6 +29,26 @@ interface JobSummary {
   readonly parentJobId?: string;
   /** Where the records are (`s3://bucket/prefix/`), when a results bucket is configured. */
   readonly results?: string;
+  /** The schedule that started the job. */
+  readonly schedule?: string;
+  /**
+   * For a job that compares with an earlier one: the earlier job, and its final records by change
+   * class (`ChangeClass`; a class no record had is 0), with `missing`, the earlier job's URLs
+   * this list no longer has.
+   */
+  readonly changes?: JobChanges;
+}
+
+interface JobChanges {
+  readonly sinceJobId?: string;
+  readonly new: number;
+  readonly unchanged: number;
+  readonly changed: number;
+  readonly broke: number;
+  readonly recovered: number;
+  readonly 'still-failing': number;
+  readonly unknown: number;
+  readonly missing: number;
 }
 
 /** The figures a job's shard items add up to. */
@@ -36,6 +57,7 @@ interface ShardTotals {
   ok: number;
   bytes: number;
   codes: Map<string, number>;
+  changes: Map<string, number>;
   latencyCount: number;
   latencySumMs: number;
   latencyBuckets: Map<number, number>;
@@ -44,7 +66,7 @@ interface ShardTotals {
 }
 
 function emptyTotals(): ShardTotals {
-  return { finals: 0, ok: 0, bytes: 0, codes: new Map(), latencyCount: 0, latencySumMs: 0, latencyBuckets: new Map() };
+  return { finals: 0, ok: 0, bytes: 0, codes: new Map(), changes: new Map(), latencyCount: 0, latencySumMs: 0, latencyBuckets: new Map() };
 }
 
 interface JobHeader {
@@ -58,6 +80,23 @@ interface JobHeader {
   readonly toleratedFailurePercentage?: number;
   readonly parentJobId?: string;
   readonly results?: string;
+  readonly compared?: { readonly sinceJobId?: string; readonly missing: number };
+  readonly schedule?: string;
+}
+
+function changesOf(compared: NonNullable<JobHeader['compared']>, counts: ReadonlyMap<string, number>): JobChanges {
+  const count = (change: ChangeClass) => counts.get(change) ?? 0;
+  return {
+    ...(compared.sinceJobId ? { sinceJobId: compared.sinceJobId } : {}),
+    new: count(ChangeClass.NEW),
+    unchanged: count(ChangeClass.UNCHANGED),
+    changed: count(ChangeClass.CHANGED),
+    broke: count(ChangeClass.BROKE),
+    recovered: count(ChangeClass.RECOVERED),
+    'still-failing': count(ChangeClass.STILL_FAILING),
+    unknown: count(ChangeClass.UNKNOWN),
+    missing: compared.missing,
+  };
 }
 
 function summarize(header: JobHeader, totals: ShardTotals): JobSummary {
@@ -90,6 +129,8 @@ function summarize(header: JobHeader, totals: ShardTotals): JobSummary {
     ...(header.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: header.toleratedFailurePercentage }),
     ...(header.parentJobId ? { parentJobId: header.parentJobId } : {}),
     ...(header.results ? { results: header.results } : {}),
+    ...(header.schedule ? { schedule: header.schedule } : {}),
+    ...(header.compared ? { changes: changesOf(header.compared, totals.changes) } : {}),
   };
 }
 
@@ -101,4 +142,4 @@ function finalStatus(header: JobHeader, totals: ShardTotals): 'completed' | 'fai
 }
 
 export { emptyTotals, finalStatus, summarize };
-export type { JobHeader, JobStatus, JobSummary, ShardTotals };
+export type { JobChanges, JobHeader, JobStatus, JobSummary, ShardTotals };

@@ -11,6 +11,8 @@ class JobTally {
   bytes = 0;
   /** Final records by error code (`OK` not included). */
   readonly codes = new Map<string, number>();
+  /** Final records by change class, in a job that compares with an earlier one. */
+  readonly changes = new Map<string, number>();
   latencyCount = 0;
   latencySumMs = 0;
   /** Latencies by power-of-two bucket: bucket b holds (2^(b-1), 2^b] ms. */
@@ -21,6 +23,7 @@ class JobTally {
     if (result.ok) this.ok += 1;
     this.bytes += result.bytes;
     if (result.error) this.codes.set(result.error.code, (this.codes.get(result.error.code) ?? 0) + 1);
+    if (result.change !== undefined) this.changes.set(result.change, (this.changes.get(result.change) ?? 0) + 1);
     if (fetchedHere(result)) {
       this.latencyCount += 1;
       this.latencySumMs += result.latencyMs;

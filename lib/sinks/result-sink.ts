@@ -23,6 +23,8 @@ interface ResultOrigin {
   readonly messageId: string;
   /** The job and message key, for messages of a job: results are grouped by job. */
   readonly job?: JobRef;
+  /** SQS had delivered the message before (an earlier delivery may have stored a part of it). */
+  readonly redelivered?: boolean;
 }
 
 /** Records are handed to the stream together, once this much text waits or after FLUSH_AFTER_MS. */

@@ -1,7 +1,9 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../core/semaphore.ts';
 import { DEFAULT_RESULTS_PREFIX, jobResultsPrefix } from '../jobs/job-ref.ts';
+import { changesPartKey } from '../jobs/job-changes.ts';
+import { changeLineOf } from './change-report.ts';
 import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultOrigin, ResultSink } from './result-sink.ts';
 
@@ -35,6 +37,8 @@ class S3Sink implements ResultSink {
   readonly #storedBodies = new Set<string>();
   /** Record lines per message (by object key) not yet stored. */
   readonly #messages = new Map<string, string[]>();
+  /** Change-report lines per message of a compared job (by object key), not yet stored. */
+  readonly #changes = new Map<string, string[]>();
 
   constructor(options: S3SinkOptions) {
     this.#client = options.client;
@@ -59,23 +63,56 @@ class S3Sink implements ResultSink {
 
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
     if (origin === undefined) throw new Error('the S3 sink stores results per message and needs the message they came from');
-    const lines = await Promise.all(results.map(async (result) => resultToJson(await this.#withStoredBody(result))));
+    const stored = await Promise.all(results.map((result) => this.#withStoredBody(result)));
     const key = this.keyOf(origin);
     let held = this.#messages.get(key);
     if (held === undefined) this.#messages.set(key, held = []);
-    held.push(...lines);
+    for (const record of stored) held.push(resultToJson(record));
+    if (origin.job === undefined) return;
+    for (const record of stored) {
+      const line = changeLineOf(record);
+      if (line === undefined) continue;
+      let changes = this.#changes.get(key);
+      if (changes === undefined) this.#changes.set(key, changes = []);
+      changes.push(line);
+    }
   }
 
+  /**
+   * Stores the message's records and, for a message of a job with reported changes, its part of
+   * the job's change report (`_changes/<key>.jsonl`). A message with none writes no part; if it
+   * is a redelivery, a part an earlier, uncounted delivery may have left is deleted (DELETE is
+   * free: https://aws.amazon.com/s3/pricing/), so the report matches the records that count.
+   */
   async complete(origin: ResultOrigin): Promise<void> {
     const key = this.keyOf(origin);
     const lines = this.#messages.get(key);
+    const changes = this.#changes.get(key);
     this.#messages.delete(key);
-    if (lines === undefined || lines.length === 0) return;
-    await this.#put(key, `${lines.join('\n')}\n`, 'application/x-ndjson');
+    this.#changes.delete(key);
+    const stored: Promise<void>[] = [];
+    if (lines !== undefined && lines.length > 0) stored.push(this.#put(key, `${lines.join('\n')}\n`, 'application/x-ndjson'));
+    if (origin.job) {
+      const part = changesPartKey(this.jobPrefix(origin.job.id), origin.job.key);
+      if (changes !== undefined) stored.push(this.#put(part, `${changes.join('\n')}\n`, 'application/x-ndjson'));
+      else if (origin.redelivered) stored.push(this.#delete(part));
+    }
+    await Promise.all(stored);
   }
 
   discard(origin: ResultOrigin): void {
     this.#messages.delete(this.keyOf(origin));
+    this.#changes.delete(this.keyOf(origin));
+  }
+
+  async #delete(key: string): Promise<void> {
+    const wait = this.#puts.acquire();
+    if (wait) await wait;
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    } finally {
+      this.#puts.release();
+    }
   }
 
   async #put(key: string, body: string | Buffer, contentType?: string): Promise<void> {

@@ -62,11 +62,32 @@ describe('BatchFetcher construct', () => {
       State: 'ENABLED',
       Target: Match.objectLike({
         // One job per firing: its id carries the schedule's name and the firing's scheduled time.
-        Input: JSON.stringify({ jobId: 'Hourly-<aws.scheduler.scheduled-time>', sitemap: 'https://example.com/sitemap.xml' }),
+        // Without a results bucket there is nothing to compare with: the job does not compare.
+        Input: JSON.stringify({ jobId: 'Hourly-<aws.scheduler.scheduled-time>', schedule: 'Hourly', compare: false, sitemap: 'https://example.com/sitemap.xml' }),
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
     });
+  });
+
+  test('with a results bucket, a schedule\'s jobs compare with its previous job; a broken-URLs alarm is there when asked', () => {
+    const comparing = stackWith({
+      resultsBucket: true, brokenUrlsThreshold: 5,
+      schedules: [
+        { name: 'Nightly', expression: 'cron(0 4 * * ? *)', input: { source: 's3://lists/catalogue.txt' } },
+        { name: 'Fresh', expression: 'rate(1 day)', input: { urls: ['https://example.com/'] }, compare: false },
+      ],
+    });
+    comparing.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({
+      Input: JSON.stringify({ jobId: 'Nightly-<aws.scheduler.scheduled-time>', schedule: 'Nightly', compare: true, source: 's3://lists/catalogue.txt' }),
+    }) });
+    comparing.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({
+      Input: JSON.stringify({ jobId: 'Fresh-<aws.scheduler.scheduled-time>', schedule: 'Fresh', compare: false, urls: ['https://example.com/'] }),
+    }) });
+    comparing.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UrlsBroke', Namespace: 'Batchfetch', Threshold: 5, Period: 3600 });
+    comparing.hasResourceProperties('AWS::Lambda::Function', { EphemeralStorage: { Size: 4096 } });
+    expect(() => stackWith({ schedules: [{ name: 'N', expression: 'rate(1 day)', input: { urls: ['https://example.com/'] }, compare: true }] }))
+      .toThrow("schedule 'N' compares with its previous job, which needs resultsBucket: true");
   });
 
   test('alarms cover the DLQs, message age, the error ratio, failed jobs, function errors and throttles; a dashboard exists', () => {
@@ -80,7 +101,7 @@ describe('BatchFetcher construct', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  test('a results bucket is encrypted, private, TLS-only, expiring, and the consumer may only put objects in it (and list them for a job manifest)', () => {
+  test('a results bucket is encrypted, private, TLS-only, expiring; the functions get only the S3 calls they make on it', () => {
     const withBucket = stackWith({ resultsBucket: true, resultsExpiration: Duration.days(30) });
 
     withBucket.hasResourceProperties('AWS::S3::Bucket', {
@@ -92,7 +113,13 @@ describe('BatchFetcher construct', () => {
     const s3Statements = Object.values(withBucket.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement)
       .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
-    expect(s3Statements.map((statement) => statement.Action)).toStrictEqual(['s3:PutObject', 's3:ListBucket']);
+    // The consumer: results and report parts (Put), `_changes.jsonl` from its parts (Get, multipart
+    // Abort), a redelivery's stale part (Delete), a manifest (List). The enqueuer: the earlier
+    // job's records (Get, List) and the missing URLs (Put).
+    expect(s3Statements.map((statement) => statement.Action)).toStrictEqual([
+      ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], 's3:ListBucket',
+      ['s3:GetObject', 's3:PutObject'], 's3:ListBucket',
+    ]);
     withBucket.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RESULTS_BUCKET: Match.anyValue() }) } });
   });
 
@@ -177,12 +204,14 @@ describe('BatchFetcher construct', () => {
       .flatMap((statement) => [statement.Action].flat())
       .filter((action) => action.startsWith('dynamodb:') || action.startsWith('events:'));
     expect([...new Set(actions)].sort()).toStrictEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'events:PutEvents']);
-    // On the table only: the functions never read the listing index.
-    const resources = Object.values(template.findResources('AWS::IAM::Policy'))
+    // On the table, and the listing index only to Query it: the enqueuer finds a schedule's previous job there.
+    const indexStatements = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement)
       .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')))
-      .flatMap((statement) => [statement.Resource].flat());
-    expect(JSON.stringify(resources)).not.toContain('index');
+      .filter((statement) => JSON.stringify(statement.Resource).includes('index'));
+    expect(indexStatements).toHaveLength(1);
+    expect(indexStatements[0]!.Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(indexStatements[0]!.Resource)).toContain('/index/jobs-by-created');
   });
 });
 

@@ -12,6 +12,8 @@ interface Page {
   readonly validators: Validators;
   /** Bumped with each new body: the ETag and Last-Modified follow it. */
   version: number;
+  /** The next request waits this long before its answer (once). */
+  delayNextMs?: number;
 }
 
 interface Seen {
@@ -66,6 +68,12 @@ class PagesServer {
     return this;
   }
 
+  /** The page's next request is answered only after `ms` (a URL a deadline cuts off). */
+  delayNext(path: string, ms: number): this {
+    this.#pages.get(path)!.delayNextMs = ms;
+    return this;
+  }
+
   fail(path: string, status: number | undefined): this {
     this.#pages.get(path)!.failWith = status;
     return this;
@@ -101,6 +109,13 @@ class PagesServer {
     const page = this.#pages.get(path);
     if (!page) {
       send(404, {}, 'no such page');
+      return;
+    }
+    if (page.delayNextMs !== undefined) {
+      const delay = page.delayNextMs;
+      page.delayNextMs = undefined;
+      const timer = setTimeout(() => this.#answer(req, res), delay);
+      res.on('close', () => clearTimeout(timer));
       return;
     }
     if (page.failWith !== undefined) {

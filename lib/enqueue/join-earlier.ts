@@ -1,0 +1,114 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { stableHash } from '../core/stable-hash.ts';
+import { comparisonKey, earlierEntryOf, fromComparisonKey, type MissingEntry } from '../engine/change.ts';
+import type { FetchRequest, PreviousRecord } from '../engine/fetch-types.ts';
+import type { ParsedLine } from '../input/parse-request-line.ts';
+
+/**
+ * Partitions each side is cut into. At 10 million URLs a partition holds ~80,000 earlier records
+ * (tens of MB while it is joined); the 128 spill files of a side are open at once, well inside
+ * Lambda's 1,024 descriptors.
+ */
+const PARTITIONS = 128;
+
+/** Partition of a URL: by URL alone, so a URL with and without an `id` meet in one partition. */
+const partitionOf = (url: string): number => stableHash(url) % PARTITIONS;
+
+/** Appends lines to one file per partition, honouring each stream's back-pressure. */
+class SpillFiles {
+  readonly paths: readonly string[];
+  readonly #streams: WriteStream[];
+  #failure: Error | undefined;
+
+  constructor(paths: readonly string[]) {
+    this.paths = paths;
+    this.#streams = paths.map((path) => createWriteStream(path).on('error', (error) => {
+      this.#failure ??= error;
+    }));
+  }
+
+  async write(partition: number, line: string): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const stream = this.#streams[partition]!;
+    if (!stream.write(`${line}\n`)) await once(stream, 'drain');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#streams.map((stream) => new Promise<void>((resolve) => {
+      stream.end(resolve);
+    })));
+    if (this.#failure) throw this.#failure;
+  }
+}
+
+async function* fileLines(path: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of lines) if (line !== '') yield line;
+  } finally {
+    lines.close();
+  }
+}
+
+/**
+ * A list's requests, each with the earlier run's record of its URL (and id) as `previous` —
+ * `null` when the earlier run had none — and the earlier URLs the list no longer has handed to
+ * `onMissing`. A grace hash join (Kitsuregawa et al., 1983): both sides are first written to
+ * `PARTITIONS` files in `dir` by a hash of the URL, then joined a partition at a time, so
+ * memory holds one partition's earlier records, never a list. Refused lines pass through first;
+ * the requests follow partition by partition (their `line` keeps their place in the list).
+ * The files are removed however it ends.
+ */
+async function* joinEarlier(
+  lines: AsyncIterable<ParsedLine>,
+  earlier: AsyncIterable<string>,
+  options: { readonly dir: string; readonly onMissing: (missing: MissingEntry) => Promise<void> },
+): AsyncGenerator<ParsedLine> {
+  const work = await mkdtemp(join(options.dir, 'batchfetch-join-'));
+  try {
+    const partitions = Array.from({ length: PARTITIONS }, (_, i) => i);
+    const requests = new SpillFiles(partitions.map((i) => join(work, `list-${i}`)));
+    try {
+      for await (const line of lines) {
+        if (line.kind === 'request') await requests.write(partitionOf(line.request.url), JSON.stringify(line.request));
+        else yield line;
+      }
+    } finally {
+      await requests.close();
+    }
+    const records = new SpillFiles(partitions.map((i) => join(work, `earlier-${i}`)));
+    try {
+      for await (const text of earlier) {
+        const entry = earlierEntryOf(text);
+        if (entry) await records.write(partitionOf(fromComparisonKey(entry.key).url), JSON.stringify([entry.key, entry.previous]));
+      }
+    } finally {
+      await records.close();
+    }
+    for (const partition of partitions) {
+      // For a URL recorded twice (a list with a duplicate line), the last record counts.
+      const previousByKey = new Map<string, PreviousRecord>();
+      for await (const text of fileLines(records.paths[partition]!)) {
+        const [key, previous] = JSON.parse(text) as [string, PreviousRecord];
+        previousByKey.set(key, previous);
+      }
+      const met = new Set<string>();
+      for await (const text of fileLines(requests.paths[partition]!)) {
+        const request = JSON.parse(text) as FetchRequest;
+        const key = comparisonKey(request.url, request.id);
+        const previous = previousByKey.get(key) ?? null;
+        if (previous) met.add(key);
+        yield { kind: 'request', request: { ...request, previous } };
+      }
+      for (const [key, previous] of previousByKey) if (!met.has(key)) await options.onMissing({ ...fromComparisonKey(key), previous });
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export { joinEarlier };
