@@ -26,6 +26,7 @@ const FETCH_FLAGS = {
   header: { type: 'string', short: 'H', multiple: true },
   'bodies-dir': { type: 'string' },
   'user-agent': { type: 'string' },
+  'ignore-in-body': { type: 'string', multiple: true },
 } as const;
 
 /** The flag behind each engine option, so an option error names what the user typed. */
@@ -47,6 +48,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   hostRules: '--host-rule',
   headers: '--header',
   userAgent: '--user-agent',
+  ignoreInBody: '--ignore-in-body',
 };
 
 const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, 64 with --body keep;
@@ -73,7 +75,10 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
                          e.g. example.com=1 or '*.example.org=0.5/2' (repeatable; first match wins)
   --no-adaptive-backoff  do not slow a host down when it answers 429/503 or Retry-After
   --robots-txt           obey each origin's robots.txt (RFC 9309; disallowed URLs end
-                         ROBOTS_DISALLOWED, Crawl-delay becomes the host's rate)`;
+                         ROBOTS_DISALLOWED, Crawl-delay becomes the host's rate)
+  --ignore-in-body REGEX  remove matches (JavaScript regex) from hashed bodies before
+                         normalizedSha256, which comparisons use: a timestamp or token that
+                         changes on every load does not make a page 'changed' (repeatable)`;
 
 type FetchFlagValues = {
   [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[K] extends { multiple: true } ? string[] : (typeof FETCH_FLAGS)[K] extends { type: 'boolean' } ? boolean : string
@@ -99,6 +104,7 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     ...hostFlags(values),
     ...headerFlags(values),
     allowNetworks: values['allow-network'] ?? [],
+    ...(values['ignore-in-body'] === undefined ? {} : { ignoreInBody: values['ignore-in-body'] }),
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
   };
 }

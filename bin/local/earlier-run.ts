@@ -30,6 +30,8 @@ class EarlierRun implements EarlierRecords {
   #hashes = Buffer.alloc(1024 * 32);
   #hashed = new Uint8Array(1024);
   readonly #etags: Array<string | undefined> = [];
+  /** Hashes after the ignore rules (`--ignore-in-body`), for the runs that had them. */
+  readonly #normalized: Array<string | undefined> = [];
   readonly #lastModified: Array<string | undefined> = [];
 
   static async load(path: string): Promise<EarlierRun> {
@@ -62,6 +64,7 @@ class EarlierRun implements EarlierRecords {
     this.#hashed[slot] = previous.sha256 === undefined ? 0 : 1;
     if (previous.sha256 !== undefined) this.#hashes.write(previous.sha256, slot * 32, 'hex');
     this.#etags[slot] = previous.etag;
+    this.#normalized[slot] = previous.normalizedSha256;
     this.#lastModified[slot] = previous.lastModified;
   }
 
@@ -88,6 +91,7 @@ class EarlierRun implements EarlierRecords {
       ok: this.#ok[slot] === 1,
       status: status === 0 ? null : status,
       ...(this.#hashed[slot] === 1 ? { sha256: this.#hashes.toString('hex', slot * 32, slot * 32 + 32) } : {}),
+      ...(this.#normalized[slot] === undefined ? {} : { normalizedSha256: this.#normalized[slot] }),
       ...(this.#etags[slot] === undefined ? {} : { etag: this.#etags[slot] }),
       ...(this.#lastModified[slot] === undefined ? {} : { lastModified: this.#lastModified[slot] }),
     });

@@ -115,6 +115,31 @@ class EnvReader {
     return rules;
   }
 
+  /** A JSON array of strings (regular expressions hold commas and spaces, so no separator would do). */
+  jsonStrings(name: string): string[] | undefined {
+    const text = this.text(name);
+    if (text === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
+      this.problems.push(`${name} must be a JSON array of non-empty strings, got '${text}'`);
+      return undefined;
+    }
+    for (const item of value as string[]) {
+      try {
+        new RegExp(item, 'g');
+      } catch {
+        this.problems.push(`${name}: '${item}' is not a regular expression`);
+        return undefined;
+      }
+    }
+    return value as string[];
+  }
+
   list(name: string): string[] {
     return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
@@ -184,6 +209,7 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     hostRules: read.hostRules('FETCH_HOST_RULES'),
     adaptiveBackoff: env.FETCH_ADAPTIVE_BACKOFF === undefined ? undefined : read.boolean('FETCH_ADAPTIVE_BACKOFF', true),
     robotsTxt: env.FETCH_ROBOTS_TXT === undefined ? undefined : read.boolean('FETCH_ROBOTS_TXT'),
+    ignoreInBody: read.jsonStrings('FETCH_IGNORE_IN_BODY'),
   });
   const queueUrl = read.text('CONTINUATION_QUEUE_URL');
   const maxHops = read.integer('MAX_CONTINUATION_HOPS', OPTION_RANGES.maxContinuationHops) ?? DEFAULT_MAX_HOPS;

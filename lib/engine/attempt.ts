@@ -12,6 +12,7 @@ interface AttemptOutcome {
   readonly headers?: IncomingHttpHeaders;
   readonly bytes: number;
   readonly sha256?: string;
+  readonly normalizedSha256?: string;
   readonly body?: Buffer;
   readonly error?: FetchError;
   /** True once response headers arrived; a reset before that may be a stale pooled socket. */
@@ -23,6 +24,8 @@ interface AttemptSettings {
   readonly maxBodyBytes: number;
   readonly bodyMode: string;
   readonly decompress: boolean;
+  /** Removed from bodies before `normalizedSha256` (the engine's `ignoreInBody`). */
+  readonly ignore: readonly RegExp[];
   /** Statuses whose body is drained and dropped whatever the mode (redirects being followed). */
   readonly discardBodyOf: (status: number) => boolean;
 }
@@ -102,7 +105,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     this.#reader = new BodyReader(mode, settings.maxBodyBytes, encoding, {
       onError: (error) => this.cancel(classifyError(error)),
       onDrain: () => controller.resume(),
-    });
+    }, settings.ignore);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -120,6 +123,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
         headers: this.#headers!,
         bytes: reader.bytes,
         sha256: reader.sha256,
+        normalizedSha256: reader.normalizedSha256,
         body: reader.body,
         responseStarted: true,
       });

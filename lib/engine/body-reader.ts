@@ -39,15 +39,20 @@ class BodyReader {
   readonly #maxBytes: number;
   readonly #hash: Hash | undefined;
   readonly #chunks: Buffer[] | undefined;
+  /** Patterns removed from the body before `normalizedSha256`; the body is held to apply them. */
+  readonly #ignore: readonly RegExp[];
   readonly #decoder: Transform | undefined;
   readonly #events: BodyReaderEvents;
+  readonly #keep: boolean;
   #failed = false;
 
-  constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents) {
+  constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents, ignore: readonly RegExp[] = []) {
     this.#maxBytes = maxBytes;
     this.#events = events;
     this.#hash = mode === BodyMode.DISCARD ? undefined : createHash('sha256');
-    this.#chunks = mode === BodyMode.KEEP ? [] : undefined;
+    this.#ignore = mode === BodyMode.DISCARD ? [] : ignore;
+    this.#chunks = mode === BodyMode.KEEP || this.#ignore.length > 0 ? [] : undefined;
+    this.#keep = mode === BodyMode.KEEP;
     this.#decoder = createDecoder(contentEncoding);
     if (this.#decoder) {
       this.#decoder.on('data', (chunk: Buffer) => this.#accept(chunk));
@@ -87,7 +92,18 @@ class BodyReader {
   }
 
   get body(): Buffer | undefined {
-    return this.#chunks && Buffer.concat(this.#chunks);
+    return this.#keep && this.#chunks ? Buffer.concat(this.#chunks) : undefined;
+  }
+
+  /**
+   * sha256 of the body (as UTF-8 text) with every match of the ignore patterns removed: what
+   * stays the same when only a timestamp or a token moved. Undefined without patterns.
+   */
+  get normalizedSha256(): string | undefined {
+    if (this.#ignore.length === 0 || !this.#chunks) return undefined;
+    let text = Buffer.concat(this.#chunks).toString('utf8');
+    for (const pattern of this.#ignore) text = text.replace(pattern, '');
+    return createHash('sha256').update(text).digest('hex');
   }
 
   #accept(chunk: Buffer): void {

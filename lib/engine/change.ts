@@ -39,6 +39,9 @@ function classifyChange(previous: PreviousRecord | null, result: FetchResult): C
   if (!result.ok) return previous.ok ? ChangeClass.BROKE : ChangeClass.STILL_FAILING;
   if (!previous.ok) return ChangeClass.RECOVERED;
   if (result.notModified) return ChangeClass.UNCHANGED;
+  if (result.normalizedSha256 !== undefined && previous.normalizedSha256 !== undefined) {
+    return result.normalizedSha256 === previous.normalizedSha256 ? ChangeClass.UNCHANGED : ChangeClass.CHANGED;
+  }
   if (result.sha256 !== undefined && previous.sha256 !== undefined) {
     return result.sha256 === previous.sha256 ? ChangeClass.UNCHANGED : ChangeClass.CHANGED;
   }
@@ -89,13 +92,16 @@ function earlierEntryOf(text: string): { readonly key: string; readonly previous
     return undefined; // not a record (a line cut short by a killed run, a foreign line)
   }
   if (typeof record !== 'object' || record === null || typeof record.url !== 'string' || typeof record.ok !== 'boolean') return undefined;
-  const sha256 = typeof record.sha256 === 'string' && /^[0-9a-f]{64}$/.test(record.sha256) ? record.sha256 : undefined;
+  const hex = (value: unknown) => (typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : undefined);
+  const sha256 = hex(record.sha256);
+  const normalizedSha256 = hex(record.normalizedSha256);
   return {
     key: comparisonKey(record.url, typeof record.id === 'string' ? record.id : undefined),
     previous: previousOf({
       ok: record.ok,
       status: typeof record.status === 'number' ? record.status : null,
       ...(sha256 === undefined ? {} : { sha256 }),
+      ...(normalizedSha256 === undefined ? {} : { normalizedSha256 }),
       ...(typeof record.etag === 'string' ? { etag: record.etag } : {}),
       ...(typeof record.lastModified === 'string' ? { lastModified: record.lastModified } : {}),
     }),
@@ -103,9 +109,10 @@ function earlierEntryOf(text: string): { readonly key: string; readonly previous
 }
 
 /** What a later run keeps of a record to compare with (the fields `PreviousRecord` names). */
-function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'etag' | 'lastModified'>): PreviousRecord {
+function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'normalizedSha256' | 'etag' | 'lastModified'>): PreviousRecord {
   const previous: { -readonly [K in keyof PreviousRecord]: PreviousRecord[K] } = { ok: record.ok, status: record.status };
   if (record.sha256 !== undefined) previous.sha256 = record.sha256;
+  if (record.normalizedSha256 !== undefined) previous.normalizedSha256 = record.normalizedSha256;
   if (record.etag !== undefined) previous.etag = record.etag;
   if (record.lastModified !== undefined) previous.lastModified = record.lastModified;
   return previous;

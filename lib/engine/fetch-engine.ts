@@ -121,6 +121,7 @@ class FetchEngine {
       maxBodyBytes: resolved.maxBodyBytes,
       bodyMode: resolved.bodyMode,
       decompress: resolved.decompress,
+      ignore: resolved.ignoreInBody,
       discardBodyOf: (status) => REDIRECT_STATUSES.has(status) && resolved.maxRedirects > 0,
     };
     this.#robots = resolved.robotsTxt ? this.#robotsCache(resolved) : undefined;

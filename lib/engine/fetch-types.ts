@@ -30,6 +30,7 @@ interface PreviousRecord {
   readonly ok: boolean;
   readonly status: number | null;
   readonly sha256?: string;
+  readonly normalizedSha256?: string;
   readonly etag?: string;
   readonly lastModified?: string;
 }
@@ -70,6 +71,12 @@ interface FetchResult {
    * compares; for a `304 Not Modified`, the earlier run's.
    */
   sha256?: string;
+  /**
+   * sha256 of the body with the matches of the engine's `ignoreInBody` patterns removed (volatile
+   * parts: timestamps, tokens), when it has any and the body is hashed; for a `304`, the earlier
+   * run's. A comparison uses it, when both records have it, instead of `sha256`.
+   */
+  normalizedSha256?: string;
   /** The server answered `304 Not Modified` to the validators of the earlier run (no body was sent). */
   notModified?: true;
   /** What became of the URL since the earlier run, when the run compares (`ChangeClass`). */

@@ -243,6 +243,7 @@ function finalResponse(
     etag,
     lastModified,
     sha256: notModified ? previous?.sha256 : outcome.sha256,
+    normalizedSha256: notModified ? previous?.normalizedSha256 : outcome.normalizedSha256,
     notModified: notModified || undefined,
     body: notModified ? undefined : outcome.body?.toString('base64'),
     error,

@@ -100,6 +100,13 @@ interface FetchEngineOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** `User-Agent` sent unless a request sets its own. @default 'batchfetch/0.1' */
   readonly userAgent?: string;
+  /**
+   * Regular expressions (JavaScript syntax) whose matches are removed from a hashed body before
+   * `normalizedSha256`: volatile parts (a timestamp, a CSRF token) that would make an unchanged
+   * page `changed` in a comparison. Opt-in; each hashed body is then held whole (up to
+   * `maxBodyBytes`) to apply them. @default []
+   */
+  readonly ignoreInBody?: readonly string[];
   /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
   readonly signal?: AbortSignal;
   /** Injected for deterministic tests of backoff. @default Math.random */
@@ -108,7 +115,9 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens' | 'robotsStore'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens' | 'robotsStore' | 'ignoreInBody'>> & {
+  /** `ignoreInBody`, compiled (global). */
+  readonly ignoreInBody: readonly RegExp[];
   readonly robotsStore: RobotsStore | undefined;
   readonly perHostRate: number | undefined;
   readonly perHostConcurrency: number | undefined;
@@ -185,6 +194,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     hostRules: options.hostRules ?? [],
     adaptiveBackoff: options.adaptiveBackoff ?? true,
     robotsTxt: options.robotsTxt ?? false,
+    ignoreInBody: (options.ignoreInBody ?? []).map(compileIgnorePattern),
     hostTokens: options.hostTokens,
     robotsStore: options.robotsStore,
     signal: options.signal,
@@ -219,6 +229,16 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);
   }
   return resolved;
+}
+
+/** An `ignoreInBody` pattern as a global RegExp; an invalid one is an option error naming it. */
+function compileIgnorePattern(source: string): RegExp {
+  try {
+    if (typeof source !== 'string' || source === '') throw new Error('empty');
+    return new RegExp(source, 'g');
+  } catch {
+    throw new InvalidOptionError('ignoreInBody', 'non-empty regular expressions (JavaScript syntax)', source);
+  }
 }
 
 export { BODY_MODES, BodyMode, resolveEngineOptions };

@@ -26,6 +26,7 @@ function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'line' | 'prior
   if (fields.etag !== undefined) record.etag = fields.etag;
   if (fields.lastModified !== undefined) record.lastModified = fields.lastModified;
   if (fields.sha256 !== undefined) record.sha256 = fields.sha256;
+  if (fields.normalizedSha256 !== undefined) record.normalizedSha256 = fields.normalizedSha256;
   if (fields.notModified) record.notModified = true;
   if (fields.change !== undefined) record.change = fields.change;
   if (fields.body !== undefined) record.body = fields.body;

@@ -27,6 +27,7 @@ const FetchRequestSchema = v.object({
     ok: v.boolean(),
     status: v.nullable(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(999))),
     sha256: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'))),
+    normalizedSha256: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'normalizedSha256 must be 64 lowercase hex digits'))),
     etag: v.optional(v.pipe(v.string(), v.maxLength(MAX_VALIDATOR_LENGTH))),
     lastModified: v.optional(v.pipe(v.string(), v.maxLength(MAX_VALIDATOR_LENGTH))),
   }))),

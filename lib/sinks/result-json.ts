@@ -35,6 +35,7 @@ function resultToJson(result: StoredRecord): string {
     + optionalString('etag', result.etag)
     + optionalString('lastModified', result.lastModified)
     + optionalString('sha256', result.sha256)
+    + optionalString('normalizedSha256', result.normalizedSha256)
     + (result.notModified ? ',"notModified":true' : '')
     + optionalString('change', result.change)
     + optionalString('bodyKey', result.bodyKey)

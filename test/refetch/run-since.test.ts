@@ -111,6 +111,33 @@ describe('batchfetch run --since (a list fetched again)', () => {
     expect(recordsOf('third.jsonl').map((record) => record.change)).toStrictEqual(['unchanged', 'unchanged']);
   });
 
+  test('--ignore-in-body: a page whose only change is a timestamp stays unchanged; a real edit is still changed', async () => {
+    const at = (time: string, text: string) => `<p>${text}</p><footer>generated <time>${time}</time></footer>`;
+    server.page('/stamped', at('10:00:01', 'same text'), 'none').page('/edited', at('10:00:01', 'first text'), 'none');
+    const list = [server.url('/stamped'), server.url('/edited')];
+    const ignore = ['--body', 'hash', '--ignore-in-body', '<time>[^<]*</time>'];
+    expect((await run(list, 'first.jsonl', ...ignore)).code).toBe(0);
+    expect(recordsOf('first.jsonl').every((record) => /^[0-9a-f]{64}$/.test(record.normalizedSha256 as string))).toBe(true);
+
+    server.change('/stamped', at('11:30:59', 'same text')).change('/edited', at('11:30:59', 'second text'));
+    expect((await run(list, 'second.jsonl', '--since', join(dir, 'first.jsonl'), ...ignore)).code).toBe(0);
+    const second = byUrl(recordsOf('second.jsonl'));
+    expect(second.get(server.url('/stamped'))).toMatchObject({ change: 'unchanged' });
+    expect(second.get(server.url('/edited'))).toMatchObject({ change: 'changed' });
+    // The raw bytes did change: sha256 (what stored bodies are named by) still says so.
+    expect(second.get(server.url('/stamped'))!.sha256).not.toBe(byUrl(recordsOf('first.jsonl')).get(server.url('/stamped'))!.sha256);
+
+    // Without the rule, the timestamp alone makes the page changed.
+    expect((await run(list, 'third.jsonl', '--since', join(dir, 'second.jsonl'), '--body', 'hash')).code).toBe(0);
+    server.change('/stamped', at('12:00:00', 'same text'));
+    expect((await run(list, 'fourth.jsonl', '--since', join(dir, 'third.jsonl'), '--body', 'hash')).code).toBe(0);
+    expect(byUrl(recordsOf('fourth.jsonl')).get(server.url('/stamped'))).toMatchObject({ change: 'changed' });
+
+    const refused = await runCli(['run', '-', '--ignore-in-body', '(unclosed']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--ignore-in-body');
+  });
+
   test('a 304 to a request that sent no validator is not a success', async () => {
     expect((await run([server.url('/always-304')], 'first.jsonl')).code).toBe(0);
 
