@@ -1,0 +1,56 @@
+import { readdirSync } from 'node:fs';
+import type { MissingEntry } from '../../lib/engine/change.ts';
+import { joinEarlier } from '../../lib/enqueue/join-earlier.ts';
+import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
+import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine> {
+  let number = 0;
+  for (const text of texts) yield parseRequestLine({ number: ++number, text, truncated: false });
+}
+
+async function* recordsOf(records: object[]): AsyncGenerator<string> {
+  for (const record of records) yield JSON.stringify(record);
+  yield 'not a record';
+}
+
+describe('joinEarlier (a list matched with an earlier job\'s records, through partition files)', () => {
+  test('each request gets the record of its URL and id, whatever the order; lost URLs are missing; refused lines pass; the files go', async () => {
+    const dir = tempDir('batchfetch-join-');
+    const list = Array.from({ length: 2_000 }, (_, i) => `https://h${i % 37}.example/p/${i}`);
+    const earlier = [
+      ...list.slice(0, 1_500).reverse().map((url, n) => ({ url, ok: n % 3 !== 0, status: n % 3 !== 0 ? 200 : 500, etag: `"${n}"` })),
+      { url: 'https://gone.example/', ok: true, status: 200, sha256: 'b'.repeat(64) },
+      { url: list[0], id: 'with-id', ok: true, status: 200 },
+      // A URL recorded twice: the last record counts.
+      { url: list[1], ok: true, status: 203 },
+    ];
+    const missing: MissingEntry[] = [];
+    const joined: ParsedLine[] = [];
+    for await (const line of joinEarlier(linesOf([...list, 'not a url', JSON.stringify({ url: list[0], id: 'with-id' })]), recordsOf(earlier), {
+      dir, onMissing: async (entry) => { missing.push(entry); },
+    })) joined.push(line);
+
+    expect(joined.filter((line) => line.kind === 'invalid')).toHaveLength(1);
+    const requests = joined.flatMap((line) => (line.kind === 'request' ? [line.request] : []));
+    expect(requests).toHaveLength(2_001);
+    expect(new Set(requests.map((request) => request.line)).size).toBe(2_001);
+    const byKey = new Map(requests.map((request) => [`${request.url} ${request.id ?? ''}`, request.previous]));
+    expect(byKey.get(`${list[0]} with-id`)).toStrictEqual({ ok: true, status: 200 });
+    expect(byKey.get(`${list[1]} `)).toStrictEqual({ ok: true, status: 203 });
+    expect(byKey.get(`${list[2]} `)).toMatchObject({ etag: `"${1_500 - 1 - 2}"` });
+    expect(requests.filter((request) => request.previous === null).map((request) => request.url).sort()).toStrictEqual(list.slice(1_500).sort());
+    expect(missing).toStrictEqual([{ url: 'https://gone.example/', previous: { ok: true, status: 200, sha256: 'b'.repeat(64) } }]);
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
+  test('a consumer that stops early still leaves no partition files', async () => {
+    const dir = tempDir('batchfetch-join-');
+    const joined = joinEarlier(linesOf(['https://a.example/1', 'https://a.example/2']), recordsOf([]), { dir, onMissing: async () => {} });
+    const first = await joined.next();
+    expect(first.value).toMatchObject({ kind: 'request' });
+    await joined.return(undefined);
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+});
