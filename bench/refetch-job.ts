@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   children.push(local);
   const counters: AwsCallCounter[] = [];
   try {
-    const port = await new Promise<number>((resolve) => pages.stdout!.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
+    const port = await new Promise<number>((resolve) => pages.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
     const base = `http://127.0.0.1:${port}`;
     const control = async (path: string, method = 'POST') => (await fetch(`${base}${path}`, { method })).text();
     const servers = JSON.parse(await firstLine(local)) as { endpoint: string; dynamodbEndpoint: string; resultsBucket: string; queues: { jobs: string } };
