@@ -158,8 +158,8 @@ class BatchFetcher extends Construct {
       memorySize: 1024,
       timeout: Duration.minutes(15),
       // A compared job's list and its earlier job's records are partitioned in /tmp (about
-      // 250 bytes a URL: 2.5 GB at 10 million URLs).
-      ephemeralStorageSize: Size.gibibytes(4),
+      // 250 bytes a URL: 2.5 GB at 10 million URLs); without a results bucket nothing compares.
+      ...(this.resultsBucket ? { ephemeralStorageSize: Size.gibibytes(4) } : {}),
       logGroup: new LogGroup(this, 'EnqueueLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY }),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'batchfetch-enqueue',

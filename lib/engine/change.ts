@@ -84,7 +84,7 @@ function fromComparisonKey(key: string): { readonly url: string; readonly id?: s
  * What a later run needs of a stored record (a JSON line of an earlier run's output or a job's
  * result objects), or undefined when the line is not a record.
  */
-function earlierEntryOf(text: string): { readonly key: string; readonly previous: PreviousRecord } | undefined {
+function earlierEntryOf(text: string): { readonly url: string; readonly key: string; readonly previous: PreviousRecord } | undefined {
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(text) as Record<string, unknown>;
@@ -96,6 +96,7 @@ function earlierEntryOf(text: string): { readonly key: string; readonly previous
   const sha256 = hex(record.sha256);
   const normalizedSha256 = hex(record.normalizedSha256);
   return {
+    url: record.url,
     key: comparisonKey(record.url, typeof record.id === 'string' ? record.id : undefined),
     previous: previousOf({
       ok: record.ok,

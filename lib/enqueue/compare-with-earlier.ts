@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 import { MissingPartsWriter } from '../jobs/job-changes.ts';
-import { jobRecordLines, jobResultsAt, type JobResultsLocation } from '../jobs/job-results.ts';
+import { jobRecordLines, jobResultsAt } from '../jobs/job-results.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { Comparison } from './enqueue-job.ts';
 
@@ -33,7 +33,7 @@ async function compareWithEarlier(
   if (earlierJob.status !== 'completed' && earlierJob.status !== 'failed') {
     return failure(`job ${earlierJob.jobId} is still ${earlierJob.status}: a job compares with a finished one`);
   }
-  const earlier: JobResultsLocation | undefined = jobResultsAt(earlierJob);
+  const earlier = jobResultsAt(earlierJob);
   if (!earlier) return failure(`job ${earlierJob.jobId} stored no records in S3 (no results bucket), so there is nothing to compare with`);
   return success({ comparison: { earlier: jobRecordLines(deps.s3, earlier), spillDir: deps.spillDir, missing }, sinceJobId: earlierJob.jobId });
 }

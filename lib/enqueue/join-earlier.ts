@@ -84,7 +84,7 @@ async function* joinEarlier(
     try {
       for await (const text of earlier) {
         const entry = earlierEntryOf(text);
-        if (entry) await records.write(partitionOf(fromComparisonKey(entry.key).url), JSON.stringify([entry.key, entry.previous]));
+        if (entry) await records.write(partitionOf(entry.url), JSON.stringify([entry.key, entry.previous]));
       }
     } finally {
       await records.close();

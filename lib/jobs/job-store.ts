@@ -217,21 +217,27 @@ class JobStore {
   /** Every job's header, newest first, from the sparse listing index (job headers only). */
   async list(): Promise<JobSummary[]> {
     const jobs: JobSummary[] = [];
+    for await (const items of this.#listingPages()) for (const item of items) jobs.push(summarize(headerOf(item), emptyTotals()));
+    return jobs;
+  }
+
+  /** Pages of job headers from the listing index, newest first, optionally filtered (a Query per page). */
+  async* #listingPages(filter?: { readonly expression: string; readonly names: Record<string, string>; readonly values: Record<string, unknown> }): AsyncGenerator<Item[]> {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(new QueryCommand({
         TableName: this.#table,
         IndexName: JOB_LISTING_INDEX,
         KeyConditionExpression: '#listing = :job',
-        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition },
-        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value },
+        ...(filter ? { FilterExpression: filter.expression } : {}),
+        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition, ...filter?.names },
+        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value, ...filter?.values },
         ScanIndexForward: false,
         ExclusiveStartKey: start,
       }));
-      for (const item of page.Items ?? []) jobs.push(summarize(headerOf(item), emptyTotals()));
+      yield page.Items ?? [];
       start = page.LastEvaluatedKey;
     } while (start);
-    return jobs;
   }
 
   /**
@@ -240,22 +246,13 @@ class JobStore {
    * the first match (a page of job headers per call).
    */
   async latestFinished(schedule: string): Promise<JobSummary | undefined> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({
-        TableName: this.#table,
-        IndexName: JOB_LISTING_INDEX,
-        KeyConditionExpression: '#listing = :job',
-        FilterExpression: '#schedule = :schedule AND #status IN (:completed, :failed)',
-        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition, '#schedule': 'schedule', '#status': 'status' },
-        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value, ':schedule': schedule, ':completed': 'completed', ':failed': 'failed' },
-        ScanIndexForward: false,
-        ExclusiveStartKey: start,
-      }));
-      const newest = page.Items?.[0];
-      if (newest) return summarize(headerOf(newest), emptyTotals());
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const items of this.#listingPages({
+      expression: '#schedule = :schedule AND #status IN (:completed, :failed)',
+      names: { '#schedule': 'schedule', '#status': 'status' },
+      values: { ':schedule': schedule, ':completed': 'completed', ':failed': 'failed' },
+    })) {
+      if (items[0]) return summarize(headerOf(items[0]), emptyTotals());
+    }
     return undefined;
   }
 

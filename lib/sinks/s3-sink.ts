@@ -105,21 +105,20 @@ class S3Sink implements ResultSink {
     this.#changes.delete(this.keyOf(origin));
   }
 
-  async #delete(key: string): Promise<void> {
-    const wait = this.#puts.acquire();
-    if (wait) await wait;
-    try {
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
-    } finally {
-      this.#puts.release();
-    }
+  #delete(key: string): Promise<void> {
+    return this.#bounded(() => this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key })));
   }
 
-  async #put(key: string, body: string | Buffer, contentType?: string): Promise<void> {
+  #put(key: string, body: string | Buffer, contentType?: string): Promise<void> {
+    return this.#bounded(() => this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType })));
+  }
+
+  /** One S3 call within the `maxPuts` bound. */
+  async #bounded(call: () => Promise<unknown>): Promise<void> {
     const wait = this.#puts.acquire();
     if (wait) await wait;
     try {
-      await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType }));
+      await call();
     } finally {
       this.#puts.release();
     }

@@ -142,6 +142,7 @@ describe('jobs compared with the earlier job of their series', () => {
     expect(asked(60).some((seen) => seen.status === 304)).toBe(true);
     expect(asked(65).every((seen) => seen.ifModifiedSince !== undefined && seen.ifNoneMatch === undefined)).toBe(true);
     expect(asked(65).some((seen) => seen.status === 304)).toBe(true);
+    expect(asked(66).length).toBeGreaterThan(0);
     expect(asked(66).every((seen) => seen.ifNoneMatch === undefined && seen.ifModifiedSince === undefined)).toBe(true);
 
     // The change report: each reported URL exactly once, with its class; missing ones with their
@@ -154,6 +155,8 @@ describe('jobs compared with the earlier job of their series', () => {
     for (let i = 0; i < 50; i++) wanted.set(server.url(path(i)), 'missing');
     expect(new Map(report.map((line) => [line.url as string, line.change as string]))).toStrictEqual(wanted);
     expect(report.find((line) => line.url === server.url(path(0)))).toMatchObject({ change: 'missing', previous: { ok: true, status: 200 } });
+    // The parts the report was built from: messages with changes, and the enqueuer's missing URLs.
+    expect((await keys('results/job=nightly-2/_changes/')).some((key) => key.endsWith('/missing-000000.jsonl'))).toBe(true);
     const stored = await s3.send(new GetObjectCommand({ Bucket: servers.resultsBucket, Key: 'results/job=nightly-2/_changes.jsonl' }));
     expect(jsonLines(await stored.Body!.transformToString()).map((line) => line.url).sort()).toStrictEqual([...reportedUrls].sort());
 
