@@ -11,6 +11,7 @@ const FETCH_FLAGS = {
   'per-origin': { type: 'string' },
   'max-sockets': { type: 'string' },
   timeout: { type: 'string' },
+  'url-timeout': { type: 'string' },
   'connect-timeout': { type: 'string' },
   retries: { type: 'string' },
   'max-bytes': { type: 'string' },
@@ -35,6 +36,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   perOrigin: '--per-origin',
   maxSockets: '--max-sockets',
   timeoutMs: '--timeout',
+  urlTimeoutMs: '--url-timeout',
   connectTimeoutMs: '--connect-timeout',
   retries: '--retries',
   maxBodyBytes: '--max-bytes',
@@ -57,6 +59,8 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
   --max-sockets N        sockets open at once across all origins (default: the open-file
                          limit less a reserve, 896 under ulimit -n 1024)
   --timeout MS           deadline of one attempt (default 30000)
+  --url-timeout MS       everything one URL may take: its host's turn, a connection, every
+                         attempt and retry; then it ends TIMEOUT (default 300000)
   --connect-timeout MS   TCP/TLS connect timeout (default 10000)
   --retries N            retries after the first attempt (default 2)
   --max-bytes N          decoded body bytes per response at most (default 10485760)
@@ -96,6 +100,7 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     perOrigin: integerFlag('per-origin', values['per-origin'], OPTION_RANGES.perOrigin),
     maxSockets: integerFlag('max-sockets', values['max-sockets'], OPTION_RANGES.maxSockets),
     timeoutMs: integerFlag('timeout', values.timeout, OPTION_RANGES.timeoutMs),
+    urlTimeoutMs: integerFlag('url-timeout', values['url-timeout'], OPTION_RANGES.urlTimeoutMs),
     connectTimeoutMs: integerFlag('connect-timeout', values['connect-timeout'], OPTION_RANGES.connectTimeoutMs),
     retries: integerFlag('retries', values.retries, OPTION_RANGES.retries),
     maxBodyBytes: integerFlag('max-bytes', values['max-bytes'], OPTION_RANGES.maxBodyBytes),

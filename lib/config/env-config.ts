@@ -197,6 +197,7 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     maxSockets: read.integer('FETCH_MAX_SOCKETS', OPTION_RANGES.maxSockets),
     ca: read.file('FETCH_CA_FILE'),
     timeoutMs: read.integer('FETCH_TIMEOUT_MS', OPTION_RANGES.timeoutMs),
+    urlTimeoutMs: read.integer('FETCH_URL_TIMEOUT_MS', OPTION_RANGES.urlTimeoutMs),
     connectTimeoutMs: read.integer('FETCH_CONNECT_TIMEOUT_MS', OPTION_RANGES.connectTimeoutMs),
     retries: read.integer('FETCH_RETRIES', OPTION_RANGES.retries),
     maxBodyBytes: read.integer('FETCH_MAX_BODY_BYTES', OPTION_RANGES.maxBodyBytes),

@@ -18,6 +18,8 @@ const OPTION_RANGES = {
   maxSockets: { min: 1, max: 1_000_000 },
   timeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
   connectTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
+  /** Everything one URL may wait for, attempts included: up to a day (a slow host's long queue). */
+  urlTimeoutMs: { min: 1, max: 86_400_000 },
   headersTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
   bodyIdleTimeoutMs: { min: 1, max: FIFTEEN_MINUTES_MS },
   retries: { min: 0, max: 10 },

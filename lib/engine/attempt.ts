@@ -21,6 +21,8 @@ interface AttemptOutcome {
 
 interface AttemptSettings {
   readonly timeoutMs: number;
+  /** The engine's `urlTimeoutMs`, named in the error of a URL that ran out of it. */
+  readonly urlTimeoutMs: number;
   readonly maxBodyBytes: number;
   readonly bodyMode: string;
   readonly decompress: boolean;
@@ -30,11 +32,18 @@ interface AttemptSettings {
   readonly discardBodyOf: (status: number) => boolean;
 }
 
+/** The error of a URL that ran out of `urlTimeoutMs`; never retried (its time is gone). */
+function urlTimedOut(urlTimeoutMs: number, waitingFor: string): FetchError {
+  return new FetchError(ErrorCode.TIMEOUT, `URL exceeded its limit of ${urlTimeoutMs} ms in total (${waitingFor})`, { retryable: false });
+}
+
 /**
  * One exchange through undici's low-level `dispatch` API: no stream objects per response, chunks
- * are counted, capped and hashed as they arrive. Every path ends in exactly one `resolve`; the
- * attempt deadline covers the exchange from the moment the request is written to a socket
- * (undici's headers/body timeouts alone let a 1-byte drip run for ever).
+ * are counted, capped and hashed as they arrive. Every path ends in exactly one `resolve`.
+ * Two deadlines, one timer: the attempt's covers the exchange from the moment the request is
+ * written to a socket (undici's headers/body timeouts alone let a 1-byte drip run for ever); the
+ * URL's covers it from dispatch, so a request queued behind an origin's stalled connections ends
+ * too (undici's pool queue has no timeout of its own).
  */
 class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   previousActive: Cancellable | undefined;
@@ -43,6 +52,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   readonly #resolve: (outcome: AttemptOutcome) => void;
   #controller: Dispatcher.DispatchController | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** performance.now() when the URL's time runs out. */
+  readonly #urlEndsAt: number;
+  /** performance.now() when undici wrote the request to a socket; undefined while queued. */
+  #startedAt: number | undefined;
   #settled = false;
   #cancelReason: FetchError | undefined;
   #status: number | undefined;
@@ -51,11 +64,38 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
 
   readonly #method: string;
 
-  constructor(settings: AttemptSettings, method: string, resolve: (outcome: AttemptOutcome) => void) {
+  constructor(settings: AttemptSettings, method: string, urlEndsAt: number, resolve: (outcome: AttemptOutcome) => void) {
     this.#settings = settings;
     this.#method = method;
+    this.#urlEndsAt = urlEndsAt;
     this.#resolve = resolve;
   }
+
+  /**
+   * Arms the one timer at dispatch, for the nearer of the attempt's length and the URL's time
+   * left. A request usually reaches a socket at once, so the timer first fires no earlier than
+   * the attempt deadline would; `#onTimer` then checks both deadlines and re-arms for what is left.
+   */
+  arm(): void {
+    const now = performance.now();
+    this.#timer = setTimeout(this.#onTimer, clampDelay(Math.min(this.#settings.timeoutMs, this.#urlEndsAt - now)));
+  }
+
+  readonly #onTimer = (): void => {
+    if (this.#settled) return;
+    const now = performance.now();
+    const attemptEndsAt = this.#startedAt === undefined ? Number.POSITIVE_INFINITY : this.#startedAt + this.#settings.timeoutMs;
+    const endsAt = Math.min(attemptEndsAt, this.#urlEndsAt);
+    // Timers count whole milliseconds: within one of the deadline is the deadline.
+    if (now >= endsAt - 1) {
+      this.cancel(attemptEndsAt <= this.#urlEndsAt
+        ? new FetchError(ErrorCode.TIMEOUT, `attempt exceeded ${this.#settings.timeoutMs} ms`)
+        : urlTimedOut(this.#settings.urlTimeoutMs, this.#startedAt === undefined ? 'waiting for a connection' : 'during its last attempt'));
+      return;
+    }
+    // Still queued: look again when the attempt could have run its length, or at the URL's end.
+    this.#timer = setTimeout(this.#onTimer, clampDelay(Math.min(endsAt, now + this.#settings.timeoutMs) - now));
+  };
 
   /** Ends the attempt now with `reason`; the exchange is aborted as soon as undici lets us. */
   cancel(reason: FetchError): void {
@@ -71,9 +111,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
       controller.abort(this.#cancelReason);
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.cancel(new FetchError(ErrorCode.TIMEOUT, `attempt exceeded ${this.#settings.timeoutMs} ms`));
-    }, this.#settings.timeoutMs);
+    this.#startedAt = performance.now();
   }
 
   onResponseStart(
@@ -147,6 +185,11 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   }
 }
 
+/** A timer delay Node accepts: at least 1 ms, at most 2^31-1 ms (longer ones fire at once). */
+function clampDelay(ms: number): number {
+  return Math.min(Math.max(1, Math.ceil(ms)), 2 ** 31 - 1);
+}
+
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
@@ -160,9 +203,10 @@ function runAttempt(
   options: Dispatcher.DispatchOptions,
   settings: AttemptSettings,
   scope: CancelScope,
+  urlEndsAt: number,
 ): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    const handler = new AttemptHandler(settings, options.method, (outcome) => {
+    const handler = new AttemptHandler(settings, options.method, urlEndsAt, (outcome) => {
       scope.delete(handler);
       resolve(outcome);
     });
@@ -171,6 +215,7 @@ function runAttempt(
       return;
     }
     scope.add(handler);
+    handler.arm();
     try {
       dispatcher.dispatch(options, handler);
     } catch (error) {
@@ -180,5 +225,5 @@ function runAttempt(
   });
 }
 
-export { runAttempt };
+export { runAttempt, urlTimedOut };
 export type { AttemptOutcome, AttemptSettings };

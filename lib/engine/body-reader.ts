@@ -45,6 +45,8 @@ class BodyReader {
   readonly #events: BodyReaderEvents;
   readonly #keep: boolean;
   #failed = false;
+  /** Whether any encoded byte arrived: an empty body is empty, whatever its Content-Encoding. */
+  #encodedBytesSeen = false;
 
   constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents, ignore: readonly RegExp[] = []) {
     this.#maxBytes = maxBytes;
@@ -64,7 +66,10 @@ class BodyReader {
   /** Feeds one wire chunk; returns false when the caller should pause the socket. */
   write(chunk: Buffer): boolean {
     if (this.#failed) return true;
-    if (this.#decoder) return this.#decoder.write(chunk);
+    if (this.#decoder) {
+      this.#encodedBytesSeen ||= chunk.length > 0;
+      return this.#decoder.write(chunk);
+    }
     this.#accept(chunk);
     return true;
   }
@@ -72,7 +77,10 @@ class BodyReader {
   /** Calls `done` once every decoded byte has been accepted (or never, after a failure). */
   end(done: () => void): void {
     if (this.#failed) return;
-    if (!this.#decoder) {
+    // A zero-length body with Content-Encoding: gzip is no gzip stream at all, and zlib calls it
+    // truncated; curl and browsers read it as empty, and so does this.
+    if (!this.#decoder || !this.#encodedBytesSeen) {
+      this.#decoder?.destroy();
       done();
       return;
     }

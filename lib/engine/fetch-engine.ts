@@ -118,6 +118,7 @@ class FetchEngine {
     });
     this.#attemptSettings = {
       timeoutMs: resolved.timeoutMs,
+      urlTimeoutMs: resolved.urlTimeoutMs,
       maxBodyBytes: resolved.maxBodyBytes,
       bodyMode: resolved.bodyMode,
       decompress: resolved.decompress,

@@ -4,7 +4,7 @@ import { ErrorCode } from '../core/errors.ts';
 import type { DestinationGuard } from '../net/destination-guard.ts';
 import type { FreshDispatchOptions } from '../net/origin-pools.ts';
 import type { ResolvedEngineOptions } from './options.ts';
-import { runAttempt, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
+import { runAttempt, urlTimedOut, type AttemptOutcome, type AttemptSettings } from './attempt.ts';
 import type { AttemptFeedback, HostGate } from '../politeness/host-gate.ts';
 import type { Semaphore } from '../core/semaphore.ts';
 import type { RobotsCache } from '../politeness/robots-cache.ts';
@@ -48,6 +48,8 @@ function headerValue(headers: IncomingHttpHeaders | undefined, name: string): st
 async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<FetchResult> {
   const { options, scope } = context;
   const started = performance.now();
+  // Everything the URL waits for counts against this: its host, a connection, attempts, retries.
+  const urlEndsAt = started + options.urlTimeoutMs;
   const result = (fields: ResultFields, state?: UrlState): FetchResult =>
     withChange(request.previous, buildResult(request, state, performance.now() - started, fields));
 
@@ -69,6 +71,9 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
 
   for (;;) {
     if (scope.aborted) return result({ error: scope.reason().toResultError() }, state);
+    if (performance.now() >= urlEndsAt) {
+      return result({ error: urlTimedOut(options.urlTimeoutMs, 'before its next request').toResultError() }, state);
+    }
     const refused = context.guard.refusal(state.url.origin);
     if (refused) {
       // Counted as an attempt, as when the connector refuses the address a name resolved to.
@@ -85,10 +90,12 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       headers: state.headers,
       body: state.body ?? null,
       freshConnection,
-    } as FreshDispatchOptions, attemptSettings);
+    } as FreshDispatchOptions, attemptSettings, urlEndsAt);
     freshConnection = false;
 
     let retryAfterMs: number | undefined;
+    /** The URL's record if it retries no more. */
+    let final: () => FetchResult;
     if (outcome.error) {
       const error = outcome.error;
       if (idempotent && error.code === ErrorCode.CONNECTION_RESET && !outcome.responseStarted && !state.staleRetryUsed) {
@@ -105,10 +112,12 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       if (!(idempotent && isRetryableError(error) && budgetLeft())) {
         return result({ error: error.toResultError(), bytes: outcome.bytes }, state);
       }
+      final = () => result({ error: error.toResultError(), bytes: outcome.bytes }, state);
     } else {
       const status = outcome.status!;
       const location = headerValue(outcome.headers, 'location');
-      if (REDIRECT_STATUSES.has(status) && location !== undefined && options.maxRedirects > 0) {
+      // An empty Location names the same URL again (RFC 3986 §5.2): followed, it only loops.
+      if (REDIRECT_STATUSES.has(status) && location !== undefined && location.trim() !== '' && options.maxRedirects > 0) {
         const refused = followRedirect(state, status, location, options.maxRedirects);
         // A hop followed is not an attempt; a redirect that ends the URL is its last one.
         if (refused) {
@@ -123,12 +132,16 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {
         return finalResponse(outcome, state, result, retryAfterMs, request.previous);
       }
+      final = () => finalResponse(outcome, state, result, undefined, request.previous);
     }
 
     const delay = Math.max(
       backoffDelay(state.retriesUsed, options.retryBaseDelayMs, options.retryMaxDelayMs, options.random),
       retryAfterMs ?? 0,
     );
+    // A retry that could not start before the URL's time runs out is not waited for: the URL
+    // ends with what it has, which says more than a timeout would.
+    if (performance.now() + delay >= urlEndsAt) return final();
     state.retriesUsed += 1;
     if (delay > 0) {
       context.onWait(1);
@@ -146,16 +159,17 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
  * holds no engine permit, so other hosts go on), then an engine permit, held only while the
  * request is on the wire. The host hears how it went, for adaptive backoff.
  */
-async function politeAttempt(context: FetchContext, request: Dispatcher.DispatchOptions, settings: AttemptSettings): Promise<AttemptOutcome> {
+async function politeAttempt(context: FetchContext, request: Dispatcher.DispatchOptions, settings: AttemptSettings, urlEndsAt: number): Promise<AttemptOutcome> {
   const origin = request.origin as string;
-  const entry = context.hosts.enter(origin, context.scope.signal);
+  const entry = context.hosts.enter(origin, context.scope.signal, urlEndsAt - performance.now());
   const ticket = entry instanceof Promise ? await entry : entry;
+  if (ticket === undefined) return { error: urlTimedOut(settings.urlTimeoutMs, 'waiting for its host'), bytes: 0, responseStarted: false };
   const wait = context.permits.acquire();
   if (wait) await wait;
   const sentAt = Date.now();
   let outcome: AttemptOutcome;
   try {
-    outcome = await runAttempt(context.dispatcher, request, settings, context.scope);
+    outcome = await runAttempt(context.dispatcher, request, settings, context.scope, urlEndsAt);
   } finally {
     context.permits.release();
   }

@@ -5,6 +5,7 @@ import type { Resolver } from '../net/dns-cache.ts';
 import type { TokenSource } from '../politeness/host-gate.ts';
 import type { HostRule } from '../politeness/host-rules.ts';
 import type { RobotsStore } from '../politeness/robots-cache.ts';
+import { headerRefusal } from './request-headers.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
@@ -41,6 +42,13 @@ interface FetchEngineOptions {
   readonly ca?: string | readonly string[];
   /** Deadline of one attempt from the moment it is written to a socket, in ms. @default 30_000 */
   readonly timeoutMs?: number;
+  /**
+   * Everything one URL may take, in ms, from the moment it starts to its record: its host's turn,
+   * a free connection, every attempt and every retry's wait. When it passes, the URL ends at once
+   * (`TIMEOUT`), or with its last failure when the wait that would pass it is a retry's.
+   * @default 300_000 (5 minutes)
+   */
+  readonly urlTimeoutMs?: number;
   /** TCP (+TLS) connect timeout, DNS included, in ms. @default 10_000 */
   readonly connectTimeoutMs?: number;
   /** Time allowed for the response headers, in ms. @default timeoutMs */
@@ -173,6 +181,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     descriptorLimit,
     ca: options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : options.ca,
     timeoutMs,
+    urlTimeoutMs: options.urlTimeoutMs ?? 300_000, // 5 min
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000, // 10 s
     headersTimeoutMs: options.headersTimeoutMs ?? timeoutMs,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? timeoutMs,
@@ -207,7 +216,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   // Every request in flight holds a socket, so the budget bounds concurrency; a default budget
   // is the descriptor limit less a reserve (Lambda: 1,024 descriptors, so at most 896).
   integerIn('concurrency', resolved.concurrency, Math.min(OPTION_RANGES.concurrency.max, resolved.maxSockets), budgetNote(options, resolved));
-  for (const option of ['perOrigin', 'timeoutMs', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyIdleTimeoutMs', 'retries', 'retryBaseDelayMs',
+  for (const option of ['perOrigin', 'timeoutMs', 'urlTimeoutMs', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyIdleTimeoutMs', 'retries', 'retryBaseDelayMs',
     'retryMaxDelayMs', 'maxRetryAfterMs', 'maxRedirects', 'maxBodyBytes', 'dnsTtlMs', 'keepAliveTimeoutMs'] as const) {
     integerIn(option, resolved[option]);
   }
@@ -218,11 +227,10 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     throw new InvalidOptionError('ca', 'PEM text with at least one certificate', resolved.ca);
   }
   for (const [name, value] of Object.entries(resolved.headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name) || typeof value !== 'string' || /[\r\n\0]/.test(value)) {
-      throw new InvalidOptionError('headers', 'header names that are HTTP tokens and values without line breaks', `${name}: ${String(value)}`);
-    }
+    const refused = headerRefusal(name, value);
+    if (refused !== undefined) throw new InvalidOptionError('headers', `headers a request may send (${refused})`, `${name}: ${String(value)}`);
   }
-  if (typeof resolved.userAgent !== 'string' || /[\r\n\0]/.test(resolved.userAgent)) {
+  if (headerRefusal('user-agent', resolved.userAgent) !== undefined) {
     throw new InvalidOptionError('userAgent', 'a header value without line breaks', resolved.userAgent);
   }
   if (!Array.isArray(resolved.allowNetworks)) {

@@ -2,6 +2,7 @@ import { ErrorCode, FetchError } from '../core/errors.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 import type { FetchRequest } from './fetch-types.ts';
 import type { ResolvedEngineOptions } from './options.ts';
+import { headerRefusal } from './request-headers.ts';
 import { parseMethod, parseTarget, resolveRedirect, type Target } from './request-target.ts';
 
 /** Credentials never follow a redirect to another origin. */
@@ -50,9 +51,8 @@ function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Ou
   }
   const headers: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(request.headers)) {
-    if (typeof value !== 'string') {
-      return failure(new FetchError(ErrorCode.INVALID_REQUEST, 'header values must be strings'));
-    }
+    const refused = headerRefusal(name, value);
+    if (refused !== undefined) return failure(new FetchError(ErrorCode.INVALID_REQUEST, refused));
     headers[name.toLowerCase()] = value;
   }
   return success(headers);

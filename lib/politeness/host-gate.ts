@@ -35,6 +35,9 @@ interface HostGateOptions {
 
 const NO_TICKET: HostTicket = { done() {} };
 
+/** Node's timers hold at most 2^31-1 ms; a longer wait is no limit at all. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Per-host politeness inside one engine: a concurrency cap and a request rate per host (from
  * `HostRules`), and adaptive backoff (HostState: a host that answers 429 or 503, or sends
@@ -69,15 +72,19 @@ class HostGate {
     return this.#history.snapshot(this.#hosts.values());
   }
 
-  /** Waits until a request to `origin`'s host may start. Synchronous for hosts without state. */
-  enter(origin: string, signal?: AbortSignal): HostTicket | Promise<HostTicket> {
+  /**
+   * Waits until a request to `origin`'s host may start. Synchronous for hosts without state.
+   * Resolves `undefined` when the host has not let it start within `maxWaitMs` (the URL's time
+   * left): the caller ends the URL rather than wait on.
+   */
+  enter(origin: string, signal?: AbortSignal, maxWaitMs = Number.POSITIVE_INFINITY): HostTicket | Promise<HostTicket | undefined> {
     if (this.#hosts.size === 0 && this.#rules.empty) return NO_TICKET;
     const host = hostOfOrigin(origin);
     // Only a host with limits gets state here; pushback and Crawl-delay give it some later.
     if (!this.#hosts.has(host) && this.#rules.limitsOf(host) === undefined) return NO_TICKET;
     const state = this.#stateOf(host);
     if (state.waiters.size === 0 && this.#mayStart(state)) return this.#take(state);
-    return this.#park(state, signal);
+    return this.#park(state, signal, maxWaitMs);
   }
 
   /**
@@ -144,13 +151,15 @@ class HostGate {
     };
   }
 
-  #park(state: HostState, signal: AbortSignal | undefined): Promise<HostTicket> {
+  #park(state: HostState, signal: AbortSignal | undefined, maxWaitMs: number): Promise<HostTicket | undefined> {
     state.waits += 1;
     this.#history.countWait();
     this.#onWait(1);
-    return new Promise<HostTicket>((resolve) => {
-      const waiter = (ticket: HostTicket) => {
+    return new Promise<HostTicket | undefined>((resolve) => {
+      let expiry: NodeJS.Timeout | undefined;
+      const waiter = (ticket: HostTicket | undefined) => {
         signal?.removeEventListener('abort', onAbort);
+        clearTimeout(expiry);
         this.#onWait(-1);
         resolve(ticket);
       };
@@ -159,6 +168,12 @@ class HostGate {
         if (state.waiters.remove(waiter)) waiter(NO_TICKET);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Timers only for the waits that could pass the URL's limit (a day at most: no overflow).
+      if (maxWaitMs < MAX_TIMER_MS) {
+        expiry = setTimeout(() => {
+          if (state.waiters.remove(waiter)) waiter(undefined);
+        }, Math.max(1, maxWaitMs));
+      }
       state.waiters.push(waiter);
       this.#schedule(state);
     });

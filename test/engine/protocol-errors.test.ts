@@ -62,7 +62,7 @@ describe('protocol and TLS failures', () => {
     [{ method: 'CONNECT' }, 'method must be an HTTP token such as GET (CONNECT is not supported)'],
     [{ method: 'GET /x' }, 'method must be an HTTP token such as GET (CONNECT is not supported)'],
     [{ headers: ['a'] }, 'headers must be an object of strings'],
-    [{ headers: { a: 1 } }, 'header values must be strings'],
+    [{ headers: { a: 1 } }, 'header a must be a string'],
     [{ body: 42 }, 'body must be a string'],
   ])('rejects the malformed request %j', async (fields, message) => {
     const result = await localEngine().fetch({ url: 'http://127.0.0.1:9/', ...(fields as object) });

@@ -17,7 +17,7 @@ describe('host statistics', () => {
 
     now += 1;
     const second = await waiting;
-    gate.done(second, 'http://a.test', { pushback: false, sentAt: now });
+    gate.done(second!, 'http://a.test', { pushback: false, sentAt: now });
     expect(gate.stats).toStrictEqual(read1);
     gate.close();
   });

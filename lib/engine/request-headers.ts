@@ -1,0 +1,53 @@
+/**
+ * The one rule for a request header batchfetch will send: the engine's own `headers` option, -H
+ * flags and each request's `headers` are all checked with it before undici sees them.
+ *
+ * Why before: undici validates headers inside `Pool.dispatch`, and a request it refuses there
+ * makes the pool mark the connection it picked as busy for good (`kDrainQueue` in
+ * lib/dispatcher/pool-base.js sets `kNeedDrain` whenever `dispatch` returns false, and a
+ * connection that never ran the request never drains). Six refused requests to one origin left
+ * every later URL of that origin queued for ever. Refused here, they never reach a pool.
+ */
+
+/** A header name is an RFC 9110 §5.1 token. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Characters a field value may hold (RFC 9110 §5.5: visible ASCII, space, tab, obs-text), the
+ * same set undici and Node's http accept: no CR, LF or NUL, nothing past U+00FF.
+ */
+const INVALID_VALUE_CHARACTER = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Headers that belong to the connection or the message framing, which the engine owns: a
+ * request that set them could smuggle a second request or switch protocols (RFC 9110 §7.6.1,
+ * RFC 9112 §6.1, §9.6; undici refuses each, `expect` as unsupported).
+ */
+const CONNECTION_HEADERS = new Set(['transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+
+/** `Connection` may only say whether to keep the connection open. */
+const CONNECTION_OPTIONS = new Set(['close', 'keep-alive']);
+
+/**
+ * Why the header `name: value` cannot be sent, or undefined when it can. `name` in any case.
+ * `content-length` must be digits (it must also match the body; undici checks that when sending).
+ */
+function headerRefusal(name: string, value: unknown): string | undefined {
+  if (!TOKEN.test(name)) return `header name '${printable(name)}' is not an HTTP token`;
+  if (typeof value !== 'string') return `header ${name} must be a string`;
+  if (INVALID_VALUE_CHARACTER.test(value)) return `header ${name} has a line break, NUL or a character beyond U+00FF`;
+  const lower = name.toLowerCase();
+  if (CONNECTION_HEADERS.has(lower)) return `header ${lower} is set by the engine, never by a request`;
+  if (lower === 'connection' && !value.split(',').every((option) => CONNECTION_OPTIONS.has(option.trim().toLowerCase()))) {
+    return 'header connection may only be close or keep-alive';
+  }
+  if (lower === 'content-length' && !/^\d+$/.test(value)) return 'header content-length must be a non-negative integer';
+  return undefined;
+}
+
+/** A header name as it may appear in a message: control characters escaped, at most 40 characters. */
+function printable(text: string): string {
+  return JSON.stringify(text.slice(0, 40)).slice(1, -1);
+}
+
+export { headerRefusal };
