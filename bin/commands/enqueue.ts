@@ -78,7 +78,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
       : undefined;
     if (since && !since.ok) throw new UsageError(`--${sinceJob === undefined ? 'schedule' : 'since-job'}: ${since.error}`);
     const sender = new SqsSender({ queue: sqsQueueApi(client), queueUrl: values['queue-url'] });
-    const summary = await enqueueList(streamLines(input), sender, { maxUrls }, jobs && {
+    const summary = await enqueueList(streamLines(input), sender, { maxUrls, groupDir: tmpdir() }, jobs && {
       store: jobs.store,
       job: {
         jobId: id,

@@ -171,7 +171,8 @@ async function runCommand(args: string[]): Promise<number> {
   if (changesOut) await closeOutput(changesOut);
 
   if (lines.failure) return exitAfterWriteFailure(lines.failure);
-  const countedSummary = stats.summary();
+  const { opened, reused } = engine.socketStats;
+  const countedSummary = { ...stats.summary(), connectionsOpened: opened, connectionsReused: reused };
   // Missing URLs have no record of this run: counted here, once the input is read.
   const summary = earlier ? { ...countedSummary, changes: { ...countedSummary.changes, ...(missing > 0 ? { missing } : {}) } } : countedSummary;
   // The local run is a job of its own (its queue lives as long as the run, so no jobs table):

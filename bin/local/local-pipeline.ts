@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFetchBatchHandler } from '../../functions/fetch-batch/handler.ts';
@@ -6,11 +7,15 @@ import type { FetchEngine } from '../../lib/engine/fetch-engine.ts';
 import type { ResultSink } from '../../lib/sinks/result-sink.ts';
 import { parseRequestLine, type ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { readLineChunks } from '../../lib/input/read-lines.ts';
+import { groupByOrigin } from '../../lib/queue/group-by-origin.ts';
 import { runQueuePipeline, type PipelineProgress } from '../../lib/queue/queue-pipeline.ts';
 import { MemoryQueue } from '../../lib/queue/memory-queue.ts';
 import type { QueueApi } from '../../lib/queue/queue-api.ts';
 import { localContext } from './local-context.ts';
 import type { EarlierRecords } from '../../lib/handler/process-sqs-batch.ts';
+
+/** A list read from a pipe that pauses this long has its URLs read so far sent on. */
+const INPUT_PAUSE_MS = 200;
 
 /** The consumer's settings in a local run: no Lambda timeout, continuations or bucket. */
 const LOCAL_CONSUMER_CONFIG = { ...readConsumerConfig({}), deadlineMarginMs: 0 };
@@ -83,12 +88,13 @@ async function runLocalPipeline(options: LocalPipelineOptions): Promise<void> {
       queue,
       queueUrl,
       queueArn,
-      lines: (async function* parsed() {
+      // One origin's URLs travel together: a consumer fetches a message over one warm connection.
+      lines: groupByOrigin((async function* parsed() {
         const filter = options.filter;
         for await (const lines of readLineChunks(options.input)) {
           yield filter ? lines.map((line) => filter(parseRequestLine(line))) : lines.map(parseRequestLine);
         }
-      })(),
+      })(), { groupUrls: options.messageUrls, dir: tmpdir(), pauseMs: INPUT_PAUSE_MS }),
       handler: (event) => fetchBatch(event, localContext()),
       sink: options.sink,
       split: { maxUrls: options.messageUrls },

@@ -38,6 +38,13 @@ function hints(summary: RunSummary): string[] {
     + ' to fetch such addresses on purpose, allow their range, e.g. --allow-network 127.0.0.0/8'];
 }
 
+/** How many connections the run opened, and how many requests went over one kept alive. */
+function connectionsLine(summary: RunSummary): string[] {
+  if (summary.connectionsOpened === undefined) return [];
+  const perUrl = summary.urls > 0 ? ` (${(summary.connectionsOpened / summary.urls).toFixed(3)} per URL)` : '';
+  return [`  connections: opened ${summary.connectionsOpened}${perUrl}, reused by ${summary.connectionsReused ?? 0} requests`];
+}
+
 /** The human summary printed at the end of a run. */
 function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: HostGateStats): string {
   const outcomes = Object.entries(summary.outcomes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
@@ -48,6 +55,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: Hos
     `  latency ms: p50 ${summary.latencyMs.p50}, p90 ${summary.latencyMs.p90}, p99 ${summary.latencyMs.p99}, max ${summary.latencyMs.max}`,
     `  outcomes: ${outcomes}`,
     ...changesLine(summary),
+    ...connectionsLine(summary),
     ...hostsLine(hosts),
     ...hints(summary),
     `  process: cpu ${figures.cpuMs} ms (${cpuPerUrl} µs/URL), peak RSS ${figures.peakRssMb} MB`,

@@ -60,6 +60,8 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
     const split = {
       maxUrls: parsed.messageUrls ?? config.messageUrls,
       ...(parsed.options ? { options: parsed.options } : {}),
+      // Spilled to /tmp to be grouped by origin only where the construct gives it room (4 GiB).
+      ...(config.resultsBucket ? { groupDir: tmpdir() } : {}),
     };
     const jobId = parsed.jobId ?? newJobId();
     const results = config.resultsBucket ? jobResultsLocation(config.resultsBucket, config.resultsPrefix, jobId) : undefined;

@@ -15,6 +15,7 @@ import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
 import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
 import { schedule, type Fetched } from './scheduler.ts';
+import type { WindowEngine } from './origin-window.ts';
 import { Semaphore } from '../core/semaphore.ts';
 import { HostGate, type HostGateStats } from '../politeness/host-gate.ts';
 import { HostRules } from '../politeness/host-rules.ts';
@@ -146,6 +147,17 @@ class FetchEngine {
   /** Sockets open now and at peak, evictions and waits of the connection budget; pools alive. */
   get socketStats(): SocketBudgetStats & { readonly pools: number } {
     return { ...this.#budget.stats, pools: this.#agent.size };
+  }
+
+  /** What a scheduler's window of URLs asks of the engine: the connection budget, by origin. */
+  get windowEngine(): WindowEngine {
+    const budget = this.#budget;
+    return {
+      perOrigin: this.options.perOrigin,
+      idleConnectionsOf: (origin) => budget.idleOf(origin),
+      noteWaiting: (origin, delta) => budget.noteWaiting(origin, delta),
+      originsWaiting: () => budget.originsWaiting,
+    };
   }
 
   /** URLs in progress (each holds an engine permit only while one of its requests is on the wire). */

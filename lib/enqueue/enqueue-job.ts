@@ -1,7 +1,6 @@
 import type { ParsedLine } from '../input/parse-request-line.ts';
-import { enqueueRequests, type EnqueueSummary } from './enqueue-requests.ts';
+import { enqueueRequests, type EnqueueSplit, type EnqueueSummary } from './enqueue-requests.ts';
 import type { SqsSender } from '../queue/sqs-sender.ts';
-import type { SplitOptions } from '../queue/split-into-messages.ts';
 import { MESSAGES_PER_SHARD } from '../jobs/job-ref.ts';
 import type { JobStore, NewJob } from '../jobs/job-store.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';
@@ -47,7 +46,7 @@ type JobEnqueueSummary = EnqueueSummary & {
 async function enqueueJob(
   lines: AsyncIterable<ParsedLine>,
   sender: SqsSender,
-  split: SplitOptions,
+  split: EnqueueSplit,
   store: JobStore,
   job: NewJob,
   comparison?: Comparison,
@@ -82,7 +81,7 @@ async function enqueueJob(
 async function enqueueList(
   lines: AsyncIterable<ParsedLine>,
   sender: SqsSender,
-  split: SplitOptions,
+  split: EnqueueSplit,
   job?: { readonly store: JobStore; readonly job: NewJob; readonly comparison?: Comparison },
 ): Promise<EnqueueSummary | JobEnqueueSummary> {
   return job ? enqueueJob(lines, sender, split, job.store, job.job, job.comparison) : enqueueRequests(lines, sender, split);

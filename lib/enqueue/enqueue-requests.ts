@@ -1,6 +1,7 @@
 import type { FetchResult } from '../engine/fetch-types.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
 import type { SqsSender } from '../queue/sqs-sender.ts';
+import { groupByOrigin } from '../queue/group-by-origin.ts';
 import { splitIntoMessages, type SplitOptions } from '../queue/split-into-messages.ts';
 
 /** What an enqueue run did; returned by the enqueue function and the CLI. */
@@ -16,15 +17,19 @@ interface EnqueueSummary {
 
 const MAX_SAMPLES = 20;
 
+/** How a list is cut into messages; `groupDir`: where a long list is spilled to group it by origin. */
+type EnqueueSplit = SplitOptions & { readonly groupDir?: string };
+
 /**
- * Splits parsed lines into messages and sends them (10 per SendMessageBatch, retried), pulling
- * input only as fast as SQS accepts it: a source of millions of lines never sits in memory.
- * Invalid lines are counted and reported, never sent.
+ * Splits parsed lines into messages, one origin's URLs together (groupByOrigin: with a
+ * `groupDir`, a long list is spilled there to be grouped), and sends them (10 per
+ * SendMessageBatch, retried), pulling input only as fast as SQS accepts it: a source of millions
+ * of lines never sits in memory. Invalid lines are counted and reported, never sent.
  */
 async function enqueueRequests(
   lines: AsyncIterable<ParsedLine>,
   sender: SqsSender,
-  split: SplitOptions = {},
+  split: EnqueueSplit = {},
   /** Called after each message is handed to the sender, with its index and URL count. */
   onMessage?: (index: number, urls: number) => Promise<void>,
 ): Promise<EnqueueSummary> {
@@ -35,10 +40,16 @@ async function enqueueRequests(
       summary.invalidSamples.push({ url: result.url.slice(0, 200), code: result.error.code, message: result.error.message });
     }
   };
+  async function* chunks() {
+    for await (const line of lines) yield [line];
+  }
   async function* requests() {
-    for await (const line of lines) {
-      if (line.kind === 'request') yield line.request;
-      else if (line.kind === 'invalid') refuse(line.result);
+    // One origin's URLs travel together: a consumer fetches a message over one warm connection.
+    for await (const group of groupByOrigin(chunks(), { groupUrls: split.maxUrls ?? 100, ...(split.groupDir ? { dir: split.groupDir } : {}) })) {
+      for (const line of group) {
+        if (line.kind === 'request') yield line.request;
+        else if (line.kind === 'invalid') refuse(line.result);
+      }
     }
   }
   for await (const item of splitIntoMessages(requests(), split)) {
@@ -56,4 +67,4 @@ async function enqueueRequests(
 }
 
 export { enqueueRequests };
-export type { EnqueueSummary };
+export type { EnqueueSplit, EnqueueSummary };

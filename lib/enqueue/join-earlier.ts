@@ -1,8 +1,6 @@
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { fileLines, SpillFiles } from '../core/spill-files.ts';
 import { stableHash } from '../core/stable-hash.ts';
 import { comparisonKey, earlierEntryOf, fromComparisonKey, type MissingEntry } from '../engine/change.ts';
 import type { FetchRequest, PreviousRecord } from '../engine/fetch-types.ts';
@@ -17,42 +15,6 @@ const PARTITIONS = 128;
 
 /** Partition of a URL: by URL alone, so a URL with and without an `id` meet in one partition. */
 const partitionOf = (url: string): number => stableHash(url) % PARTITIONS;
-
-/** Appends lines to one file per partition, honouring each stream's back-pressure. */
-class SpillFiles {
-  readonly paths: readonly string[];
-  readonly #streams: WriteStream[];
-  #failure: Error | undefined;
-
-  constructor(paths: readonly string[]) {
-    this.paths = paths;
-    this.#streams = paths.map((path) => createWriteStream(path).on('error', (error) => {
-      this.#failure ??= error;
-    }));
-  }
-
-  async write(partition: number, line: string): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    const stream = this.#streams[partition]!;
-    if (!stream.write(`${line}\n`)) await once(stream, 'drain');
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#streams.map((stream) => new Promise<void>((resolve) => {
-      stream.end(resolve);
-    })));
-    if (this.#failure) throw this.#failure;
-  }
-}
-
-async function* fileLines(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (const line of lines) if (line !== '') yield line;
-  } finally {
-    lines.close();
-  }
-}
 
 /**
  * A list's requests, each with the earlier run's record of its URL (and id) as `previous` —

@@ -20,10 +20,13 @@ interface BatchReport {
   hostWaits: number;
   /** Times a host pushed back (429, 503, Retry-After) during this batch. */
   hostPushbacks: number;
+  /** Connections the engine opened, and requests it sent on kept-alive ones, during this batch (with any other batch of the engine at the same time). */
+  connectionsOpened: number;
+  connectionsReused: number;
 }
 
 function newBatchReport(): BatchReport {
-  return { results: new RunStats(), latenciesMs: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0 };
+  return { results: new RunStats(), latenciesMs: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
 }
 
 /** Counts a final result written by the batch. */

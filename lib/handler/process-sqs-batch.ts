@@ -87,6 +87,7 @@ class BatchRun {
 
   async process(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
     const hostsBefore = this.#deps.engine.hostStats;
+    const socketsBefore = this.#deps.engine.socketStats;
     const progress = records.map((record) => this.#plan(record));
     await Promise.all(progress.map((record) => this.#findReplay(record)));
     await this.#fetchAndWrite(progress);
@@ -94,6 +95,9 @@ class BatchRun {
     const hostsAfter = this.#deps.engine.hostStats;
     this.#report.hostWaits = hostsAfter.waits - hostsBefore.waits;
     this.#report.hostPushbacks = hostsAfter.pushbacks - hostsBefore.pushbacks;
+    const socketsAfter = this.#deps.engine.socketStats;
+    this.#report.connectionsOpened = socketsAfter.opened - socketsBefore.opened;
+    this.#report.connectionsReused = socketsAfter.reused - socketsBefore.reused;
     this.#deps.onReport?.(this.#report);
     return { batchItemFailures: this.#failures };
   }

@@ -36,6 +36,9 @@ const MetricName = {
   URLS_CHANGED: 'UrlsChanged',
   URLS_BROKE: 'UrlsBroke',
   URLS_RECOVERED: 'UrlsRecovered',
+  /** Connections opened (TCP and, for HTTPS, TLS handshakes), and requests sent on kept-alive ones. */
+  CONNECTIONS_OPENED: 'ConnectionsOpened',
+  CONNECTIONS_REUSED: 'ConnectionsReused',
 } as const;
 
 /** Publishes one invocation's figures as EMF metrics. */
@@ -53,6 +56,8 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
   metrics.addMetric(MetricName.FAILED_RECORDS, 'Count', report.failedRecords);
   metrics.addMetric(MetricName.HOST_WAITS, 'Count', report.hostWaits);
   metrics.addMetric(MetricName.HOST_PUSHBACKS, 'Count', report.hostPushbacks);
+  metrics.addMetric(MetricName.CONNECTIONS_OPENED, 'Count', report.connectionsOpened);
+  metrics.addMetric(MetricName.CONNECTIONS_REUSED, 'Count', report.connectionsReused);
   if (stats.changes.size > 0) {
     metrics.addMetric(MetricName.URLS_CHANGED, 'Count', stats.changes.get(ChangeClass.CHANGED) ?? 0);
     metrics.addMetric(MetricName.URLS_BROKE, 'Count', stats.changes.get(ChangeClass.BROKE) ?? 0);

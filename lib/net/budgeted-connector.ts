@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
 import { classifyError, LOCAL_EXHAUSTION_CODES } from './classify-error.ts';
+import { originKeyOfConnection } from './origin-key.ts';
 import type { SocketBudget } from './socket-budget.ts';
 
 /** This machine ran out of descriptors or ports: back-pressure, never a result of the URL. */
@@ -31,6 +32,7 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
   return function budgetedConnect(connectOptions, callback) {
     let started: number | undefined;
     let refusals = 0;
+    const origin = originKeyOfConnection(connectOptions);
 
     const connectWithSlot = (): void => {
       try {
@@ -43,7 +45,7 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
 
     const settle = (error: Error | null, socket: Socket | null): void => {
       if (error === null && socket) {
-        budget.track(socket);
+        budget.track(socket, origin);
         callback(null, socket);
         return;
       }

@@ -7,6 +7,10 @@ interface SocketBudgetStats {
   readonly open: number;
   /** Most slots ever taken at once. */
   readonly peak: number;
+  /** Sockets connected so far (each a TCP, and for HTTPS a TLS, handshake). */
+  readonly opened: number;
+  /** Requests sent on a connection kept alive from an earlier one (no handshake). */
+  readonly reused: number;
   /** Idle sockets closed to make room for another origin. */
   readonly evicted: number;
   /** Connects that had to wait for a slot. */
@@ -36,6 +40,8 @@ class SocketBudget {
   #effective: number;
   #open = 0;
   #peak = 0;
+  #opened = 0;
+  #reused = 0;
   #evicted = 0;
   #waited = 0;
   #exhausted = 0;
@@ -45,6 +51,10 @@ class SocketBudget {
   #evicting = 0;
   readonly #waiters: Waiter[] = [];
   #closedReason: FetchError | undefined;
+  /** Idle sockets per origin key: the scheduler prefers URLs whose origin has one. */
+  readonly #idleByOrigin = new Map<string, number>();
+  /** URLs waiting to start per origin key (a scheduler's window): their idle sockets are evicted last. */
+  readonly #waitingByOrigin = new Map<string, number>();
 
   constructor(limit: number) {
     this.limit = limit;
@@ -52,7 +62,24 @@ class SocketBudget {
   }
 
   get stats(): SocketBudgetStats {
-    return { open: this.#open, peak: this.#peak, evicted: this.#evicted, waited: this.#waited, exhausted: this.#exhausted };
+    return { open: this.#open, peak: this.#peak, opened: this.#opened, reused: this.#reused, evicted: this.#evicted, waited: this.#waited, exhausted: this.#exhausted };
+  }
+
+  /** Idle sockets of `origin` (an origin key) open now. */
+  idleOf(origin: string): number {
+    return this.#idleByOrigin.get(origin) ?? 0;
+  }
+
+  /** Origins with URLs waiting to start, in every scheduler of the engine. */
+  get originsWaiting(): number {
+    return this.#waitingByOrigin.size;
+  }
+
+  /** Counts URLs of `origin` waiting to start (+1 read, -1 started or dropped): their next use is near. */
+  noteWaiting(origin: string, delta: number): void {
+    const count = (this.#waitingByOrigin.get(origin) ?? 0) + delta;
+    if (count > 0) this.#waitingByOrigin.set(origin, count);
+    else this.#waitingByOrigin.delete(origin);
   }
 
   /**
@@ -77,8 +104,10 @@ class SocketBudget {
     this.#handOver();
   }
 
-  /** Counts `socket` against its slot until it closes, and follows whether it is idle. */
-  track(socket: Socket): void {
+  /** Counts `socket` (of `origin`, an origin key) against its slot until it closes, and follows whether it is idle. */
+  track(socket: Socket, origin: string): void {
+    this.#opened += 1;
+    (socket as TrackedSocket)[ORIGIN] = origin;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrappers below run with the socket as `this`
     const budget = this;
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with the socket as `this`
@@ -87,13 +116,14 @@ class SocketBudget {
       budget.#becameIdle(socket);
       return unref.call(this);
     };
+    // undici refs a pooled socket when it sends a request on it, and unrefs it when it goes idle.
     socket.ref = function trackedRef(this: Socket) {
-      budget.#idle.delete(socket);
+      if (budget.#leaveIdle(socket)) budget.#reused += 1;
       return ref.call(this);
     };
     socket.once('close', () => {
-      this.#idle.delete(socket);
-      if ((socket as EvictedSocket)[EVICTED] === true) this.#evicting -= 1;
+      this.#leaveIdle(socket);
+      if ((socket as TrackedSocket)[EVICTED] === true) this.#evicting -= 1;
       this.release();
     });
     if (this.#effective < this.limit) {
@@ -133,28 +163,57 @@ class SocketBudget {
 
   #becameIdle(socket: Socket): void {
     if (socket.destroyed) return;
-    this.#idle.delete(socket);
+    this.#leaveIdle(socket);
     this.#idle.add(socket);
+    const origin = (socket as TrackedSocket)[ORIGIN]!;
+    this.#idleByOrigin.set(origin, this.idleOf(origin) + 1);
     this.#evictForWaiters();
   }
 
-  /** Closes least recently idle sockets until every waiter has a slot coming. */
+  /** Whether `socket` was idle. */
+  #leaveIdle(socket: Socket): boolean {
+    if (!this.#idle.delete(socket)) return false;
+    const origin = (socket as TrackedSocket)[ORIGIN]!;
+    const idle = this.idleOf(origin) - 1;
+    if (idle > 0) this.#idleByOrigin.set(origin, idle);
+    else this.#idleByOrigin.delete(origin);
+    return true;
+  }
+
+  /**
+   * Closes idle sockets until every waiter has a slot coming: the least recently used one whose
+   * origin has no URL waiting to start, or, when the oldest few all have, the least recently used.
+   * Plain LRU closed the socket a URL further down the list was about to reuse (bench:origins).
+   */
   #evictForWaiters(): void {
     const wanted = this.#open - this.#effective + this.#waiters.length;
     while (this.#evicting < wanted && this.#idle.size > 0) {
-      const socket: Socket = this.#idle.values().next().value!;
-      this.#idle.delete(socket);
-      (socket as EvictedSocket)[EVICTED] = true;
+      const socket = this.#evictionCandidate();
+      this.#leaveIdle(socket);
+      (socket as TrackedSocket)[EVICTED] = true;
       this.#evicting += 1;
       this.#evicted += 1;
       // undici sees an idle socket close, as after its own keep-alive timeout, and drops it.
       socket.destroy();
     }
   }
+
+  #evictionCandidate(): Socket {
+    let looked = 0;
+    for (const socket of this.#idle) {
+      if (!this.#waitingByOrigin.has((socket as TrackedSocket)[ORIGIN]!)) return socket;
+      if (++looked >= EVICTION_SCAN) break;
+    }
+    return this.#idle.values().next().value!;
+  }
 }
 
+/** Idle sockets looked at for one not wanted soon, before the least recently used is taken anyway. */
+const EVICTION_SCAN = 64;
+
 const EVICTED = Symbol('evicted');
-type EvictedSocket = Socket & { [EVICTED]?: true };
+const ORIGIN = Symbol('origin');
+type TrackedSocket = Socket & { [EVICTED]?: true; [ORIGIN]?: string };
 
 export { SocketBudget };
 export type { SocketBudgetStats };

@@ -15,6 +15,10 @@ interface RunSummary {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
   /** Records by change class, when the run compared with an earlier one (`missing` added by the caller). */
   readonly changes?: Readonly<Record<string, number>>;
+  /** Connections the run opened (each a TCP, and for HTTPS a TLS, handshake), added by the caller. */
+  readonly connectionsOpened?: number;
+  /** Requests the run sent on a connection kept alive from an earlier request, added by the caller. */
+  readonly connectionsReused?: number;
 }
 
 /** Attempts beyond a URL's first (redirect hops and the free stale retry are not attempts). */

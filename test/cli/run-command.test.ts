@@ -113,6 +113,29 @@ describe('batchfetch run (the local run, in a child process)', () => {
     });
   });
 
+  test('a shuffled list over more origins than sockets is cut into messages by origin and reuses its connections, counted in the summary', async () => {
+    const servers = await Promise.all(Array.from({ length: 20 }, () => TestServer.start({ '/ok': routes.text('hello') })));
+    try {
+      const urls = servers.flatMap((origin) => Array.from({ length: 30 }, (_, i) => origin.url(`/ok?n=${i}`)));
+      // Every origin's URLs spread through the list: 0, 20, 40, … are one origin.
+      const list = urls.map((_, i) => urls[(i % 20) * 30 + Math.floor(i / 20)]!);
+      const input = join(dir, 'urls.txt');
+      const summary = join(dir, 'summary.json');
+      writeFileSync(input, list.join('\n'));
+
+      const run = await runCli(['run', input, '--allow-network', '127.0.0.0/8', '--out', join(dir, 'out.jsonl'), '--summary-json', summary, '--message-urls', '50', '--concurrency', '8', '--max-sockets', '12']);
+
+      expect(run.code).toBe(0);
+      const opened = servers.reduce((sum, origin) => sum + origin.connections, 0);
+      expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ ok: 600, connectionsOpened: opened, connectionsReused: 600 - opened });
+      // 12 sockets cycling through 20 origins in list order would open one for nearly every URL.
+      expect(opened).toBeLessThanOrEqual(600 / 4);
+      expect(run.stderr).toContain(`connections: opened ${opened} (`);
+    } finally {
+      await Promise.all(servers.map((origin) => origin.close()));
+    }
+  });
+
   test.each([
     [['run'], 'run expects exactly one FILE (use - for stdin)'],
     [['run', '-', '--concurrency', 'lots'], "--concurrency expects an integer from 1 to 4096, got 'lots'"],

@@ -1,4 +1,5 @@
 import type { FetchRequest } from '../../lib/index.ts';
+import { WINDOW_URLS } from '../../lib/engine/scheduler.ts';
 import { eventually } from '../support/eventually.ts';
 import { closeEngines, localEngine } from '../support/engines.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -40,13 +41,14 @@ describe('bounded concurrency and connection pooling', () => {
     expect(server.connections).toBeLessThanOrEqual(3);
   });
 
-  test('pulls input lazily: never more than `concurrency` requests read ahead of their results', async () => {
+  test('reads input ahead only as far as its window: never more than the window and `concurrency` ahead of the results', async () => {
     const engine = localEngine({ concurrency: 8 });
+    const length = WINDOW_URLS + 1_000;
     let pulled = 0;
     let yielded = 0;
     let maxAhead = 0;
     async function* generate(): AsyncGenerator<FetchRequest> {
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < length; i++) {
         pulled += 1;
         maxAhead = Math.max(maxAhead, pulled - yielded);
         yield { url: server.url('/fast') };
@@ -55,8 +57,8 @@ describe('bounded concurrency and connection pooling', () => {
 
     for await (const _ of engine.fetchAll(generate())) yielded += 1;
 
-    expect(yielded).toBe(500);
-    expect(maxAhead).toBeLessThanOrEqual(8 + 1);
+    expect(yielded).toBe(length);
+    expect(maxAhead).toBeLessThanOrEqual(WINDOW_URLS + 8 + 1);
   });
 
   test('concurrent callers share one global limit', async () => {

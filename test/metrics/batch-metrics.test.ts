@@ -48,6 +48,8 @@ describe('recordBatchMetrics', () => {
       jobsFinished: [],
       hostWaits: 7,
       hostPushbacks: 2,
+      connectionsOpened: 3,
+      connectionsReused: 9,
     });
 
     expect(metrics.metrics.filter(([name]) => name !== 'FetchLatency')).toStrictEqual([
@@ -62,6 +64,8 @@ describe('recordBatchMetrics', () => {
       ['FailedRecords', 'Count', 1],
       ['HostWaits', 'Count', 7],
       ['HostPushbacks', 'Count', 2],
+      ['ConnectionsOpened', 'Count', 3],
+      ['ConnectionsReused', 'Count', 9],
     ]);
     expect(metrics.metrics.filter(([name]) => name === 'FetchLatency').map(([, , value]) => value)).toStrictEqual([12, 30, 20, 1]);
     expect(metrics.singles.map((s) => [s.dimension[1], s.metric[2]]).sort()).toStrictEqual([
@@ -73,7 +77,7 @@ describe('recordBatchMetrics', () => {
     const metrics = recorder();
     const job = (status: 'completed' | 'failed') => ({ jobId: 'j', status, total: 1, done: 1, counts: { ok: 1, failed: 0, byCode: {} }, bytes: 0, latencyMs: null, invalid: 0, messages: 1, createdAt: '', urlsPerSecond: 0 });
 
-    recordBatchMetrics(metrics, { ...reportOf([]), continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0 });
+    recordBatchMetrics(metrics, { ...reportOf([]), continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 });
 
     expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
   });
@@ -87,7 +91,7 @@ describe('recordBatchMetrics', () => {
         result({ status: 500, change: 'broke', error: { code: 'HTTP_STATUS', message: 'HTTP status 500' } }),
         result({ ok: true, status: 200, change: 'recovered' }), result({ ok: true, status: 200, change: 'changed' }),
       ]),
-      continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0,
+      continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0,
     });
 
     expect(metrics.metrics.filter(([name]) => /^Urls(Changed|Broke|Recovered)$/.test(name))).toStrictEqual([

@@ -17,10 +17,18 @@ class HostsServer {
   readonly started = new Map<string, number[]>();
   readonly #inFlight = new Map<string, number>();
   readonly maxInFlight = new Map<string, number>();
+  /** TCP connections accepted, in all and per host (the host of a connection's first request). */
+  connections = 0;
+  readonly connectionsPerHost = new Map<string, number>();
+  readonly #countedSockets = new WeakSet<object>();
 
   private constructor() {
     this.#server = createServer((req, res) => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      if (!this.#countedSockets.has(req.socket)) {
+        this.#countedSockets.add(req.socket);
+        this.connectionsPerHost.set(host, (this.connectionsPerHost.get(host) ?? 0) + 1);
+      }
       const at = this.started.get(host) ?? [];
       at.push(Date.now());
       this.started.set(host, at);
@@ -30,6 +38,7 @@ class HostsServer {
       res.on('close', () => this.#inFlight.set(host, this.#inFlight.get(host)! - 1));
       (this.#routes.get(host) ?? ((_q, r) => r.end('ok')))(req, res);
     });
+    this.#server.on('connection', () => { this.connections += 1; });
   }
 
   static async start(): Promise<HostsServer> {
