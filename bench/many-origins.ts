@@ -22,6 +22,8 @@ const MILLION_ORIGINS = Number(process.env.BENCH_MILLION_ORIGINS ?? 100_000);
 const CPU_CORE = cpus().length > 1 ? '1' : '0';
 /** `million` runs only the million-URL scenario. */
 const ONLY = process.env.BENCH_ONLY;
+/** The million's order: `grouped` (as a sitemap) unless BENCH_MILLION_ORDER=shuffled. */
+const BENCH_MILLION_ORDER = process.env.BENCH_MILLION_ORDER === 'shuffled' ? 'shuffled' : 'grouped';
 
 interface Run {
   readonly client: string;
@@ -32,6 +34,8 @@ interface Run {
   readonly cpuMs: number;
   readonly peakRssMb: number;
   readonly peakFds: number;
+  /** TCP connections nginx accepted during the run. */
+  readonly connections: number;
 }
 
 interface Client {
@@ -149,8 +153,9 @@ function descendantFds(pid: number): number {
   return total;
 }
 
-async function runClient(client: Client, list: string, urls: number, scenario: Scenario, hosts: string, dir: string): Promise<Run> {
+async function runClient(client: Client, list: string, urls: number, scenario: Scenario, hosts: string, dir: string, ports: Ports): Promise<Run> {
   const { concurrency, tls } = scenario;
+  const acceptedBefore = await acceptedConnections(ports);
   const timing = join(dir, 'time.txt');
   const inner = ['/usr/bin/time', '-o', timing, '-f', '%e %U %S %M', 'taskset', '-c', CPU_CORE, ...client.command(list, concurrency, tls, dir, scenario.perOrigin ?? 16)];
   const script = `mount --bind "$0" /etc/hosts && ulimit -n ${DESCRIPTORS} && exec "$@"`;
@@ -171,7 +176,9 @@ async function runClient(client: Client, list: string, urls: number, scenario: S
     parsed = { ok: 0, failures: { [`exit ${code}`]: urls } };
     process.stderr.write(`bench: ${client.name} exited ${code}: ${stderr.slice(-500)}\n`);
   }
-  return { client: client.name, urls, ...parsed, wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000, peakRssMb: Math.round(maxKb! / 1024), peakFds };
+  // Less the status request itself.
+  const connections = (await acceptedConnections(ports)) - acceptedBefore - 1;
+  return { client: client.name, urls, ...parsed, wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000, peakRssMb: Math.round(maxKb! / 1024), peakFds, connections };
 }
 
 interface Scenario {
@@ -182,8 +189,11 @@ interface Scenario {
   readonly path: string;
   readonly concurrency: number;
   readonly clients: Client[];
-  /** URLs of one origin together (a site's sitemap) instead of shuffled across origins. */
-  readonly grouped?: boolean;
+  /**
+   * The list's order: `shuffled` across origins (the default), `grouped` by origin (a site's
+   * sitemap), or `few-big`: half the URLs on 5 origins, the rest spread over the others, shuffled.
+   */
+  readonly order?: 'shuffled' | 'grouped' | 'few-big';
   /** batchfetch's --per-origin: 16, as every other client here is configured, unless it runs alone (its default, 6). */
   readonly perOrigin?: number;
   /** Also run each client with a quarter of the URLs, to separate start-up from the per-URL cost. */
@@ -197,15 +207,32 @@ interface ScenarioResult {
 
 function urlList(scenario: Scenario, urls: number, port: number): string[] {
   const scheme = scenario.tls ? 'https' : 'http';
-  const perOrigin = Math.ceil(urls / scenario.origins);
+  const url = (o: number, u: number) => `${scheme}://o${o}.batchfetch.test:${port}${scenario.path}?u=${u}`;
   const list: string[] = [];
-  for (let o = 0; o < scenario.origins && list.length < urls; o++) {
-    for (let u = 0; u < perOrigin && list.length < urls; u++) list.push(`${scheme}://o${o}.batchfetch.test:${port}${scenario.path}?u=${u}`);
+  if (scenario.order === 'few-big') {
+    const big = 5;
+    for (let n = 0; n < urls; n++) list.push(n % 2 === 0 ? url(n % big, n) : url(big + (n % (scenario.origins - big)), n));
+    return shuffled(list);
   }
-  return scenario.grouped ? list : shuffled(list);
+  const perOrigin = Math.ceil(urls / scenario.origins);
+  for (let o = 0; o < scenario.origins && list.length < urls; o++) {
+    for (let u = 0; u < perOrigin && list.length < urls; u++) list.push(url(o, u));
+  }
+  return scenario.order === 'grouped' ? list : shuffled(list);
 }
 
-async function runScenario(scenario: Scenario, ports: { http: number; https: number }, hosts: string, dir: string): Promise<ScenarioResult> {
+interface Ports {
+  readonly http: number;
+  readonly https: number;
+}
+
+/** Connections nginx has accepted so far (stub_status). */
+async function acceptedConnections(ports: Ports): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${ports.http}/nginx-status`)).text();
+  return Number(/\n\s*(\d+)\s+\d+\s+\d+/.exec(text)![1]);
+}
+
+async function runScenario(scenario: Scenario, ports: Ports, hosts: string, dir: string): Promise<ScenarioResult> {
   const port = scenario.tls ? ports.https : ports.http;
   const big = join(dir, 'big.txt');
   const small = join(dir, 'small.txt');
@@ -215,10 +242,10 @@ async function runScenario(scenario: Scenario, ports: { http: number; https: num
   const runs: ScenarioResult['runs'] = [];
   for (const client of scenario.clients) {
     if (client.maxConcurrency !== undefined && scenario.concurrency > client.maxConcurrency) continue;
-    const smallRun = scenario.marginal ? await runClient(client, small, smallUrls, scenario, hosts, dir) : undefined;
-    const bigRun = await runClient(client, big, scenario.urls, scenario, hosts, dir);
+    const smallRun = scenario.marginal ? await runClient(client, small, smallUrls, scenario, hosts, dir, ports) : undefined;
+    const bigRun = await runClient(client, big, scenario.urls, scenario, hosts, dir, ports);
     process.stderr.write(`bench: ${scenario.name} / ${client.name}: ok ${bigRun.ok}/${bigRun.urls}, ${Math.round(bigRun.urls / bigRun.wallMs * 1000)} URLs/s, ` +
-      `cpu ${Math.round(bigRun.cpuMs)} ms, rss ${bigRun.peakRssMb} MB, fds ${bigRun.peakFds} ${JSON.stringify(bigRun.failures)}\n`);
+      `cpu ${Math.round(bigRun.cpuMs)} ms, connections ${bigRun.connections}, rss ${bigRun.peakRssMb} MB, fds ${bigRun.peakFds} ${JSON.stringify(bigRun.failures)}\n`);
     runs.push({ big: bigRun, ...(smallRun ? { small: smallRun } : {}) });
   }
   return { scenario, runs };
@@ -258,8 +285,13 @@ async function main(): Promise<void> {
   // BENCH_CLIENTS=Crawlee,Scrapy runs only those (names as in the table).
   const wanted = process.env.BENCH_CLIENTS?.split(',');
   const all = [batchfetch, undiciRequest, curl, aiohttp, scrapy, crawlee].filter((client) => !wanted || wanted.includes(client.name));
+  // The orders added to see connection reuse: batchfetch beside the two that fetch in list order.
+  const few = all.filter((client) => client === batchfetch || client === undiciRequest || client === curl);
   const scenarios: Scenario[] = [
+    { name: 'one origin, HTTP', origins: 1, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: few, marginal: true },
     { name: 'many origins, HTTP', origins: 1_000, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: all, marginal: true },
+    { name: 'many origins, HTTP, grouped by host', origins: 1_000, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: few, order: 'grouped' },
+    { name: 'many origins, HTTP, 5 big hosts among 995 small', origins: 1_000, urls: scaled(20_000), tls: false, path: '/1k', concurrency: 64, clients: few },
     { name: 'HTTPS, one origin', origins: 1, urls: scaled(20_000), tls: true, path: '/1k', concurrency: 64, clients: all, marginal: true },
     { name: 'HTTPS, 500 origins', origins: 500, urls: scaled(20_000), tls: true, path: '/1k', concurrency: 64, clients: all, marginal: true },
     ...[64, 128, 256, 512, 896].map((concurrency): Scenario => ({
@@ -269,11 +301,13 @@ async function main(): Promise<void> {
   ];
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of ONLY === 'million' ? [] : scenarios) results.push(await runScenario(scenario, ports, smallHosts, dir));
-    if (MILLION > 0 && all.includes(batchfetch)) {
+    // BENCH_ONLY=orders: the list orders and HTTPS over many origins (connections per URL), no latency rows.
+    const chosen = ONLY === 'million' ? [] : ONLY === 'orders' ? scenarios.filter((scenario) => scenario.path === '/1k' && scenario.origins > 1 || !scenario.tls && scenario.origins === 1) : scenarios;
+    for (const scenario of chosen) results.push(await runScenario(scenario, ports, smallHosts, dir));
+    if (MILLION > 0 && all.includes(batchfetch) && ONLY !== 'orders') {
       results.push(await runScenario({
         name: `${MILLION.toLocaleString('en')} URLs over ${MILLION_ORIGINS.toLocaleString('en')} origins`, origins: MILLION_ORIGINS, urls: MILLION,
-        tls: false, path: '/1k', concurrency: 256, clients: [batchfetch], grouped: true, perOrigin: 6,
+        tls: false, path: '/1k', concurrency: 256, clients: [batchfetch], order: BENCH_MILLION_ORDER, perOrigin: 6,
       }, ports, hosts, dir));
     }
   } finally {
@@ -289,15 +323,15 @@ function report(results: ScenarioResult[]): void {
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ` +
       `each client alone on one core under ulimit -n ${DESCRIPTORS}; nginx (1 worker, other core) on loopback; host names through /etc/hosts.`,
     '',
-    '| scenario | client | in flight | URLs | OK | failures | URLs/s | CPU µs/URL (marginal) | CPU µs/URL (whole process) | peak RSS MB | peak open fds |',
-    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | client | in flight | URLs | OK | failures | URLs/s | CPU µs/URL (marginal) | CPU µs/URL (whole process) | connections | per URL | per origin | peak RSS MB | peak open fds |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const { scenario, runs } of results) {
     for (const { big, small } of runs) {
       const marginal = small ? f(((big.cpuMs - small.cpuMs) * 1000) / (big.urls - small.urls)) : '';
       const failures = Object.entries(big.failures).map(([code, n]) => `${code} ${n}`).join(', ') || '—';
       lines.push(`| ${scenario.name} | ${big.client} | ${scenario.concurrency} | ${big.urls} | ${big.ok} | ${failures} | ${Math.round((big.urls / big.wallMs) * 1000)} | ` +
-        `${marginal} | ${f((big.cpuMs * 1000) / big.urls)} | ${big.peakRssMb} | ${big.peakFds} |`);
+        `${marginal} | ${f((big.cpuMs * 1000) / big.urls)} | ${big.connections} | ${f(big.connections / big.urls, 3)} | ${f(big.connections / scenario.origins, 1)} | ${big.peakRssMb} | ${big.peakFds} |`);
     }
   }
   const text = `${lines.join('\n')}\n`;

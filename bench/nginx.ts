@@ -81,6 +81,8 @@ http {
     ${httpsPort ? `listen 127.0.0.1:${httpsPort} ssl backlog=4096;` : ''}
     root ${dir};
     location / { default_type text/plain; }
+    # Connections accepted so far ("accepts"): benchmarks count each client's connections.
+    location = /nginx-status { stub_status; }
     ${options.sleep ? 'location /sleep { default_type text/plain; echo_sleep 0.1; echo ok; }' : ''}
   }
 }
