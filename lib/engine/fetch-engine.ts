@@ -151,9 +151,8 @@ class FetchEngine {
 
   /** What a scheduler's window of URLs asks of the engine: the connection budget, by origin. */
   get windowEngine(): WindowEngine {
-    const budget = this.#budget;
-    return { perOrigin: this.options.perOrigin, idleConnectionsOf: (origin) => budget.idleOf(origin),
-      noteWaiting: (origin, delta) => budget.noteWaiting(origin, delta), originsWaiting: () => budget.originsWaiting };
+    return { perOrigin: this.options.perOrigin, idleConnectionsOf: (origin) => this.#budget.idleOf(origin),
+      noteWaiting: (origin, delta) => this.#budget.noteWaiting(origin, delta), originsWaiting: () => this.#budget.originsWaiting };
   }
 
   /** URLs in progress (each holds an engine permit only while one of its requests is on the wire). */
