@@ -1,30 +1,46 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stableHash } from './stable-hash.ts';
 
-/** Appends lines to one file per partition, honouring each stream's back-pressure. */
+/**
+ * Partitions a spilled list is cut into. At 10 million URLs a partition holds ~80,000 lines (tens
+ * of MB when one is read back into memory); the 128 files of a side are open at once, well inside
+ * Lambda's 1,024 descriptors.
+ */
+const SPILL_PARTITIONS = 128;
+
+/**
+ * Lines appended to `SPILL_PARTITIONS` files (`<dir>/<name>-<i>`) by a stable hash of a key, so
+ * that lines of one key, on every side spilled with the same kind of key, meet in the partition
+ * of the same index. Honours each stream's back-pressure.
+ */
 class SpillFiles {
   readonly paths: readonly string[];
   readonly #streams: WriteStream[];
   #failure: Error | undefined;
+  #closed: Promise<void> | undefined;
 
-  constructor(paths: readonly string[]) {
-    this.paths = paths;
-    this.#streams = paths.map((path) => createWriteStream(path).on('error', (error) => {
+  constructor(dir: string, name: string) {
+    this.paths = Array.from({ length: SPILL_PARTITIONS }, (_, i) => join(dir, `${name}-${i}`));
+    this.#streams = this.paths.map((path) => createWriteStream(path).on('error', (error) => {
       this.#failure ??= error;
     }));
   }
 
-  async write(partition: number, line: string): Promise<void> {
+  async write(key: string, line: string): Promise<void> {
     if (this.#failure) throw this.#failure;
-    const stream = this.#streams[partition]!;
+    const stream = this.#streams[stableHash(key) % SPILL_PARTITIONS]!;
     if (!stream.write(`${line}\n`)) await once(stream, 'drain');
   }
 
+  /** Ends every file; safe to call again (a caller's `finally` after its normal close). */
   async close(): Promise<void> {
-    await Promise.all(this.#streams.map((stream) => new Promise<void>((resolve) => {
+    this.#closed ??= Promise.all(this.#streams.map((stream) => new Promise<void>((resolve) => {
       stream.end(resolve);
-    })));
+    }))).then(() => undefined);
+    await this.#closed;
     if (this.#failure) throw this.#failure;
   }
 }

@@ -54,26 +54,16 @@ interface WindowEngine {
 class LanesBySize<T> {
   readonly #buckets: Array<Set<Lane<T>> | undefined> = [];
   #largest = 0;
-  #count = 0;
-
-  get size(): number {
-    return this.#count;
-  }
-
-  has(lane: Lane<T>): boolean {
-    return this.#buckets[lane.size]?.has(lane) === true;
-  }
 
   /** Adds `lane` at its size; `from` is the size it was filed under if it is here already. */
   add(lane: Lane<T>, from?: number): void {
     if (from !== undefined) this.#buckets[from]!.delete(lane);
-    else this.#count += 1;
     (this.#buckets[lane.size] ??= new Set()).add(lane);
     if (lane.size > this.#largest) this.#largest = lane.size;
   }
 
   delete(lane: Lane<T>): void {
-    if (this.#buckets[lane.size]?.delete(lane) === true) this.#count -= 1;
+    this.#buckets[lane.size]?.delete(lane);
   }
 
   largest(): Lane<T> | undefined {
@@ -88,7 +78,6 @@ class LanesBySize<T> {
   clear(): void {
     this.#buckets.length = 0;
     this.#largest = 0;
-    this.#count = 0;
   }
 }
 

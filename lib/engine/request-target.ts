@@ -173,5 +173,14 @@ function resolveRedirect(location: string, base: Target): Outcome<Target, FetchE
   return success(fromUrl(next));
 }
 
-export { parseMethod, parseTarget, resolveRedirect };
+/**
+ * The origin of a URL as its connection pool is keyed (`URL#origin`), or '' when it cannot be
+ * fetched: what the scheduler and the list grouping group URLs by.
+ */
+function originOf(url: unknown): string {
+  const target = parseTarget(url);
+  return target.ok ? target.value.origin : '';
+}
+
+export { originOf, parseMethod, parseTarget, resolveRedirect };
 export type { Target };

@@ -1,7 +1,7 @@
 import type { FetchEngine } from './fetch-engine.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
-import { originKeyOfUrl } from '../net/origin-key.ts';
 import { OriginWindow, type Lane } from './origin-window.ts';
+import { originOf } from './request-target.ts';
 
 /** An item of `fetchEach` with its result. */
 interface Fetched<T> {
@@ -77,7 +77,7 @@ async function* schedule<T, R>(
         if (exhausted || window.full) break;
         const read = await source.next();
         if (read.done) exhausted = true;
-        else window.add(read.value, originKeyOfUrl(requestOf(read.value).url));
+        else window.add(read.value, originOf(requestOf(read.value).url));
       }
       if (done.length === 0 && pending > 0) await waitForResultOrHoldEnd();
       wake = undefined;

@@ -40,12 +40,9 @@ async function enqueueRequests(
       summary.invalidSamples.push({ url: result.url.slice(0, 200), code: result.error.code, message: result.error.message });
     }
   };
-  async function* chunks() {
-    for await (const line of lines) yield [line];
-  }
   async function* requests() {
     // One origin's URLs travel together: a consumer fetches a message over one warm connection.
-    for await (const group of groupByOrigin(chunks(), { groupUrls: split.maxUrls ?? 100, ...(split.groupDir ? { dir: split.groupDir } : {}) })) {
+    for await (const group of groupByOrigin(lines, { groupUrls: split.maxUrls ?? 100, ...(split.groupDir ? { dir: split.groupDir } : {}) })) {
       for (const line of group) {
         if (line.kind === 'request') yield line.request;
         else if (line.kind === 'invalid') refuse(line.result);

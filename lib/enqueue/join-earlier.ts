@@ -1,26 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileLines, SpillFiles } from '../core/spill-files.ts';
-import { stableHash } from '../core/stable-hash.ts';
 import { comparisonKey, earlierEntryOf, fromComparisonKey, type MissingEntry } from '../engine/change.ts';
 import type { FetchRequest, PreviousRecord } from '../engine/fetch-types.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
 
 /**
- * Partitions each side is cut into. At 10 million URLs a partition holds ~80,000 earlier records
- * (tens of MB while it is joined); the 128 spill files of a side are open at once, well inside
- * Lambda's 1,024 descriptors.
- */
-const PARTITIONS = 128;
-
-/** Partition of a URL: by URL alone, so a URL with and without an `id` meet in one partition. */
-const partitionOf = (url: string): number => stableHash(url) % PARTITIONS;
-
-/**
  * A list's requests, each with the earlier run's record of its URL (and id) as `previous` —
  * `null` when the earlier run had none — and the earlier URLs the list no longer has handed to
  * `onMissing`. A grace hash join (Kitsuregawa et al., 1983): both sides are first written to
- * `PARTITIONS` files in `dir` by a hash of the URL, then joined a partition at a time, so
+ * partition files in `dir` (SpillFiles) by a hash of the URL, then joined a partition at a time, so
  * memory holds one partition's earlier records, never a list. Refused lines pass through first;
  * the requests follow partition by partition (their `line` keeps their place in the list).
  * The files are removed however it ends.
@@ -32,29 +21,29 @@ async function* joinEarlier(
 ): AsyncGenerator<ParsedLine> {
   const work = await mkdtemp(join(options.dir, 'batchfetch-join-'));
   try {
-    const partitions = Array.from({ length: PARTITIONS }, (_, i) => i);
-    const requests = new SpillFiles(partitions.map((i) => join(work, `list-${i}`)));
+    // Both sides spilled by URL alone, so a URL with and without an `id` meet in one partition.
+    const requests = new SpillFiles(work, 'list');
     try {
       for await (const line of lines) {
-        if (line.kind === 'request') await requests.write(partitionOf(line.request.url), JSON.stringify(line.request));
+        if (line.kind === 'request') await requests.write(line.request.url, JSON.stringify(line.request));
         else yield line;
       }
     } finally {
       await requests.close();
     }
-    const records = new SpillFiles(partitions.map((i) => join(work, `earlier-${i}`)));
+    const records = new SpillFiles(work, 'earlier');
     try {
       for await (const text of earlier) {
         const entry = earlierEntryOf(text);
-        if (entry) await records.write(partitionOf(entry.url), JSON.stringify([entry.key, entry.previous]));
+        if (entry) await records.write(entry.url, JSON.stringify([entry.key, entry.previous]));
       }
     } finally {
       await records.close();
     }
-    for (const partition of partitions) {
+    for (const [partition, recordsPath] of records.paths.entries()) {
       // For a URL recorded twice (a list with a duplicate line), the last record counts.
       const previousByKey = new Map<string, PreviousRecord>();
-      for await (const text of fileLines(records.paths[partition]!)) {
+      for await (const text of fileLines(recordsPath)) {
         const [key, previous] = JSON.parse(text) as [string, PreviousRecord];
         previousByKey.set(key, previous);
       }

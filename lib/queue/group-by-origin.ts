@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileLines, SpillFiles } from '../core/spill-files.ts';
-import { stableHash } from '../core/stable-hash.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
+import { originOf } from '../engine/request-target.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
-import { originKeyOfUrl } from '../net/origin-key.ts';
 
 interface GroupOptions {
   /** URLs of one origin that fill a message: a group this big goes out at once. */
@@ -19,9 +18,6 @@ interface GroupOptions {
   /** A list that pauses this long (a pipe) has what it read so far sent on. @default never */
   readonly pauseMs?: number;
 }
-
-/** Partitions a long list's requests are spilled to, by a hash of their origin (see join-earlier.ts for the descriptor budget). */
-const PARTITIONS = 128;
 
 /** Requests grouped by origin in memory, bounded: a full group, or every group at the bound, goes out. */
 class OriginGroups {
@@ -41,7 +37,7 @@ class OriginGroups {
 
   /** Adds `request`; returns the groups to send now (none, its full group, or all at the bound). */
   add(request: FetchRequest): FetchRequest[][] {
-    const origin = originKeyOfUrl(request.url);
+    const origin = originOf(request.url);
     let group = this.#groups.get(origin);
     if (group === undefined) {
       group = [];
@@ -73,16 +69,18 @@ const asLines = (group: readonly FetchRequest[]): ParsedLine[] => group.map((req
  * are cut into carry one origin each as far as they can, and a consumer reuses one connection
  * for a message's URLs instead of opening one per URL (bench:origins). Lines that are not
  * requests pass at once. Memory holds `memoryUrls` requests at most: a shorter list is grouped in
- * memory; a longer one, given a `dir`, is first written to `PARTITIONS` files by a hash of each
- * URL's origin (every URL of an origin in one file), then read back a file at a time and grouped
- * again, bounded the same way; without a `dir`, it is grouped `memoryUrls` lines at a time. A request keeps its `line`, so records still name their input line.
+ * memory; a longer one, given a `dir`, is first written to partition files (SpillFiles) by a
+ * hash of each URL's origin (every URL of an origin in one file), then read back a file at a time
+ * and grouped again, bounded the same way; without a `dir`, it is grouped `memoryUrls` lines at a
+ * time. A request keeps its `line`, so records still name their input line. Input comes as lines
+ * or as chunks of lines (the local run reads chunks); output as chunks.
  */
-async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, options: GroupOptions): AsyncGenerator<ParsedLine[]> {
+async function* groupByOrigin(input: AsyncIterable<ParsedLine | readonly ParsedLine[]>, options: GroupOptions): AsyncGenerator<ParsedLine[]> {
   const capacity = options.memoryUrls ?? 50_000;
   const groups = new OriginGroups(options.groupUrls, capacity);
-  const source = chunks[Symbol.asyncIterator]();
+  const source = input[Symbol.asyncIterator]();
   let spill: { readonly work: string; readonly files: SpillFiles } | undefined;
-  let spilled = false;
+  const spillRequest = (request: FetchRequest) => spill!.files.write(originOf(request.url), JSON.stringify(request));
   try {
     for (let next = source.next(); ;) {
       const read = await pausedOrNext(next, groups.size > 0 && spill === undefined ? options.pauseMs : undefined);
@@ -94,11 +92,11 @@ async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, opti
       if (read.done === true) break;
       next = source.next();
       const passing: ParsedLine[] = [];
-      for (const line of read.value) {
+      for (const line of 'kind' in read.value ? [read.value] : read.value) {
         if (line.kind !== 'request') {
           passing.push(line);
         } else if (spill !== undefined) {
-          await spill.files.write(stableHash(originKeyOfUrl(line.request.url)) % PARTITIONS, JSON.stringify(line.request));
+          await spillRequest(line.request);
         } else {
           for (const group of groups.add(line.request)) {
             if (group.length >= options.groupUrls || options.dir === undefined) {
@@ -106,7 +104,7 @@ async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, opti
             } else {
               // The bound, reached with groups still small: spill this list (these first).
               spill ??= await openSpill(options.dir);
-              for (const request of group) await spill.files.write(stableHash(originKeyOfUrl(request.url)) % PARTITIONS, JSON.stringify(request));
+              for (const request of group) await spillRequest(request);
             }
           }
         }
@@ -117,7 +115,6 @@ async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, opti
       for (const group of groups.drain()) yield asLines(group);
       return;
     }
-    spilled = true;
     await spill.files.close();
     for (const path of spill.files.paths) {
       const partition = new OriginGroups(options.groupUrls, capacity);
@@ -128,7 +125,7 @@ async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, opti
     }
   } finally {
     if (spill !== undefined) {
-      if (!spilled) await spill.files.close().catch(() => undefined);
+      await spill.files.close().catch(() => undefined);
       await rm(spill.work, { recursive: true, force: true });
     }
   }
@@ -136,7 +133,7 @@ async function* groupByOrigin(chunks: AsyncIterable<readonly ParsedLine[]>, opti
 
 async function openSpill(dir: string): Promise<{ work: string; files: SpillFiles }> {
   const work = await mkdtemp(join(dir, 'batchfetch-origins-'));
-  return { work, files: new SpillFiles(Array.from({ length: PARTITIONS }, (_, i) => join(work, `origins-${i}`))) };
+  return { work, files: new SpillFiles(work, 'origins') };
 }
 
 /** `next`, or 'paused' when it has not come within `pauseMs` (undefined: wait for it). */
