@@ -25,8 +25,10 @@ export const ErrorCode = {
   BODY_TOO_LARGE: 'BODY_TOO_LARGE',
   /** The response was not valid HTTP (bad framing, bad headers, bad encoding). */
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
-  /** The final response had a non-2xx status. */
+  /** The final response's status is not one the run counts as success (2xx unless `okStatus` says otherwise). */
   HTTP_STATUS: 'HTTP_STATUS',
+  /** A successful response's Content-Type is not among `acceptTypes`; its body was not read. */
+  UNACCEPTED_TYPE: 'UNACCEPTED_TYPE',
   /** The run (or invocation) deadline passed or it was cancelled before the URL finished. */
   ABORTED: 'ABORTED',
   /**

@@ -28,6 +28,8 @@ const OPTION_RANGES = {
   maxRetryAfterMs: { min: 0, max: 600_000 },
   maxRedirects: { min: 0, max: 20 },
   maxBodyBytes: { min: 0, max: 1024 ** 3 },
+  /** A body is cut at this many decoded bytes (0: the status and headers only). */
+  truncateAt: { min: 0, max: 1024 ** 3 },
   dnsTtlMs: { min: 0, max: 86_400_000 },
   keepAliveTimeoutMs: { min: 1, max: 600_000 },
   /** URLs per queue message: bounds the work (and memory) one record can demand. */

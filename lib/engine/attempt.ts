@@ -5,6 +5,11 @@ import { BodyMode } from './options.ts';
 import { BodyReader, tooLarge } from './body-reader.ts';
 import type { Cancellable, CancelScope } from './cancel-scope.ts';
 import { classifyError } from '../net/classify-error.ts';
+import type { TlsFacts } from '../net/connection-facts.ts';
+import { ExchangeFacts, type Timings } from './exchange-facts.ts';
+import type { AcceptedTypes } from './accepted-types.ts';
+import type { StatusSet } from './status-set.ts';
+
 
 /** What one HTTP exchange ended with: a complete response, or a classified error. */
 interface AttemptOutcome {
@@ -17,6 +22,12 @@ interface AttemptOutcome {
   readonly error?: FetchError;
   /** True once response headers arrived; a reset before that may be a stale pooled socket. */
   readonly responseStarted: boolean;
+  /** The body reached the truncation cap and was cut there. */
+  readonly truncated?: boolean;
+  /** The response's Content-Type is not one the run accepts; its body was not read. */
+  readonly unacceptedType?: boolean;
+  readonly timings?: Timings;
+  readonly tls?: TlsFacts;
 }
 
 interface AttemptSettings {
@@ -24,6 +35,16 @@ interface AttemptSettings {
   /** The engine's `urlTimeoutMs`, named in the error of a URL that ran out of it. */
   readonly urlTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** A body past `maxBodyBytes` is cut there (`truncated`) instead of failing `BODY_TOO_LARGE`. */
+  readonly truncate: boolean;
+  /** Media types an OK response may have; others end `UNACCEPTED_TYPE` unread. Undefined: any. */
+  readonly acceptTypes: AcceptedTypes | undefined;
+  /** Which statuses are OK (only those are held to `acceptTypes`). */
+  readonly okStatus: StatusSet;
+  /** Time the exchange's phases (`timings`). */
+  readonly timings: boolean;
+  /** Read the connection's TLS facts (`tls`). */
+  readonly tlsInfo: boolean;
   readonly bodyMode: string;
   readonly decompress: boolean;
   /** Removed from bodies before `normalizedSha256` (the engine's `ignoreInBody`). */
@@ -63,10 +84,13 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   #reader: BodyReader | undefined;
 
   readonly #method: string;
+  /** Timings and TLS facts, when the run asks for them. */
+  readonly #facts: ExchangeFacts | undefined;
 
-  constructor(settings: AttemptSettings, method: string, urlEndsAt: number, resolve: (outcome: AttemptOutcome) => void) {
+  constructor(settings: AttemptSettings, method: string, path: string, urlEndsAt: number, resolve: (outcome: AttemptOutcome) => void) {
     this.#settings = settings;
     this.#method = method;
+    this.#facts = settings.timings || settings.tlsInfo ? new ExchangeFacts(method, path, settings.timings, settings.tlsInfo) : undefined;
     this.#urlEndsAt = urlEndsAt;
     this.#resolve = resolve;
   }
@@ -78,6 +102,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
    */
   arm(): void {
     const now = performance.now();
+    this.#facts?.dispatched(now);
     this.#timer = setTimeout(this.#onTimer, clampDelay(Math.min(this.#settings.timeoutMs, this.#urlEndsAt - now)));
   }
 
@@ -112,6 +137,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
       return;
     }
     this.#startedAt = performance.now();
+    this.#facts?.written(this.#startedAt);
   }
 
   onResponseStart(
@@ -123,11 +149,19 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     const settings = this.#settings;
     this.#status = statusCode;
     this.#headers = headers;
+    this.#facts?.headers(performance.now());
     // HEAD, 204 and 304 responses have no body whatever their Content-Length and Content-Encoding
     // say (RFC 9110 §6.4.1, §8.6, §15.3.5, §15.4.5): body rules do not apply to them.
     const bodiless = this.#method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    if (settings.acceptTypes && !bodiless && settings.okStatus.has(statusCode) && !settings.discardBodyOf(statusCode)
+      && !settings.acceptTypes.accepts(headerText(headers['content-type']))) {
+      // Not a type the run wants: the body is never read, and the connection is dropped.
+      this.#settle({ status: statusCode, headers, bytes: 0, responseStarted: true, unacceptedType: true });
+      controller.abort(new FetchError(ErrorCode.ABORTED, 'content type not accepted'));
+      return;
+    }
     const declared = bodiless ? 0 : Number(headers['content-length']);
-    if (declared > settings.maxBodyBytes) {
+    if (declared > settings.maxBodyBytes && !settings.truncate) {
       if (settings.discardBodyOf(statusCode)) {
         // A redirect about to be followed: its body is never read, so its size does not matter.
         // The exchange ends here and the connection is dropped rather than drained.
@@ -143,7 +177,12 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     this.#reader = new BodyReader(mode, settings.maxBodyBytes, encoding, {
       onError: (error) => this.cancel(classifyError(error)),
       onDrain: () => controller.resume(),
-    }, settings.ignore);
+      onTruncated: () => {
+        // The body is what was kept; the rest is not read, so the connection cannot be reused.
+        this.#settleWithBody();
+        controller.abort(new FetchError(ErrorCode.ABORTED, 'body truncated'));
+      },
+    }, settings.ignore, settings.truncate);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -154,17 +193,21 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
   onResponseEnd(): void {
     if (this.#settled) return;
     const reader = this.#reader!;
-    reader.end(() => {
-      if (this.#settled) return;
-      this.#settle({
-        status: this.#status!,
-        headers: this.#headers!,
-        bytes: reader.bytes,
-        sha256: reader.sha256,
-        normalizedSha256: reader.normalizedSha256,
-        body: reader.body,
-        responseStarted: true,
-      });
+    reader.end(() => this.#settleWithBody());
+  }
+
+  #settleWithBody(): void {
+    if (this.#settled) return;
+    const reader = this.#reader!;
+    this.#settle({
+      status: this.#status!,
+      headers: this.#headers!,
+      bytes: reader.bytes,
+      sha256: reader.sha256,
+      normalizedSha256: reader.normalizedSha256,
+      body: reader.body,
+      responseStarted: true,
+      ...(reader.truncated ? { truncated: true } : {}),
     });
   }
 
@@ -181,7 +224,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#resolve(outcome);
+    // Only an exchange that got a response reports how it went.
+    this.#resolve(this.#facts && this.#status !== undefined ? { ...outcome, ...this.#facts.report(performance.now()) } : outcome);
   }
 }
 
@@ -206,7 +250,7 @@ function runAttempt(
   urlEndsAt: number,
 ): Promise<AttemptOutcome> {
   return new Promise((resolve) => {
-    const handler = new AttemptHandler(settings, options.method, urlEndsAt, (outcome) => {
+    const handler = new AttemptHandler(settings, options.method, options.path, urlEndsAt, (outcome) => {
       scope.delete(handler);
       resolve(outcome);
     });
@@ -226,4 +270,4 @@ function runAttempt(
 }
 
 export { runAttempt, urlTimedOut };
-export type { AttemptOutcome, AttemptSettings };
+export type { AttemptOutcome, AttemptSettings, Timings };

@@ -27,6 +27,8 @@ interface BodyReaderEvents {
   readonly onError: (error: unknown) => void;
   /** The decoder's buffer drained: wire reading may resume. */
   readonly onDrain: () => void;
+  /** With truncation on, the body reached the cap: what was kept is the body, read no more. */
+  readonly onTruncated?: () => void;
 }
 
 /**
@@ -44,12 +46,16 @@ class BodyReader {
   readonly #decoder: Transform | undefined;
   readonly #events: BodyReaderEvents;
   readonly #keep: boolean;
+  /** A body past the cap is cut there (and `truncated` set) instead of failing. */
+  readonly #truncate: boolean;
+  truncated = false;
   #failed = false;
   /** Whether any encoded byte arrived: an empty body is empty, whatever its Content-Encoding. */
   #encodedBytesSeen = false;
 
-  constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents, ignore: readonly RegExp[] = []) {
+  constructor(mode: string, maxBytes: number, contentEncoding: string | undefined, events: BodyReaderEvents, ignore: readonly RegExp[] = [], truncate = false) {
     this.#maxBytes = maxBytes;
+    this.#truncate = truncate;
     this.#events = events;
     this.#hash = mode === BodyMode.DISCARD ? undefined : createHash('sha256');
     this.#ignore = mode === BodyMode.DISCARD ? [] : ignore;
@@ -116,6 +122,10 @@ class BodyReader {
 
   #accept(chunk: Buffer): void {
     if (this.#failed) return;
+    if (this.bytes + chunk.length > this.#maxBytes && this.#truncate) {
+      this.#cut(chunk.subarray(0, this.#maxBytes - this.bytes));
+      return;
+    }
     this.bytes += chunk.length;
     if (this.bytes > this.#maxBytes) {
       this.#fail(tooLarge(this.#maxBytes));
@@ -123,6 +133,18 @@ class BodyReader {
     }
     this.#hash?.update(chunk);
     this.#chunks?.push(chunk);
+  }
+
+  /** Keeps `head`, the last bytes under the cap, and ends the body there. */
+  #cut(head: Buffer): void {
+    this.bytes += head.length;
+    this.#hash?.update(head);
+    this.#chunks?.push(head);
+    this.truncated = true;
+    // Nothing more is accepted; the digests above stay readable.
+    this.#failed = true;
+    this.#decoder?.destroy();
+    this.#events.onTruncated?.();
   }
 
   #fail(error: unknown): void {

@@ -9,11 +9,13 @@ import { OriginPools } from '../net/origin-pools.ts';
 import { SystemResolver } from '../net/system-resolver.ts';
 import { SocketBudget, type SocketBudgetStats } from '../net/socket-budget.ts';
 import { TlsSessionStore } from '../net/tls-sessions.ts';
-import { BodyMode, resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from './options.ts';
+import { watchRequestSockets } from '../net/connection-facts.ts';
+import { resolveEngineOptions, type FetchEngineOptions, type ResolvedEngineOptions } from './options.ts';
 import type { AttemptSettings } from './attempt.ts';
 import { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult } from './fetch-types.ts';
-import { fetchUrl, REDIRECT_STATUSES, type FetchContext } from './fetch-url.ts';
+import { fetchUrl, robotsContextOf, type FetchContext } from './fetch-url.ts';
+import { attemptSettingsOf } from './attempt-settings.ts';
 import { schedule, type Fetched } from './scheduler.ts';
 import type { WindowEngine } from './origin-window.ts';
 import { Semaphore } from '../core/semaphore.ts';
@@ -67,6 +69,7 @@ class FetchEngine {
   #waiting = 0;
   readonly #waitWatchers = new Set<() => void>();
   readonly #attemptSettings: AttemptSettings;
+  readonly #stopWatchingSockets: (() => void) | undefined; // with timings or TLS facts only
   readonly #contexts = new WeakMap<AbortSignal, FetchContext>();
   readonly #defaultContext: FetchContext;
   #inFlight = 0;
@@ -87,6 +90,8 @@ class FetchEngine {
       guard: this.#guard,
       dns,
       connectTimeoutMs: resolved.connectTimeoutMs,
+      phases: resolved.timings,
+      tlsFacts: resolved.tlsInfo,
       tls: {
         ca: resolved.ca.length > 0 ? [...getCACertificates('default'), ...resolved.ca] : undefined,
         sessions: new TlsSessionStore(MAX_TLS_SESSIONS),
@@ -117,15 +122,8 @@ class FetchEngine {
       ...(resolved.hostTokens ? { tokens: resolved.hostTokens } : {}),
       onWait: this.#onWait,
     });
-    this.#attemptSettings = {
-      timeoutMs: resolved.timeoutMs,
-      urlTimeoutMs: resolved.urlTimeoutMs,
-      maxBodyBytes: resolved.maxBodyBytes,
-      bodyMode: resolved.bodyMode,
-      decompress: resolved.decompress,
-      ignore: resolved.ignoreInBody,
-      discardBodyOf: (status) => REDIRECT_STATUSES.has(status) && resolved.maxRedirects > 0,
-    };
+    this.#attemptSettings = attemptSettingsOf(resolved);
+    this.#stopWatchingSockets = resolved.timings || resolved.tlsInfo ? watchRequestSockets() : undefined;
     this.#robots = resolved.robotsTxt ? this.#robotsCache(resolved) : undefined;
     this.#defaultContext = this.#makeContext(resolved.signal);
   }
@@ -135,11 +133,11 @@ class FetchEngine {
    * permits), its body kept and capped at 500 KiB, the size RFC 9309 §2.5 asks crawlers to parse.
    */
   #robotsCache(resolved: ResolvedEngineOptions): RobotsCache {
-    const context = (): FetchContext => ({ ...this.#defaultContext, robots: undefined, attemptSettings: { ...this.#attemptSettings, bodyMode: BodyMode.KEEP } });
+    let context: FetchContext | undefined;
     return new RobotsCache({
       agent: resolved.userAgent.split('/')[0]!.trim() || 'batchfetch',
       ...(resolved.robotsStore ? { store: resolved.robotsStore } : {}),
-      fetchRobots: (url) => fetchUrl({ url, limits: { retries: 1, timeoutMs: 10_000, maxBodyBytes: 500 * 1024 } }, context()),
+      fetchRobots: (url) => fetchUrl({ url, limits: { retries: 1, timeoutMs: 10_000, maxBodyBytes: 500 * 1024 } }, context ??= robotsContextOf(this.#defaultContext)),
       onCrawlDelay: (origin, rate) => this.#hosts.limitRate(origin, rate),
     });
   }
@@ -254,6 +252,7 @@ class FetchEngine {
     await this.drain();
     this.#hosts.close();
     this.#budget.close();
+    this.#stopWatchingSockets?.();
     await this.#agent.close();
   }
 
@@ -261,6 +260,7 @@ class FetchEngine {
   async destroy(): Promise<void> {
     this.#hosts.close();
     this.#budget.close();
+    this.#stopWatchingSockets?.();
     await this.#agent.destroy();
   }
 

@@ -1,5 +1,7 @@
 import type { ResultError } from '../core/errors.ts';
 import type { ChangeClass } from './change.ts';
+import type { TlsFacts } from '../net/connection-facts.ts';
+import type { Timings } from './exchange-facts.ts';
 
 /** One URL to fetch, as read from input lines or queue messages. */
 interface FetchRequest {
@@ -15,6 +17,10 @@ interface FetchRequest {
   readonly line?: number;
   /** Attempts already spent on this URL in earlier invocations (continuations, redeliveries). */
   readonly priorAttempts?: number;
+  /** Statuses that count as success for this URL (`200-399,404`), instead of the engine's `okStatus`. */
+  readonly okStatus?: string;
+  /** With method HEAD: ask again with GET when the server answers 405 or 501 (the engine's `headFallback` otherwise). */
+  readonly headFallback?: boolean;
   /** Per-request limits (from a queue message's `options`); they can only tighten the engine's. */
   readonly limits?: RequestLimits;
   /**
@@ -48,7 +54,7 @@ interface FetchResult {
   id?: string;
   /** The input line the URL was read from, when it came from a file (`run`, `enqueue`). */
   line?: number;
-  /** True for a final 2xx status. */
+  /** True for a final status the run counts as success (`okStatus`, 2xx by default), or a `304` to its validators. */
   ok: boolean;
   /** Final HTTP status, or null when no response was received. */
   status: number | null;
@@ -83,7 +89,24 @@ interface FetchResult {
   change?: ChangeClass;
   /** The decoded body, base64, with bodyMode `keep`. */
   body?: string;
+  /** The body was cut at `truncateAt` bytes (`bytes`, `sha256` and `body` are of what was kept). */
+  truncated?: true;
+  /** A HEAD was answered 405 or 501, and the URL was fetched again with GET (`headFallback`). */
+  headFallback?: true;
+  /** Each redirect followed (or refused), in order: the URL that answered and its status (`redirectChain`). */
+  redirectChain?: RedirectHop[];
+  /** The final response's headers named by `keepHeaders` that it had (lowercase names; repeats joined by `, `). */
+  headers?: Record<string, string>;
+  /** The HTTPS connection of the final response: certificate and protocol (`tlsInfo`). */
+  tls?: TlsFacts;
+  /** Phases of the final exchange, ms (`timings`); 0 for those a reused connection skipped. */
+  timings?: Timings;
   error: ResultError | null;
 }
 
-export type { FetchRequest, FetchResult, PreviousRecord, RequestLimits };
+interface RedirectHop {
+  readonly url: string;
+  readonly status: number;
+}
+
+export type { FetchRequest, FetchResult, PreviousRecord, RedirectHop, RequestLimits };

@@ -12,12 +12,12 @@ import type { CancelScope } from './cancel-scope.ts';
 import type { FetchRequest, FetchResult, PreviousRecord } from './fetch-types.ts';
 import { withChange } from './change.ts';
 import { BodyMode } from './options.ts';
+import { attemptSettingsOf, REDIRECT_STATUSES, settingsFor } from './attempt-settings.ts';
+import { StatusSet } from './status-set.ts';
 import { resultRecord, type RecordFields } from './result-record.ts';
 import type { Target } from './request-target.ts';
 import { backoffDelay, isIdempotent, isRetryableError, isRetryableStatus, parseRetryAfter } from './retry-policy.ts';
-import { followRedirect, startState, type UrlState } from './url-state.ts';
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+import { fallBackToGet, followRedirect, startState, type UrlState } from './url-state.ts';
 
 interface FetchContext {
   readonly dispatcher: Pick<Dispatcher, 'dispatch'>;
@@ -58,13 +58,7 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
   const state = start.value;
   const limits = request.limits;
   const maxAttempts = Math.min(options.retries, limits?.retries ?? Number.POSITIVE_INFINITY) + 1;
-  const attemptSettings = comparing(request, limits?.timeoutMs === undefined && limits?.maxBodyBytes === undefined
-    ? context.attemptSettings
-    : {
-      ...context.attemptSettings,
-      timeoutMs: Math.min(context.attemptSettings.timeoutMs, limits.timeoutMs ?? Number.POSITIVE_INFINITY),
-      maxBodyBytes: Math.min(context.attemptSettings.maxBodyBytes, limits.maxBodyBytes ?? Number.POSITIVE_INFINITY),
-    });
+  const attemptSettings = settingsFor(request, state, context.attemptSettings);
   const budgetLeft = () => state.attempts < maxAttempts;
   const idempotent = isIdempotent(state.method);
   let freshConnection = false;
@@ -127,12 +121,15 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
         continue;
       }
       state.attempts += 1;
-      const retryable = idempotent && isRetryableStatus(status) && budgetLeft();
+      // Not a retry: another method. The HEAD's answer said nothing about the URL.
+      if (fallBackToGet(state, status)) continue;
+      // A status the run counts as OK is an answer, not a failure to retry.
+      const retryable = idempotent && isRetryableStatus(status) && !state.okStatus.has(status) && budgetLeft();
       retryAfterMs = retryable ? parseRetryAfter(outcome.headers!['retry-after'], Date.now()) : undefined;
       if (!retryable || (retryAfterMs !== undefined && retryAfterMs > options.maxRetryAfterMs)) {
-        return finalResponse(outcome, state, result, retryAfterMs, request.previous);
+        return finalResponse(outcome, state, result, retryAfterMs, request.previous, options.keepHeaders);
       }
-      final = () => finalResponse(outcome, state, result, undefined, request.previous);
+      final = () => finalResponse(outcome, state, result, undefined, request.previous, options.keepHeaders);
     }
 
     const delay = Math.max(
@@ -210,21 +207,9 @@ function buildResult(request: FetchRequest, state: UrlState | undefined, elapsed
     redirects: state?.redirects,
     latencyMs: Math.round(elapsedMs * 1000) / 1000,
     finalUrl: state && state.redirects > 0 ? state.url.href : undefined,
+    redirectChain: state?.chain?.length ? state.chain : undefined,
+    headFallback: state?.fellBack || undefined,
   });
-}
-
-/** The hashing twin of each engine's attempt settings: one object per engine, not one per URL. */
-const hashingSettings = new WeakMap<AttemptSettings, AttemptSettings>();
-
-/** A run that compares hashes every body, whatever the body mode (the content is what it compares). */
-function comparing(request: FetchRequest, settings: AttemptSettings): AttemptSettings {
-  if (request.previous === undefined || settings.bodyMode !== BodyMode.DISCARD) return settings;
-  let hashing = hashingSettings.get(settings);
-  if (!hashing) {
-    hashing = { ...settings, bodyMode: BodyMode.HASH };
-    hashingSettings.set(settings, hashing);
-  }
-  return hashing;
 }
 
 function finalResponse(
@@ -233,17 +218,21 @@ function finalResponse(
   result: (fields: ResultFields, state?: UrlState) => FetchResult,
   retryAfterMs: number | undefined,
   previous: PreviousRecord | null | undefined,
+  keepHeaders: readonly string[],
 ): FetchResult {
   const status = outcome.status!;
   // A 304 answers the validators this request sent: the content is the earlier run's. To a
   // request that sent none, it is no answer at all (RFC 9110 §15.4.5).
   const notModified = status === 304 && state.conditional;
-  const ok = (status >= 200 && status < 300) || notModified;
+  const ok = (state.okStatus.has(status) || notModified) && !outcome.unacceptedType;
   const contentType = headerValue(outcome.headers, 'content-type');
   // A 304 may carry updated validators, which replace the stored ones (RFC 9111 §4.3.4).
   const etag = headerValue(outcome.headers, 'etag') ?? (notModified ? previous?.etag : undefined);
   const lastModified = headerValue(outcome.headers, 'last-modified') ?? (notModified ? previous?.lastModified : undefined);
-  const error = ok ? null : {
+  const error = ok ? null : outcome.unacceptedType ? {
+    code: ErrorCode.UNACCEPTED_TYPE,
+    message: `content type ${contentType ?? 'none (application/octet-stream)'} is not accepted`,
+  } : {
     code: ErrorCode.HTTP_STATUS,
     message: retryAfterMs === undefined
       ? `HTTP status ${status}`
@@ -260,9 +249,36 @@ function finalResponse(
     normalizedSha256: notModified ? previous?.normalizedSha256 : outcome.normalizedSha256,
     notModified: notModified || undefined,
     body: notModified ? undefined : outcome.body?.toString('base64'),
+    truncated: outcome.truncated || undefined,
+    headers: keepHeaders.length > 0 ? keptHeaders(outcome.headers, keepHeaders) : undefined,
+    tls: outcome.tls,
+    timings: outcome.timings,
     error,
   }, state);
 }
 
-export { fetchUrl, REDIRECT_STATUSES };
+/** The named headers the response had; a repeated header's values joined by `, ` (RFC 9110 §5.3). */
+function keptHeaders(headers: IncomingHttpHeaders | undefined, names: readonly string[]): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of names) {
+    const value = headers?.[name];
+    if (value !== undefined) kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+/**
+ * The context of the engine's own robots.txt fetches: GET, 2xx, the body kept, and none of what
+ * the run asks of its records (a HEAD, other OK statuses, truncation, a type filter).
+ */
+function robotsContextOf(context: FetchContext): FetchContext {
+  const options: ResolvedEngineOptions = {
+    ...context.options, method: 'GET', okStatus: StatusSet.SUCCESSFUL, headFallback: false, redirectChain: false,
+    keepHeaders: [], tlsInfo: false, timings: false, truncateAt: undefined, acceptTypes: undefined, bodyMode: BodyMode.KEEP,
+  };
+  const { robots: _robots, ...rest } = context;
+  return { ...rest, options, attemptSettings: attemptSettingsOf(options) };
+}
+
+export { fetchUrl, robotsContextOf };
 export type { FetchContext };

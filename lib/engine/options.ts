@@ -6,6 +6,10 @@ import type { TokenSource } from '../politeness/host-gate.ts';
 import type { HostRule } from '../politeness/host-rules.ts';
 import type { RobotsStore } from '../politeness/robots-cache.ts';
 import { headerRefusal } from './request-headers.ts';
+import { AcceptedTypes } from './accepted-types.ts';
+import { parseMethod } from './request-target.ts';
+import { StatusSet } from './status-set.ts';
+import type { Outcome } from '../core/outcome.ts';
 
 /** What happens to a response body once it is counted against `maxBodyBytes`. */
 const BodyMode = {
@@ -17,6 +21,9 @@ const BodyMode = {
   KEEP: 'keep',
 } as const;
 type BodyMode = (typeof BodyMode)[keyof typeof BodyMode];
+
+// Longer than 300 lines because it is the one definition of every engine option: each is
+// documented where it is declared, and defaulted and checked in one place below.
 
 /** Options of a fetch engine. Every field is optional; `resolveEngineOptions` fills defaults. */
 interface FetchEngineOptions {
@@ -115,6 +122,30 @@ interface FetchEngineOptions {
    * `maxBodyBytes`) to apply them. @default []
    */
   readonly ignoreInBody?: readonly string[];
+  /** Final statuses that count as success (`ok: true`): codes and ranges, e.g. `200-399,404`. @default '200-299' */
+  readonly okStatus?: string;
+  /** The method of requests that name none, e.g. `HEAD` for a link check. @default 'GET' */
+  readonly method?: string;
+  /** A HEAD answered 405 or 501 is asked again with GET (servers that refuse HEAD). @default false */
+  readonly headFallback?: boolean;
+  /** Records carry `redirectChain`: every redirect followed, its URL and status. @default false */
+  readonly redirectChain?: boolean;
+  /** Response headers kept in records' `headers`, by name (case-insensitive). @default [] */
+  readonly keepHeaders?: readonly string[];
+  /** Records of HTTPS URLs carry `tls`: certificate expiry, issuer, subject, protocol, resumption. @default false */
+  readonly tlsInfo?: boolean;
+  /** Records carry `timings`: DNS, connect, TLS, first byte and total of the final exchange. @default false */
+  readonly timings?: boolean;
+  /**
+   * Bodies longer than this many decoded bytes are cut there and the record says `truncated: true`,
+   * instead of failing `BODY_TOO_LARGE` at `maxBodyBytes` (which it replaces). @default none
+   */
+  readonly truncateAt?: number;
+  /**
+   * Media types a successful response may have (`text/html`, `image/*`); any other ends
+   * `UNACCEPTED_TYPE` without its body being read. @default any
+   */
+  readonly acceptTypes?: readonly string[];
   /** Aborts the whole run: no new attempts start, attempts in flight end with `ABORTED`. */
   readonly signal?: AbortSignal;
   /** Injected for deterministic tests of backoff. @default Math.random */
@@ -123,7 +154,11 @@ interface FetchEngineOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens' | 'robotsStore' | 'ignoreInBody'>> & {
+type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsResolve' | 'ca' | 'dnsServers' | 'perHostRate' | 'perHostConcurrency' | 'hostTokens' | 'robotsStore' | 'ignoreInBody'
+  | 'okStatus' | 'truncateAt' | 'acceptTypes'>> & {
+  readonly okStatus: StatusSet;
+  readonly truncateAt: number | undefined;
+  readonly acceptTypes: AcceptedTypes | undefined;
   /** `ignoreInBody`, compiled (global). */
   readonly ignoreInBody: readonly RegExp[];
   readonly robotsStore: RobotsStore | undefined;
@@ -204,6 +239,15 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     adaptiveBackoff: options.adaptiveBackoff ?? true,
     robotsTxt: options.robotsTxt ?? false,
     ignoreInBody: (options.ignoreInBody ?? []).map(compileIgnorePattern),
+    okStatus: parsed('okStatus', options.okStatus === undefined ? undefined : StatusSet.parse(options.okStatus), options.okStatus) ?? StatusSet.SUCCESSFUL,
+    method: resolveMethod(options.method),
+    headFallback: options.headFallback ?? false,
+    redirectChain: options.redirectChain ?? false,
+    keepHeaders: (options.keepHeaders ?? []).map(headerName),
+    tlsInfo: options.tlsInfo ?? false,
+    timings: options.timings ?? false,
+    truncateAt: options.truncateAt,
+    acceptTypes: parsed('acceptTypes', options.acceptTypes === undefined ? undefined : AcceptedTypes.parse(options.acceptTypes), options.acceptTypes),
     hostTokens: options.hostTokens,
     robotsStore: options.robotsStore,
     signal: options.signal,
@@ -220,6 +264,7 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     'retryMaxDelayMs', 'maxRetryAfterMs', 'maxRedirects', 'maxBodyBytes', 'dnsTtlMs', 'keepAliveTimeoutMs'] as const) {
     integerIn(option, resolved[option]);
   }
+  if (resolved.truncateAt !== undefined) integerIn('truncateAt', resolved.truncateAt);
   if (!BODY_MODES.includes(resolved.bodyMode)) {
     throw new InvalidOptionError('bodyMode', `one of ${BODY_MODES.join(', ')}`, resolved.bodyMode);
   }
@@ -237,6 +282,28 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);
   }
   return resolved;
+}
+
+/** The value of a parsed option, undefined when it was not given; a failure is an option error naming it. */
+function parsed<T>(option: string, outcome: Outcome<T, string> | undefined, received: unknown): T | undefined {
+  if (outcome === undefined) return undefined;
+  if (!outcome.ok) throw new InvalidOptionError(option, outcome.error, received);
+  return outcome.value;
+}
+
+function resolveMethod(method: string | undefined): string {
+  if (method === undefined) return 'GET';
+  const parsedMethod = parseMethod(method);
+  if (!parsedMethod.ok) throw new InvalidOptionError('method', 'an HTTP method such as GET or HEAD (not CONNECT)', method);
+  return parsedMethod.value;
+}
+
+/** A `keepHeaders` name, lowercase (how undici hands headers over); must be an HTTP token. */
+function headerName(name: string): string {
+  if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new InvalidOptionError('keepHeaders', 'header names (HTTP tokens such as cache-control)', name);
+  }
+  return name.toLowerCase();
 }
 
 /** An `ignoreInBody` pattern as a global RegExp; an invalid one is an option error naming it. */

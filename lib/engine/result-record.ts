@@ -29,6 +29,13 @@ function resultRecord(request: Pick<FetchRequest, 'url' | 'id' | 'line' | 'prior
   if (fields.normalizedSha256 !== undefined) record.normalizedSha256 = fields.normalizedSha256;
   if (fields.notModified) record.notModified = true;
   if (fields.change !== undefined) record.change = fields.change;
+  if (fields.truncated) record.truncated = true;
+  if (fields.headFallback) record.headFallback = true;
+  if (fields.redirectChain !== undefined) record.redirectChain = fields.redirectChain;
+  if (fields.headers !== undefined) record.headers = fields.headers;
+  if (fields.tls !== undefined) record.tls = fields.tls;
+  if (fields.timings !== undefined) record.timings = fields.timings;
+  // Last: a kept body is the long field, and readers of a line find the rest before it.
   if (fields.body !== undefined) record.body = fields.body;
   return record;
 }

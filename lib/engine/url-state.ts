@@ -1,6 +1,7 @@
 import { ErrorCode, FetchError } from '../core/errors.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
-import type { FetchRequest } from './fetch-types.ts';
+import type { FetchRequest, RedirectHop } from './fetch-types.ts';
+import { StatusSet } from './status-set.ts';
 import type { ResolvedEngineOptions } from './options.ts';
 import { headerRefusal } from './request-headers.ts';
 import { parseMethod, parseTarget, resolveRedirect, type Target } from './request-target.ts';
@@ -22,6 +23,14 @@ interface UrlState {
   staleRetryUsed: boolean;
   /** The request carries the earlier run's validators (on its first URL only: never through a redirect). */
   conditional: boolean;
+  /** Which final statuses are OK for this URL (its own `okStatus`, else the engine's). */
+  readonly okStatus: StatusSet;
+  /** A HEAD answered 405/501 is asked again with GET; cleared once it has been. */
+  headFallback: boolean;
+  /** The HEAD was asked again with GET. */
+  fellBack: boolean;
+  /** Redirects so far, when records carry `redirectChain`. */
+  readonly chain: RedirectHop[] | undefined;
 }
 
 /** Conditional headers of RFC 9110 §13.1.2 and §13.1.3: GET and HEAD only. */
@@ -61,8 +70,14 @@ function buildHeaders(request: FetchRequest, options: ResolvedEngineOptions): Ou
 function startState(request: FetchRequest, options: ResolvedEngineOptions): Outcome<UrlState, FetchError> {
   const url = parseTarget(request.url);
   if (!url.ok) return url;
-  const method = parseMethod(request.method);
+  const method = request.method === undefined ? success(options.method) : parseMethod(request.method);
   if (!method.ok) return method;
+  let okStatus = options.okStatus;
+  if (request.okStatus !== undefined) {
+    const parsed = StatusSet.parse(request.okStatus);
+    if (!parsed.ok) return failure(new FetchError(ErrorCode.INVALID_REQUEST, `okStatus must be ${parsed.error}`));
+    okStatus = parsed.value;
+  }
   const headers = buildHeaders(request, options);
   if (!headers.ok) return headers;
   if (request.body !== undefined && typeof request.body !== 'string') {
@@ -72,6 +87,8 @@ function startState(request: FetchRequest, options: ResolvedEngineOptions): Outc
   return success({
     url: url.value, method: method.value, headers: conditional ?? headers.value, body: request.body,
     attempts: request.priorAttempts ?? 0, retriesUsed: 0, redirects: 0, staleRetryUsed: false, conditional: conditional !== undefined,
+    okStatus, headFallback: method.value === 'HEAD' && (request.headFallback ?? options.headFallback), fellBack: false,
+    chain: options.redirectChain ? [] : undefined,
   });
 }
 
@@ -101,6 +118,7 @@ function withValidators(
 
 /** Moves the state to the redirect target; returns an error when the hop is not allowed. */
 function followRedirect(state: UrlState, status: number, location: string, maxRedirects: number): FetchError | undefined {
+  state.chain?.push({ url: state.url.href, status });
   if (state.redirects >= maxRedirects) {
     return new FetchError(ErrorCode.TOO_MANY_REDIRECTS, `more than ${maxRedirects} redirects`);
   }
@@ -130,5 +148,17 @@ function followRedirect(state: UrlState, status: number, location: string, maxRe
   return undefined;
 }
 
-export { followRedirect, startState };
+/**
+ * A HEAD the server refuses (405 Method Not Allowed, 501 Not Implemented: RFC 9110 §15.5.6,
+ * §15.6.2) is asked again with GET, once; true when the state now says GET.
+ */
+function fallBackToGet(state: UrlState, status: number): boolean {
+  if (!state.headFallback || state.method !== 'HEAD' || (status !== 405 && status !== 501)) return false;
+  state.method = 'GET';
+  state.headFallback = false;
+  state.fellBack = true;
+  return true;
+}
+
+export { fallBackToGet, followRedirect, startState };
 export type { UrlState };

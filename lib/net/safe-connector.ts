@@ -6,6 +6,7 @@ import { FetchError, ErrorCode } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationGuard } from './destination-guard.ts';
 import { TlsSessionStore } from './tls-sessions.ts';
+import { notePhases, noteServerName } from './connection-facts.ts';
 
 /** TLS settings of the connector. */
 interface TlsSettings {
@@ -28,6 +29,10 @@ function createSafeConnector(options: {
   readonly dns: DnsCache;
   readonly connectTimeoutMs: number;
   readonly tls?: TlsSettings;
+  /** Time each connection's DNS, TCP and TLS phases (for records' `timings`). @default false */
+  readonly phases?: boolean;
+  /** Note each HTTPS connection's server name (for records' `tls`). @default false */
+  readonly tlsFacts?: boolean;
 }): BuildConnector.connector {
   const { guard, dns } = options;
   const tls = options.tls ?? { ca: undefined, sessions: new TlsSessionStore(100) };
@@ -40,19 +45,33 @@ function createSafeConnector(options: {
     // 500 origins in bench:origins cost about sixty times the CPU per URL).
     ...(tls.ca ? { secureContext: createSecureContext({ ca: [...tls.ca] }) } : {}),
   });
-  const connect: BuildConnector.connector = (connectOptions, callback) => build(connectOptions, (error, socket) => {
-    if (error === null && connectOptions.protocol === 'https:') {
-      tls.sessions.watch(socket as TLSSocket, connectOptions.servername ?? connectOptions.hostname);
-    }
-    (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
-  });
+  /** Connects; with `startedAt` (phases on) and the DNS time, notes how long each phase took. */
+  const connect = (connectOptions: BuildConnector.Options, callback: BuildConnector.Callback, startedAt?: number, dnsMs = 0): void => {
+    let tcpAt: number | undefined;
+    const socket = build(connectOptions, (error, socket) => {
+      if (error === null && startedAt !== undefined) {
+        const doneAt = performance.now();
+        const tcpDoneAt = tcpAt ?? doneAt;
+        notePhases(socket, { startedAt, dnsMs, connectMs: tcpDoneAt - startedAt - dnsMs, tlsMs: doneAt - tcpDoneAt });
+      }
+      if (error === null && connectOptions.protocol === 'https:') {
+        const serverName = connectOptions.servername ?? connectOptions.hostname;
+        tls.sessions.watch(socket as TLSSocket, serverName);
+        if (options.tlsFacts) noteServerName(socket, serverName);
+      }
+      (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
+    }) as unknown as Socket | undefined;
+    // A TLS socket emits `connect` when its TCP handshake is done, `secureConnect` after TLS.
+    if (startedAt !== undefined && connectOptions.protocol === 'https:') socket?.once('connect', () => { tcpAt = performance.now(); });
+  };
 
   return function safeConnect(connectOptions, callback) {
+    const startedAt = options.phases ? performance.now() : undefined;
     const hostname = stripBrackets(connectOptions.hostname);
     if (isIP(hostname) !== 0) {
       const refused = guard.checkLiteral(hostname);
       if (refused) callback(refused, null);
-      else connect(connectOptions, callback);
+      else connect(connectOptions, callback, startedAt);
       return;
     }
     dns.lookup(hostname).then(
@@ -67,7 +86,7 @@ function createSafeConnector(options: {
             ...connectOptions,
             hostname: picked.value.address,
             servername: connectOptions.servername ?? hostname,
-          }, callback);
+          }, callback, startedAt, startedAt === undefined ? 0 : performance.now() - startedAt);
         } catch (error) {
           // net.connect throws (EMFILE) when it cannot create a socket; inside this promise
           // callback a throw would be swallowed and the request would wait for ever.
