@@ -28,6 +28,15 @@ const FETCH_FLAGS = {
   'bodies-dir': { type: 'string' },
   'user-agent': { type: 'string' },
   'ignore-in-body': { type: 'string', multiple: true },
+  'ok-status': { type: 'string' },
+  method: { type: 'string' },
+  'head-fallback': { type: 'boolean' },
+  'redirect-chain': { type: 'boolean' },
+  'keep-header': { type: 'string', multiple: true },
+  'tls-info': { type: 'boolean' },
+  timings: { type: 'boolean' },
+  'truncate-at': { type: 'string' },
+  'accept-type': { type: 'string', multiple: true },
 } as const;
 
 /** The flag behind each engine option, so an option error names what the user typed. */
@@ -51,6 +60,11 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   headers: '--header',
   userAgent: '--user-agent',
   ignoreInBody: '--ignore-in-body',
+  okStatus: '--ok-status',
+  method: '--method',
+  keepHeaders: '--keep-header',
+  truncateAt: '--truncate-at',
+  acceptTypes: '--accept-type',
 };
 
 const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (default 256, 64 with --body keep;
@@ -82,7 +96,19 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
                          ROBOTS_DISALLOWED, Crawl-delay becomes the host's rate)
   --ignore-in-body REGEX  remove matches (JavaScript regex) from hashed bodies before
                          normalizedSha256, which comparisons use: a timestamp or token that
-                         changes on every load does not make a page 'changed' (repeatable)`;
+                         changes on every load does not make a page 'changed' (repeatable)
+  --ok-status LIST       statuses that count as OK, e.g. 200-399,404 (default 200-299)
+  --method M             method of lines that name none, e.g. HEAD (default GET)
+  --head-fallback        ask again with GET when a HEAD is answered 405 or 501
+  --redirect-chain       records list each redirect: redirectChain [{url, status}]
+  --keep-header NAME     keep this response header in records' headers (repeatable)
+  --tls-info             HTTPS records carry tls: validTo, daysLeft, issuer, subject,
+                         protocol, resumed
+  --timings              records carry timings: dns, connect, tls, firstByte, total (ms)
+  --truncate-at N        cut bodies at N decoded bytes (truncated: true) instead of failing
+                         BODY_TOO_LARGE at --max-bytes
+  --accept-type TYPE     media types wanted, e.g. text/html or 'image/*' (repeatable); other
+                         OK responses end UNACCEPTED_TYPE unread`;
 
 type FetchFlagValues = {
   [K in keyof typeof FETCH_FLAGS]?: (typeof FETCH_FLAGS)[K] extends { multiple: true } ? string[] : (typeof FETCH_FLAGS)[K] extends { type: 'boolean' } ? boolean : string
@@ -110,7 +136,25 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     ...headerFlags(values),
     allowNetworks: values['allow-network'] ?? [],
     ...(values['ignore-in-body'] === undefined ? {} : { ignoreInBody: values['ignore-in-body'] }),
+    ...recordFlags(values),
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
+  };
+}
+
+/** What records carry and what counts as OK (the engine checks each value, naming the flag). */
+function recordFlags(values: FetchFlagValues): FetchEngineOptions {
+  const truncateAt = integerFlag('truncate-at', values['truncate-at'], OPTION_RANGES.truncateAt);
+  const acceptTypes = values['accept-type']?.flatMap((text) => text.split(','));
+  return {
+    ...(values['ok-status'] === undefined ? {} : { okStatus: values['ok-status'] }),
+    ...(values.method === undefined ? {} : { method: values.method }),
+    ...(values['head-fallback'] ? { headFallback: true } : {}),
+    ...(values['redirect-chain'] ? { redirectChain: true } : {}),
+    ...(values['keep-header'] === undefined ? {} : { keepHeaders: values['keep-header'] }),
+    ...(values['tls-info'] ? { tlsInfo: true } : {}),
+    ...(values.timings ? { timings: true } : {}),
+    ...(truncateAt === undefined ? {} : { truncateAt }),
+    ...(acceptTypes === undefined ? {} : { acceptTypes }),
   };
 }
 

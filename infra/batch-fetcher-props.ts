@@ -72,6 +72,12 @@ interface BatchFetcherProps {
    * in jobs that compare. @default no alarm
    */
   readonly brokenUrlsThreshold?: number;
+  /**
+   * Alarm when a fetched HTTPS URL's certificate expires within this many days (the fewest days
+   * left in any batch, metric `CertificateDaysLeft`). Turns on `FETCH_TLS_INFO`, so records carry
+   * `tls` and say which host it is. @default no alarm
+   */
+  readonly certificateExpiryDays?: number;
   /** CloudWatch namespace of the EMF metrics. @default 'Batchfetch' */
   readonly metricsNamespace?: string;
   /** Log retention of both functions. @default RetentionDays.ONE_MONTH */
@@ -111,6 +117,10 @@ function validateProps(props: BatchFetcherProps): void {
   if (!(ratio > 0 && ratio <= 1)) problems.push(`errorRatioThreshold must be in (0, 1], got ${ratio}`);
   const broken = props.brokenUrlsThreshold;
   if (broken !== undefined && !(Number.isInteger(broken) && broken >= 0)) problems.push(`brokenUrlsThreshold must be an integer ≥ 0, got ${broken}`);
+  const expiry = props.certificateExpiryDays;
+  if (expiry !== undefined && !(Number.isInteger(expiry) && expiry >= 1 && expiry <= 825)) {
+    problems.push(`certificateExpiryDays must be an integer from 1 to 825 (the longest a public certificate was ever allowed), got ${expiry}`);
+  }
   const names = new Set<string>();
   for (const schedule of props.schedules ?? []) {
     if (names.has(schedule.name)) problems.push(`schedule names must be unique, '${schedule.name}' repeats`);

@@ -117,6 +117,8 @@ class BatchFetcher extends Construct {
         JOBS_TABLE: this.jobsTable.tableName,
         ...resultsEnvironment,
         ...politenessEnvironment(props),
+        // The certificate alarm reads the metric records with `tls` produce.
+        ...(props.certificateExpiryDays === undefined ? {} : { FETCH_TLS_INFO: 'true' }),
         ...props.fetchEnvironment,
       },
     });
@@ -211,6 +213,7 @@ class BatchFetcher extends Construct {
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),
       errorRatioThreshold: props.errorRatioThreshold ?? 0.5,
       ...(props.brokenUrlsThreshold === undefined ? {} : { brokenUrlsThreshold: props.brokenUrlsThreshold }),
+      ...(props.certificateExpiryDays === undefined ? {} : { certificateExpiryDays: props.certificateExpiryDays }),
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
     });
   }

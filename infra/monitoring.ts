@@ -33,6 +33,8 @@ interface FetchMonitoringProps {
   readonly errorRatioThreshold: number;
   /** Alarm when more URLs than this broke within an hour (jobs that compare). */
   readonly brokenUrlsThreshold?: number;
+  /** Alarm when a fetched URL's certificate has fewer days left than this. */
+  readonly certificateExpiryDays?: number;
   readonly alarmTopic?: ITopic;
 }
 
@@ -45,13 +47,14 @@ class FetchMonitoring extends Construct {
     super(scope, id);
     const emf = (metricName: string, statistic = 'Sum', period = Duration.minutes(1)) =>
       new Metric({ namespace: props.namespace, metricName, dimensionsMap: { service: props.service }, statistic, period });
-    const alarm = (name: string, description: string, metric: IMetric, threshold: number, evaluationPeriods = 1) => {
+    const alarm = (name: string, description: string, metric: IMetric, threshold: number, evaluationPeriods = 1,
+      comparisonOperator = ComparisonOperator.GREATER_THAN_THRESHOLD) => {
       const created = new Alarm(this, name, {
         metric,
         alarmDescription: description,
         threshold,
         evaluationPeriods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       if (props.alarmTopic) created.addAlarmAction(new SnsAction(props.alarmTopic));
@@ -77,6 +80,11 @@ class FetchMonitoring extends Construct {
     if (props.brokenUrlsThreshold !== undefined) {
       alarm('BrokenUrls', `More than ${props.brokenUrlsThreshold} URLs that were OK in the earlier job failed within an hour`,
         emf('UrlsBroke', 'Sum', Duration.hours(1)), props.brokenUrlsThreshold);
+    }
+    if (props.certificateExpiryDays !== undefined) {
+      // Minimum over a day: a certificate is fetched once per schedule run, not every minute.
+      alarm('CertificateExpiring', `A fetched HTTPS URL's certificate expires within ${props.certificateExpiryDays} days (records: tls.daysLeft)`,
+        emf('CertificateDaysLeft', 'Minimum', Duration.days(1)), props.certificateExpiryDays, 1, ComparisonOperator.LESS_THAN_THRESHOLD);
     }
     alarm('JobsFailed', 'A job ended failed: more of its URLs failed than it tolerates', emf('JobsFailed', 'Sum', Duration.minutes(5)), 0);
     for (const [name, fn] of [['FetchBatch', props.fetchFunction], ['Enqueue', props.enqueueFunction]] as const) {

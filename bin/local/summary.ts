@@ -45,6 +45,13 @@ function connectionsLine(summary: RunSummary): string[] {
   return [`  connections: opened ${summary.connectionsOpened}${perUrl}, reused by ${summary.connectionsReused ?? 0} requests`];
 }
 
+/** `certificates: the soonest expires in 10 days`, when records carry `tls` (--tls-info). */
+function certificatesLine(summary: RunSummary): string[] {
+  const days = summary.certificateDaysLeftMin;
+  if (days === undefined) return [];
+  return [`  certificates: the soonest ${days < 0 ? `expired ${-days} days ago` : `expires in ${days} days`} (records: tls.daysLeft)`];
+}
+
 /** The human summary printed at the end of a run. */
 function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: HostGateStats): string {
   const outcomes = Object.entries(summary.outcomes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
@@ -56,6 +63,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: Hos
     `  outcomes: ${outcomes}`,
     ...changesLine(summary),
     ...connectionsLine(summary),
+    ...certificatesLine(summary),
     ...hostsLine(hosts),
     ...hints(summary),
     `  process: cpu ${figures.cpuMs} ms (${cpuPerUrl} µs/URL), peak RSS ${figures.peakRssMb} MB`,

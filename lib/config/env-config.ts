@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { EnvReader, type Env } from './env-reader.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import { BODY_MODES, type FetchEngineOptions } from '../engine/options.ts';
-import { describeRange, inRange, type IntegerRange, OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
-import { parseHostRule, type HostRule } from '../politeness/host-rules.ts';
+import { OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
 import { DEFAULT_RESULTS_PREFIX } from '../jobs/job-ref.ts';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { AcceptedTypes } from '../engine/accepted-types.ts';
+import { StatusSet } from '../engine/status-set.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Settings of the fetch-batch consumer, read from documented environment variables. */
 interface ConsumerConfig {
@@ -41,113 +41,11 @@ interface JobsConfig {
   readonly eventBusName: string | undefined;
 }
 
-/** Reads env vars, collecting every problem into one error (not one cold start per typo). */
-class EnvReader {
-  readonly problems: string[] = [];
-  readonly #env: Env;
-  readonly #readFiles: boolean;
-
-  constructor(env: Env, readFiles = true) {
-    this.#env = env;
-    this.#readFiles = readFiles;
-  }
-
-  integer(name: string, range: IntegerRange): number | undefined {
-    const text = this.#env[name];
-    if (text === undefined || text === '') return undefined;
-    if (!/^\d+$/.test(text) || !inRange(Number(text), range)) {
-      this.problems.push(`${name} must be ${describeRange(range)}, got '${text}'`);
-      return undefined;
-    }
-    return Number(text);
-  }
-
-  text(name: string): string | undefined {
-    const text = this.#env[name];
-    return text === undefined || text.trim() === '' ? undefined : text.trim();
-  }
-
-  oneOf<T extends string>(name: string, values: readonly T[]): T | undefined {
-    const text = this.text(name);
-    if (text === undefined) return undefined;
-    if (!values.includes(text as T)) {
-      this.problems.push(`${name} must be one of ${values.join(', ')}, got '${text}'`);
-      return undefined;
-    }
-    return text as T;
-  }
-
-  /** The text of the file a variable names (read at cold start), e.g. a CA bundle in a layer. */
-  file(name: string): string | undefined {
-    const path = this.text(name);
-    if (path === undefined) return undefined;
-    if (!this.#readFiles) return undefined;
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (error) {
-      this.problems.push(`${name} must name a readable file, got '${path}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      return undefined;
-    }
-  }
-
-  /** A decimal number within [min, max], e.g. a rate of 0.5 requests per second. */
-  number(name: string, min: number, max: number): number | undefined {
-    const text = this.text(name);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!/^\d*\.?\d+$/.test(text) || value < min || value > max) {
-      this.problems.push(`${name} must be a number from ${min} to ${max}, got '${text}'`);
-      return undefined;
-    }
-    return value;
-  }
-
-  /** Host rules, `PATTERN=RATE[/CONCURRENCY]` separated by commas or spaces. */
-  hostRules(name: string): HostRule[] | undefined {
-    const text = this.text(name);
-    if (text === undefined) return undefined;
-    const rules: HostRule[] = [];
-    for (const item of text.split(/[\s,]+/).filter((part) => part !== '')) {
-      const rule = parseHostRule(item);
-      if (typeof rule === 'string') this.problems.push(`${name}: ${rule}`);
-      else rules.push(rule);
-    }
-    return rules;
-  }
-
-  /** A JSON array of strings (regular expressions hold commas and spaces, so no separator would do). */
-  jsonStrings(name: string): string[] | undefined {
-    const text = this.text(name);
-    if (text === undefined) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '')) {
-      this.problems.push(`${name} must be a JSON array of non-empty strings, got '${text}'`);
-      return undefined;
-    }
-    for (const item of value as string[]) {
-      try {
-        new RegExp(item, 'g');
-      } catch {
-        this.problems.push(`${name}: '${item}' is not a regular expression`);
-        return undefined;
-      }
-    }
-    return value as string[];
-  }
-
-  list(name: string): string[] {
-    return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
-  }
-
-  boolean(name: string, fallback = false): boolean {
-    const value = this.oneOf(name, ['true', 'false', '1', '0'] as const);
-    return value === undefined ? fallback : value === 'true' || value === '1';
-  }
+/** FETCH_METHOD: an HTTP method (the engine checks it fully). */
+function methodOf(text: string): Outcome<string, string> {
+  return /^[A-Za-z]{1,16}$/.test(text) && text.toUpperCase() !== 'CONNECT'
+    ? success(text.toUpperCase())
+    : failure('an HTTP method such as GET or HEAD');
 }
 
 function defined<T extends object>(object: T): T {
@@ -211,6 +109,21 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     adaptiveBackoff: env.FETCH_ADAPTIVE_BACKOFF === undefined ? undefined : read.boolean('FETCH_ADAPTIVE_BACKOFF', true),
     robotsTxt: env.FETCH_ROBOTS_TXT === undefined ? undefined : read.boolean('FETCH_ROBOTS_TXT'),
     ignoreInBody: read.jsonStrings('FETCH_IGNORE_IN_BODY'),
+    okStatus: read.parsed('FETCH_OK_STATUS', (text) => {
+      const parsed = StatusSet.parse(text);
+      return parsed.ok ? success(parsed.value.text) : parsed;
+    }),
+    method: read.parsed('FETCH_METHOD', methodOf),
+    headFallback: env.FETCH_HEAD_FALLBACK === undefined ? undefined : read.boolean('FETCH_HEAD_FALLBACK'),
+    redirectChain: env.FETCH_REDIRECT_CHAIN === undefined ? undefined : read.boolean('FETCH_REDIRECT_CHAIN'),
+    keepHeaders: env.FETCH_KEEP_HEADERS === undefined ? undefined : read.list('FETCH_KEEP_HEADERS'),
+    tlsInfo: env.FETCH_TLS_INFO === undefined ? undefined : read.boolean('FETCH_TLS_INFO'),
+    timings: env.FETCH_TIMINGS === undefined ? undefined : read.boolean('FETCH_TIMINGS'),
+    truncateAt: read.integer('FETCH_TRUNCATE_AT', OPTION_RANGES.truncateAt),
+    acceptTypes: read.parsed('FETCH_ACCEPT_TYPES', (text) => {
+      const parsed = AcceptedTypes.parse(text);
+      return parsed.ok ? success(parsed.value.list) : parsed;
+    }),
   });
   const queueUrl = read.text('CONTINUATION_QUEUE_URL');
   const maxHops = read.integer('MAX_CONTINUATION_HOPS', OPTION_RANGES.maxContinuationHops) ?? DEFAULT_MAX_HOPS;
@@ -264,5 +177,5 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
   return config;
 }
 
-export { consumerConfigProblems, EnvReader, readConsumerConfig, readEnqueueConfig };
+export { consumerConfigProblems, readConsumerConfig, readEnqueueConfig };
 export type { ConsumerConfig, ContinuationConfig, EnqueueConfig, Env, JobsConfig, ResultsConfig };

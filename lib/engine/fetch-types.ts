@@ -87,8 +87,6 @@ interface FetchResult {
   notModified?: true;
   /** What became of the URL since the earlier run, when the run compares (`ChangeClass`). */
   change?: ChangeClass;
-  /** The decoded body, base64, with bodyMode `keep`. */
-  body?: string;
   /** The body was cut at `truncateAt` bytes (`bytes`, `sha256` and `body` are of what was kept). */
   truncated?: true;
   /** A HEAD was answered 405 or 501, and the URL was fetched again with GET (`headFallback`). */
@@ -101,6 +99,8 @@ interface FetchResult {
   tls?: TlsFacts;
   /** Phases of the final exchange, ms (`timings`); 0 for those a reused connection skipped. */
   timings?: Timings;
+  /** The decoded body, base64, with bodyMode `keep`. */
+  body?: string;
   error: ResultError | null;
 }
 

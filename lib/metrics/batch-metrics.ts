@@ -39,6 +39,11 @@ const MetricName = {
   /** Connections opened (TCP and, for HTTPS, TLS handshakes), and requests sent on kept-alive ones. */
   CONNECTIONS_OPENED: 'ConnectionsOpened',
   CONNECTIONS_REUSED: 'ConnectionsReused',
+  /**
+   * The fewest days left on any fetched URL's certificate in the batch (with FETCH_TLS_INFO):
+   * alarm on its Minimum. No host dimension: which host it was is in the records (`tls.daysLeft`).
+   */
+  CERTIFICATE_DAYS_LEFT: 'CertificateDaysLeft',
 } as const;
 
 /** Publishes one invocation's figures as EMF metrics. */
@@ -62,6 +67,9 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
     metrics.addMetric(MetricName.URLS_CHANGED, 'Count', stats.changes.get(ChangeClass.CHANGED) ?? 0);
     metrics.addMetric(MetricName.URLS_BROKE, 'Count', stats.changes.get(ChangeClass.BROKE) ?? 0);
     metrics.addMetric(MetricName.URLS_RECOVERED, 'Count', stats.changes.get(ChangeClass.RECOVERED) ?? 0);
+  }
+  if (stats.certificateDaysLeftMin !== undefined) {
+    metrics.addMetric(MetricName.CERTIFICATE_DAYS_LEFT, 'Count', stats.certificateDaysLeftMin);
   }
   if (report.jobsFinished.length > 0) {
     const failedJobs = report.jobsFinished.filter((job) => job.status === 'failed').length;

@@ -76,8 +76,10 @@ class MessageSplitter {
    * `oversized` when the request alone exceeds a message (it is not added), or nothing.
    */
   add(request: FetchRequest): SplitItem | undefined {
+    // Every field of FetchRequest that travels, but `url` and `line` (test/queue checks each one).
     const bare = request.method === undefined && request.headers === undefined && request.body === undefined
-      && request.id === undefined && !request.priorAttempts && request.previous === undefined;
+      && request.id === undefined && !request.priorAttempts && request.previous === undefined
+      && request.okStatus === undefined && request.headFallback === undefined;
     const urlJson = JSON.stringify(request.url);
     const item = bare ? bareItem(urlJson, request.line) : JSON.stringify(toWire(request));
     const itemBytes = Buffer.byteLength(item) + 1;

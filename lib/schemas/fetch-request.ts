@@ -1,11 +1,18 @@
 import * as v from 'valibot';
 import { OPTION_RANGES } from '../core/option-ranges.ts';
 import { ranged } from './ranged.ts';
+import { StatusSet } from '../engine/status-set.ts';
 
 /** Longest URL accepted, in characters (browsers and CDNs stop near 8 KiB too). */
 const MAX_URL_LENGTH = 8192;
 /** Longest ETag or Last-Modified carried from an earlier run (a header line, not a document). */
 const MAX_VALIDATOR_LENGTH = 1024;
+
+/** `okStatus`: codes and ranges such as `200-399,404` (lib/engine/status-set.ts). */
+const OkStatusSchema = v.pipe(v.string(), v.check((text) => StatusSet.parse(text).ok, (issue) => {
+  const parsed = StatusSet.parse(issue.input);
+  return `okStatus must be ${parsed.ok ? 'a status list' : parsed.error}`;
+}));
 
 /**
  * One request as it travels in input lines and queue messages. Field types are checked here;
@@ -18,6 +25,10 @@ const FetchRequestSchema = v.object({
   headers: v.optional(v.record(v.string(), v.string())),
   body: v.optional(v.string()),
   id: v.optional(v.string()),
+  /** Statuses that count as success for this URL, instead of the run's. */
+  okStatus: v.optional(OkStatusSchema),
+  /** With method HEAD: ask again with GET on 405/501. */
+  headFallback: v.optional(v.boolean()),
   /** The input line it came from (written by `run` and `enqueue`, echoed in its record). */
   line: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Attempts already made (continuations and redeliveries carry it). */
@@ -35,5 +46,5 @@ const FetchRequestSchema = v.object({
 
 type FetchRequestInput = v.InferOutput<typeof FetchRequestSchema>;
 
-export { FetchRequestSchema, MAX_URL_LENGTH };
+export { FetchRequestSchema, MAX_URL_LENGTH, OkStatusSchema };
 export type { FetchRequestInput };

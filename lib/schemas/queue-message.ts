@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { OPTION_RANGES } from '../core/option-ranges.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
-import { FetchRequestSchema, type FetchRequestInput } from './fetch-request.ts';
+import { FetchRequestSchema, OkStatusSchema, type FetchRequestInput } from './fetch-request.ts';
 import { ranged } from './ranged.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 
@@ -10,10 +10,17 @@ import { failure, success, type Outcome } from '../core/outcome.ts';
 const MAX_URLS_PER_MESSAGE = OPTION_RANGES.messageUrls.max;
 
 
+/**
+ * A message's `options`: limits that can only tighten the consumer's, and what its URLs ask of
+ * their responses (a request's own `method`, `okStatus` and `headFallback` win over these).
+ */
 const MessageOptionsSchema = v.optional(v.strictObject({
   timeoutMs: ranged(OPTION_RANGES.timeoutMs),
   retries: ranged(OPTION_RANGES.retries),
   maxBodyBytes: ranged(OPTION_RANGES.maxBodyBytes),
+  okStatus: v.optional(OkStatusSchema),
+  method: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z]{1,16}$/, 'method must be an HTTP method such as GET or HEAD'))),
+  headFallback: v.optional(v.boolean()),
 }));
 
 const UrlList = v.pipe(
@@ -78,15 +85,27 @@ function parseQueueMessage(body: string): Outcome<ParsedMessage, string> {
   }
   const message = parsed.output;
   const options = message.options ?? {};
-  const limits = Object.keys(options).length > 0 ? options : undefined;
+  const { okStatus, method, headFallback, ...limitOptions } = options;
+  const limits = Object.keys(limitOptions).length > 0 ? limitOptions : undefined;
+  // What the message asks of every URL's response; each request's own fields win.
+  const asked = defined({ okStatus, method, headFallback });
+  const withOptions = (request: FetchRequest): FetchRequest => {
+    const withAsked = asked ? { ...asked, ...request } : request;
+    return limits ? { ...withAsked, limits } : withAsked;
+  };
   const requests = 'urls' in message
     ? message.urls.map((url, i): FetchRequest => {
       const line = message.lines?.[i];
-      const request: FetchRequest = line ? { url, line } : { url };
-      return limits ? { ...request, limits } : request;
+      return withOptions(line ? { url, line } : { url });
     })
-    : message.requests.map((wire) => (limits ? { ...fromWire(wire), limits } : fromWire(wire)));
+    : message.requests.map((wire) => withOptions(fromWire(wire)));
   return success(message.job ? { requests, options, hop: message.hop ?? 0, job: message.job } : { requests, options, hop: message.hop ?? 0 });
+}
+
+/** The fields that are set, or undefined when none is. */
+function defined<T extends object>(fields: T): Partial<T> | undefined {
+  const set = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return Object.keys(set).length > 0 ? set as Partial<T> : undefined;
 }
 
 function fromWire({ attempts, ...rest }: FetchRequestInput): FetchRequest {

@@ -17,6 +17,11 @@ function optionalString(key: string, value: string | undefined): string {
   return value === undefined ? '' : `,"${key}":${JSON.stringify(value)}`;
 }
 
+/** The opt-in structured fields, rare enough that the generic stringify costs nothing overall. */
+function optionalObject(key: string, value: object | undefined): string {
+  return value === undefined ? '' : `,"${key}":${JSON.stringify(value)}`;
+}
+
 /** A record as a sink stores it: a stored body is named by `bodyKey` (S3) or `bodyFile` (--bodies-dir) instead of carried. */
 type StoredRecord = FetchResult & { readonly bodyKey?: string; readonly bodyFile?: string };
 
@@ -38,6 +43,12 @@ function resultToJson(result: StoredRecord): string {
     + optionalString('normalizedSha256', result.normalizedSha256)
     + (result.notModified ? ',"notModified":true' : '')
     + optionalString('change', result.change)
+    + (result.truncated ? ',"truncated":true' : '')
+    + (result.headFallback ? ',"headFallback":true' : '')
+    + optionalObject('redirectChain', result.redirectChain)
+    + optionalObject('headers', result.headers)
+    + optionalObject('tls', result.tls)
+    + optionalObject('timings', result.timings)
     + optionalString('bodyKey', result.bodyKey)
     + optionalString('bodyFile', result.bodyFile)
     + optionalString('body', result.body)

@@ -15,6 +15,8 @@ interface RunSummary {
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
   /** Records by change class, when the run compared with an earlier one (`missing` added by the caller). */
   readonly changes?: Readonly<Record<string, number>>;
+  /** The fewest days any fetched URL's certificate had left, when records carry `tls`. */
+  readonly certificateDaysLeftMin?: number;
   /** Connections the run opened (each a TCP, and for HTTPS a TLS, handshake), added by the caller. */
   readonly connectionsOpened?: number;
   /** Requests the run sent on a connection kept alive from an earlier request, added by the caller. */
@@ -44,6 +46,8 @@ class RunStats {
   ok = 0;
   retries = 0;
   bytes = 0;
+  /** The fewest `tls.daysLeft` among the records (undefined until one carries `tls`). */
+  certificateDaysLeftMin: number | undefined;
   readonly #startedAt = performance.now();
 
   record(result: FetchResult): void {
@@ -56,6 +60,7 @@ class RunStats {
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
     if (fetchedHere(result)) this.latency.record(result.latencyMs);
     if (result.change !== undefined) this.changes.set(result.change, (this.changes.get(result.change) ?? 0) + 1);
+    if (result.tls !== undefined) this.certificateDaysLeftMin = Math.min(this.certificateDaysLeftMin ?? Infinity, result.tls.daysLeft);
   }
 
   summary(now = performance.now()): RunSummary {
@@ -79,6 +84,7 @@ class RunStats {
         mean: round(this.latency.mean),
       },
       ...(this.changes.size > 0 ? { changes: Object.fromEntries([...this.changes].sort(([a], [b]) => a.localeCompare(b))) } : {}),
+      ...(this.certificateDaysLeftMin === undefined ? {} : { certificateDaysLeftMin: this.certificateDaysLeftMin }),
     };
   }
 }

@@ -4,6 +4,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { jsonLines, runCli } from '../support/run-cli.ts';
+import { TestServer } from '../support/test-server.ts';
 
 const fixturePath = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -43,6 +44,80 @@ describe('batchfetch run: connection budget and TLS flags', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("batchfetch: --concurrency expects an integer from 1 to 50 (every request in flight holds a socket, and the connection budget --max-sockets is 50), got '100'");
+  });
+});
+
+describe('batchfetch run: a link check and a certificate watch', () => {
+  let server: TestServer;
+  let https: Server;
+  let httpsUrl: string;
+
+  beforeAll(async () => {
+    server = await TestServer.start({
+      '/ok': (_req, res) => {
+        res.setHeader('server', 'test/1');
+        res.end('fine');
+      },
+      '/moved': (_req, res) => {
+        res.writeHead(301, { location: '/ok' });
+        res.end();
+      },
+      '/gone': (_req, res) => {
+        res.statusCode = 404;
+        res.end();
+      },
+      '/no-head': (req, res) => {
+        res.statusCode = req.method === 'HEAD' ? 405 : 200;
+        res.end();
+      },
+    });
+    https = createHttpsServer({ key: readFileSync(fixturePath('private-ca-leaf.key')), cert: readFileSync(fixturePath('private-ca-leaf.crt')) }, (_req, res) => res.end('ok'));
+    https.listen(0, '127.0.0.1');
+    await once(https, 'listening');
+    httpsUrl = `https://127.0.0.1:${(https.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(() => {
+    server.close();
+    https.close();
+  });
+
+  test('HEAD with GET fallback, redirect chains, kept headers, timings, and a 404 accepted on one line', async () => {
+    const lines = [server.url('/ok'), server.url('/moved'), server.url('/gone'), server.url('/no-head'), JSON.stringify({ url: server.url('/gone'), okStatus: '200,404' })];
+
+    const run = await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--quiet', '--method', 'HEAD', '--head-fallback', '--redirect-chain',
+      '--keep-header', 'server', '--timings'], { stdin: `${lines.join('\n')}\n` });
+
+    expect(run.code).toBe(0);
+    const records = jsonLines(run.stdout).sort((a, b) => Number(a.line) - Number(b.line));
+    expect(records).toMatchObject([
+      { line: 1, ok: true, status: 200, headers: { server: 'test/1' } },
+      { line: 2, ok: true, status: 200, redirectChain: [{ url: server.url('/moved'), status: 301 }], finalUrl: server.url('/ok') },
+      { line: 3, ok: false, status: 404, error: { code: 'HTTP_STATUS' } },
+      { line: 4, ok: true, status: 200, headFallback: true },
+      { line: 5, ok: true, status: 404 },
+    ]);
+    for (const record of records) expect(record.timings).toEqual(expect.objectContaining({ firstByte: expect.any(Number), total: expect.any(Number) }));
+  });
+
+  test('--tls-info puts the certificate in each HTTPS record and the soonest expiry in the summary', async () => {
+    const run = await runCli(['run', '-', '--allow-network', '127.0.0.0/8', '--tls-info', '--ca-file', fixturePath('private-ca.crt')], { stdin: `${httpsUrl}\n` });
+
+    expect(run.code).toBe(0);
+    const [record] = jsonLines(run.stdout);
+    expect(record).toMatchObject({ ok: true, tls: { issuer: 'batchfetch test CA', subject: 'localhost', resumed: false } });
+    const daysLeft = (record!.tls as { daysLeft: number }).daysLeft;
+    expect(run.stderr).toContain(`certificates: the soonest expires in ${daysLeft} days`);
+  });
+
+  test('a bad --ok-status or --accept-type is a usage error naming the flag', async () => {
+    const status = await runCli(['run', '-', '--ok-status', '2xx'], { stdin: '' });
+    const type = await runCli(['run', '-', '--accept-type', 'html'], { stdin: '' });
+
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain("--ok-status expects statuses from 100 to 999 and ranges such as 200-399, separated by commas; '2xx' is not one, got '2xx'");
+    expect(type.code).toBe(2);
+    expect(type.stderr).toContain("--accept-type expects media types such as text/html or image/*; 'html' is not one");
   });
 });
 

@@ -40,6 +40,22 @@ describe('configuration from environment variables', () => {
       + "STORE_BODIES must be one of true, false, 1, 0, got 'yes'");
   });
 
+  test('what records carry and what counts as OK come from FETCH_ variables too', () => {
+    const config = readConsumerConfig({
+      FETCH_OK_STATUS: '200-399, 404', FETCH_METHOD: 'head', FETCH_HEAD_FALLBACK: 'true', FETCH_REDIRECT_CHAIN: '1', FETCH_KEEP_HEADERS: 'cache-control, server',
+      FETCH_TLS_INFO: 'true', FETCH_TIMINGS: 'true', FETCH_TRUNCATE_AT: '65536', FETCH_ACCEPT_TYPES: 'text/html, application/*',
+    });
+
+    expect(config.engine).toMatchObject({
+      okStatus: '200-399,404', method: 'HEAD', headFallback: true, redirectChain: true, keepHeaders: ['cache-control', 'server'],
+      tlsInfo: true, timings: true, truncateAt: 65536, acceptTypes: ['text/html', 'application/*'],
+    });
+    expect(() => readConsumerConfig({ FETCH_OK_STATUS: '2xx', FETCH_ACCEPT_TYPES: 'html', FETCH_METHOD: 'GET /' })).toThrow(
+      "invalid configuration: FETCH_OK_STATUS must be statuses from 100 to 999 and ranges such as 200-399, separated by commas; '2xx' is not one, got '2xx'; "
+      + "FETCH_METHOD must be an HTTP method such as GET or HEAD, got 'GET /'; "
+      + "FETCH_ACCEPT_TYPES must be media types such as text/html or image/*; 'html' is not one, got 'html'");
+  });
+
   test('FETCH_MAX_SOCKETS sets the connection budget and FETCH_CA_FILE names a PEM file read at cold start', () => {
     const caFile = fileURLToPath(new URL('../fixtures/private-ca.crt', import.meta.url));
 

@@ -101,6 +101,16 @@ describe('BatchFetcher construct', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  test('a certificate-expiry alarm, when asked, alarms on the fewest days left and turns TLS facts on in the fetch function', () => {
+    const watching = stackWith({ certificateExpiryDays: 14 });
+
+    watching.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CertificateDaysLeft', Namespace: 'Batchfetch', Statistic: 'Minimum', Threshold: 14, Period: 86_400, ComparisonOperator: 'LessThanThreshold',
+    });
+    watching.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FETCH_TLS_INFO: 'true' }) } });
+    expect(() => stackWith({ certificateExpiryDays: 0 })).toThrow('certificateExpiryDays must be an integer from 1 to 825');
+  });
+
   test('a results bucket is encrypted, private, TLS-only, expiring; the functions get only the S3 calls they make on it', () => {
     const withBucket = stackWith({ resultsBucket: true, resultsExpiration: Duration.days(30) });
 

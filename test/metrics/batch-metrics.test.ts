@@ -98,4 +98,17 @@ describe('recordBatchMetrics', () => {
       ['UrlsChanged', 'Count', 2], ['UrlsBroke', 'Count', 1], ['UrlsRecovered', 'Count', 1],
     ]);
   });
+
+  test('records with TLS facts publish the fewest days any certificate has left; without them, nothing', () => {
+    const withTls = recorder();
+    const without = recorder();
+    const tls = (daysLeft: number) => ({ protocol: 'TLSv1.3', validTo: '2027-01-01T00:00:00.000Z', daysLeft, issuer: 'CA', subject: 's', resumed: false });
+    const rest = { continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
+
+    recordBatchMetrics(withTls, { ...reportOf([result({ ok: true, status: 200, tls: tls(40) }), result({ ok: true, status: 200, tls: tls(9) }), result({})]), ...rest });
+    recordBatchMetrics(without, { ...reportOf([result({ ok: true, status: 200 })]), ...rest });
+
+    expect(withTls.metrics.filter(([name]) => name === 'CertificateDaysLeft')).toStrictEqual([['CertificateDaysLeft', 'Count', 9]]);
+    expect(without.metrics.some(([name]) => name === 'CertificateDaysLeft')).toBe(false);
+  });
 });

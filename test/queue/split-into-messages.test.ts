@@ -1,6 +1,12 @@
 import { parseQueueMessage } from '../../lib/schemas/queue-message.ts';
+import { FetchRequestSchema } from '../../lib/schemas/fetch-request.ts';
 import { splitIntoMessages, type SplitItem } from '../../lib/queue/split-into-messages.ts';
 import type { FetchRequest } from '../../lib/index.ts';
+
+/** A request with one wire field set (`attempts` on the wire is `priorAttempts` in a request). */
+function fromWireField(field: string, value: unknown): FetchRequest {
+  return { url: 'https://a.example/', [field === 'attempts' ? 'priorAttempts' : field]: value } as FetchRequest;
+}
 
 async function split(requests: FetchRequest[], options = {}): Promise<SplitItem[]> {
   const items = [];
@@ -26,6 +32,22 @@ describe('splitIntoMessages', () => {
     const parsed = parseQueueMessage((item as { body: string }).body);
 
     expect(parsed).toStrictEqual({ ok: true, value: { requests, options: {}, hop: 0 } });
+  });
+
+  test('every field a request can carry survives the trip through a message (none is mistaken for a bare URL)', async () => {
+    const example: Record<string, unknown> = {
+      method: 'HEAD', headers: { a: 'b' }, body: 'x', id: 'i', attempts: 1, okStatus: '200-399', headFallback: true,
+      previous: { ok: true, status: 200 },
+    };
+    const fields = Object.keys(FetchRequestSchema.entries).filter((key) => key !== 'url' && key !== 'line');
+    expect(fields.sort()).toStrictEqual(Object.keys(example).sort());
+
+    for (const field of fields) {
+      const request = fromWireField(field, example[field]);
+      const [item] = await split([request]);
+      const parsed = parseQueueMessage((item as { body: string }).body);
+      expect(parsed.ok && parsed.value.requests).toStrictEqual([request]);
+    }
   });
 
   test('never exceeds maxBytes, and a request too large for any message is reported, not sent', async () => {
@@ -58,7 +80,23 @@ describe('parseQueueMessage', () => {
     ['{"urls":"https://x"}', 'message body is not a batchfetch message (urls): Invalid type: Expected Array but received "https://x"'],
     ['{"urls":["https://x"],"extra":1}', 'message body is not a batchfetch message (extra): Invalid key: Expected never but received "extra"'],
     ['{"urls":["https://x"],"options":{"retries":99}}', 'message body is not a batchfetch message (options.retries): Invalid value: Expected <=10 but received 99'],
+    ['{"urls":["https://x"],"options":{"okStatus":"2xx"}}',
+      "message body is not a batchfetch message (options.okStatus): okStatus must be statuses from 100 to 999 and ranges such as 200-399, separated by commas; '2xx' is not one"],
   ])('explains why %j is not a message', (body, error) => {
     expect(parseQueueMessage(body)).toStrictEqual({ ok: false, error });
+  });
+
+  test("a message's okStatus, method and headFallback reach every URL; a request's own win; limits stay limits", () => {
+    const body = JSON.stringify({
+      requests: [{ url: 'https://a.example/' }, { url: 'https://b.example/', method: 'GET', okStatus: '200' }],
+      options: { okStatus: '200-399,404', method: 'HEAD', headFallback: true, retries: 1 },
+    });
+
+    const parsed = parseQueueMessage(body);
+
+    expect(parsed.ok && parsed.value.requests).toStrictEqual([
+      { url: 'https://a.example/', okStatus: '200-399,404', method: 'HEAD', headFallback: true, limits: { retries: 1 } },
+      { url: 'https://b.example/', okStatus: '200', method: 'GET', headFallback: true, limits: { retries: 1 } },
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import type { FetchResult } from '../../lib/index.ts';
 import { resultToJson } from '../../lib/sinks/result-json.ts';
 
 /** The keys of a record, in the order FetchResult declares them. */
-const DECLARED_ORDER = ['url', 'id', 'line', 'ok', 'status', 'attempts', 'redirects', 'finalUrl', 'latencyMs', 'bytes', 'contentType', 'sha256', 'body', 'error'];
+const DECLARED_ORDER = ['url', 'id', 'line', 'ok', 'status', 'attempts', 'redirects', 'finalUrl', 'latencyMs', 'bytes', 'contentType', 'sha256',
+  'truncated', 'headFallback', 'redirectChain', 'headers', 'tls', 'timings', 'body', 'error'];
 
 const text = fc.string({ unit: 'binary', maxLength: 60 });
 const result: fc.Arbitrary<FetchResult> = fc.record({
@@ -19,6 +20,13 @@ const result: fc.Arbitrary<FetchResult> = fc.record({
   bytes: fc.nat(),
   contentType: fc.option(text, { nil: undefined }),
   sha256: fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: undefined }),
+  truncated: fc.option(fc.constant(true as const), { nil: undefined }),
+  headFallback: fc.option(fc.constant(true as const), { nil: undefined }),
+  redirectChain: fc.option(fc.array(fc.record({ url: text, status: fc.integer({ min: 300, max: 399 }) }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+  headers: fc.option(fc.dictionary(fc.stringMatching(/^[a-z-]{1,12}$/), text, { maxKeys: 3 }), { nil: undefined }),
+  tls: fc.option(fc.record({ protocol: text, validTo: text, daysLeft: fc.integer({ min: -10, max: 400 }), issuer: text, subject: text, resumed: fc.boolean() }),
+    { nil: undefined }),
+  timings: fc.option(fc.record({ dns: fc.nat(), connect: fc.nat(), tls: fc.nat(), firstByte: fc.nat(), total: fc.nat() }), { nil: undefined }),
   body: fc.option(fc.base64String(), { nil: undefined }),
   error: fc.option(fc.record({ code: fc.constantFrom(...Object.values(ErrorCode)), message: text }), { nil: null }),
 }).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as FetchResult);
