@@ -77,9 +77,9 @@ describe('batchfetch run: a link check and a certificate watch', () => {
     httpsUrl = `https://127.0.0.1:${(https.address() as AddressInfo).port}/`;
   });
 
-  afterAll(() => {
-    server.close();
+  afterAll(async () => {
     https.close();
+    await server.close();
   });
 
   test('HEAD with GET fallback, redirect chains, kept headers, timings, and a 404 accepted on one line', async () => {

@@ -5,7 +5,7 @@ import type { FetchRequest } from '../../lib/index.ts';
 
 /** A request with one wire field set (`attempts` on the wire is `priorAttempts` in a request). */
 function fromWireField(field: string, value: unknown): FetchRequest {
-  return { url: 'https://a.example/', [field === 'attempts' ? 'priorAttempts' : field]: value } as FetchRequest;
+  return { url: 'https://a.example/', [field === 'attempts' ? 'priorAttempts' : field]: value };
 }
 
 async function split(requests: FetchRequest[], options = {}): Promise<SplitItem[]> {
