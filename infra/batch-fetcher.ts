@@ -133,7 +133,9 @@ class BatchFetcher extends Construct {
     this.queue.grantSendMessages(this.fetchFunction);
     // PutObject for results and change-report parts; GetObject, AbortMultipartUpload for a finished
     // job's `_changes.jsonl` (its parts read, written as one multipart upload); DeleteObject for a
-    // redelivered message's stale change part; ListBucket for a finished job's manifest.
+    // redelivered message's stale change part; ListBucket for a finished job's manifest, and so a
+    // HEAD of a message's missing results object answers 404, not 403 (GetObject covers HEAD:
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
     if (this.resultsBucket) {
       this.fetchFunction.addToRolePolicy(new PolicyStatement({
         actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects('*')],

@@ -8,6 +8,7 @@ import type { JobSummary } from '../jobs/job-summary.ts';
 import { planContinuation, type Continuation } from '../queue/continuation.ts';
 import type { ParsedMessage } from '../schemas/queue-message.ts';
 import type { ResultSink } from '../sinks/result-sink.ts';
+import { storeResults } from './store-results.ts';
 import { countResult, newBatchReport, type BatchReport } from './batch-report.ts';
 import { exhausted, isRedelivery, recordProgress, type RecordProgress, type RecordUrl } from './record-progress.ts';
 import { assertSqsEvent } from './sqs-event-shape.ts';
@@ -39,7 +40,7 @@ interface BatchDependencies {
   /** Receives what happened in this batch, for metrics. */
   readonly onReport?: (report: BatchReport) => void;
   /** Job accounting, for messages that belong to a job (a `job` field). Without it they are fetched as any other. */
-  readonly jobs?: Pick<JobStore, 'counted' | 'count'>;
+  readonly jobs?: Pick<JobStore, 'counted' | 'count' | 'summary'>;
   /** Called once for a job this batch completed (the completion is detected exactly once, fleet-wide). */
   readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
   /**
@@ -73,6 +74,17 @@ const WRITES_AHEAD_PER_PERMIT = 4;
 async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promise<SQSBatchResponse> {
   assertSqsEvent(event);
   return new BatchRun(deps).process(event.Records);
+}
+
+// Longer than 300 lines because it is one protocol: the order in which a delivery counts, stores,
+// announces and continues is what makes every URL end with one record however SQS delivers, and
+// it reads in one place.
+
+/** What counting a record did: whether this delivery was the one counted, what to hand on, a job it completed. */
+interface CountOutcome {
+  readonly handOn: readonly ContinuedUrl[];
+  readonly counted: boolean;
+  readonly completed?: JobSummary;
 }
 
 /** One batch, in named steps: plan, find replays, fetch and write, settle each record, report. */
@@ -120,12 +132,14 @@ class BatchRun {
    * is sent again. A failed lookup fetches it as usual (the count itself is conditional).
    */
   async #findReplay(progress: RecordProgress): Promise<void> {
-    const { jobs, logger } = this.#deps;
+    const { jobs, logger, sink } = this.#deps;
     const job = progress.message.ok ? progress.message.value.job : undefined;
     if (!jobs || !job) return;
     try {
       const prior = await jobs.counted(job);
-      if (prior.counted) progress.replay = prior.continued;
+      if (!prior.counted) return;
+      progress.replay = prior.continued;
+      progress.refill = (await sink.stored?.(progress.origin)) === false;
     } catch (error) {
       logger?.warn('job lookup failed; fetching the message', { messageId: progress.record.messageId, error: (error as Error).message });
     }
@@ -138,9 +152,12 @@ class BatchRun {
   *#urlsToFetch(records: readonly RecordProgress[]): Generator<RecordUrl> {
     const maxAttempts = this.#deps.maxAttemptsPerUrl ?? this.#deps.engine.options.retries + 1;
     for (const progress of records) {
-      if (!progress.message.ok || progress.replay) continue;
+      if (!progress.message.ok || (progress.replay && !progress.refill)) continue;
       const { requests } = progress.message.value;
+      // A refill fetches what the counted delivery did not hand on in its continuation.
+      const handedOn = new Set(progress.refill ? progress.replay!.map(([index]) => index) : []);
       for (let index = 0; index < requests.length; index++) {
+        if (handedOn.has(index)) continue;
         const request = this.#compared(requests[index]!);
         if ((request.priorAttempts ?? 0) < maxAttempts) yield { request, index, progress };
         else void this.#write(progress, withChange(request.previous, exhausted(request)));
@@ -193,7 +210,7 @@ class BatchRun {
   }
 
   /**
-   * Acknowledges a record once its results are durable and counted, handing its cut-off URLs on
+   * Acknowledges a record once its results are counted and durable, handing its cut-off URLs on
    * in a continuation; or reports it failed, so SQS delivers it again.
    */
   async #settle(progress: RecordProgress): Promise<void> {
@@ -202,27 +219,8 @@ class BatchRun {
       return;
     }
     const message = progress.message.value;
-    let handOn = progress.replay ?? await this.#settleCutOff(progress, message);
-    if (!progress.replay) {
-      if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
-      if (progress.writeError) {
-        this.#fail(progress, 'results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
-        return;
-      }
-      try {
-        await this.#deps.sink.complete?.(progress.origin);
-      } catch (error) {
-        this.#fail(progress, 'results could not be stored', { error: (error as Error).message });
-        return;
-      }
-      try {
-        handOn = await this.#countForJob(progress, message, handOn);
-      } catch (error) {
-        this.#fail(progress, 'the job could not be updated', { error: (error as Error).message });
-        return;
-      }
-    }
-    if (handOn.length === 0) return;
+    const handOn = progress.replay && !progress.refill ? progress.replay : await this.#settleFetched(progress, message);
+    if (handOn === undefined || handOn.length === 0) return;
     const requests = handOn.map(([index, attempts]) => ({ ...message.requests[index]!, priorAttempts: attempts }));
     try {
       await planContinuation(this.#deps.continuation!, requests, message);
@@ -230,6 +228,44 @@ class BatchRun {
     } catch (error) {
       this.#fail(progress, 'continuation could not be sent; finished URLs of this message may be fetched again', { error: (error as Error).message });
     }
+  }
+
+  /**
+   * Settles a record this delivery fetched: the job counts it first, and only the delivery it
+   * counted stores the message's results (two deliveries of one message in progress at once, a
+   * duplicate send or a visibility timeout that ran out, would otherwise store the uncounted
+   * one's, whose URLs handed on differ from those the continuation carries); a job it completed
+   * is announced once they are stored. A refill stores and counts nothing. Returns the URLs to
+   * hand on, or undefined when the record failed.
+   */
+  async #settleFetched(progress: RecordProgress, message: ParsedMessage): Promise<readonly ContinuedUrl[] | undefined> {
+    let handOn = progress.replay ?? await this.#settleCutOff(progress, message);
+    if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
+    if (progress.writeError) {
+      this.#fail(progress, 'results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
+      return undefined;
+    }
+    if (progress.refill && progress.cutOff.length > 0) {
+      this.#fail(progress, 'the counted delivery\'s results were missing and could not all be fetched again before the deadline');
+      return undefined;
+    }
+    let counted = true;
+    let completed: JobSummary | undefined;
+    try {
+      if (!progress.replay) ({ handOn, counted, completed } = await this.#countForJob(progress, message, handOn));
+    } catch (error) {
+      this.#fail(progress, 'the job could not be updated', { error: (error as Error).message });
+      return undefined;
+    }
+    const unstored = await storeResults(this.#deps.sink, progress.origin, counted);
+    if (unstored) {
+      this.#fail(progress, unstored.reason, unstored.error === undefined ? {} : { error: unstored.error });
+      return undefined;
+    }
+    // A refill stored the last results of a job its counted delivery may have completed.
+    if (progress.refill && message.job) completed = await this.#deps.jobs?.summary(message.job.id).catch(() => undefined);
+    if (completed && completed.status !== 'running' && completed.status !== 'enqueuing') await this.#announce(completed);
+    return handOn;
   }
 
   /**
@@ -252,22 +288,25 @@ class BatchRun {
   }
 
   /**
-   * Adds the message's tally to its job, once. Returns the URLs to hand on: its own cut-off URLs,
-   * or, when another delivery of the same message was counted first, the ones that one recorded.
+   * Adds the message's tally to its job, once. Returns whether this delivery was the one counted,
+   * and the URLs to hand on: its own cut-off URLs, or, when another delivery of the same message
+   * was counted first, the ones that one recorded.
    */
-  async #countForJob(progress: RecordProgress, message: ParsedMessage, handOn: readonly ContinuedUrl[]): Promise<readonly ContinuedUrl[]> {
-    const { jobs, onJobCompleted, logger } = this.#deps;
-    if (!jobs || !message.job || !progress.tally) return handOn;
+  async #countForJob(progress: RecordProgress, message: ParsedMessage, handOn: readonly ContinuedUrl[]): Promise<CountOutcome> {
+    const { jobs } = this.#deps;
+    if (!jobs || !message.job || !progress.tally) return { handOn, counted: true };
     const { outcome, completed } = await jobs.count(message.job, progress.tally, handOn);
-    if (completed) {
-      this.#report.jobsFinished.push(completed);
-      await onJobCompleted?.(completed).catch((error: unknown) => {
-        logger?.warn('job completed, but its completion could not be announced', { jobId: completed.jobId, error: (error as Error).message });
-      });
-    }
-    if (outcome === 'counted') return handOn;
+    if (outcome === 'counted') return completed ? { handOn, counted: true, completed } : { handOn, counted: true };
     const prior = await jobs.counted(message.job);
-    return prior.counted ? prior.continued : handOn;
+    return prior.counted ? { handOn: prior.continued, counted: false } : { handOn, counted: false };
+  }
+
+  /** Tells the world a job finished (its results are stored); a failure to announce is logged, not retried. */
+  async #announce(completed: JobSummary): Promise<void> {
+    this.#report.jobsFinished.push(completed);
+    await this.#deps.onJobCompleted?.(completed).catch((error: unknown) => {
+      this.#deps.logger?.warn('job completed, but its completion could not be announced', { jobId: completed.jobId, error: (error as Error).message });
+    });
   }
 
   #fail(progress: RecordProgress, reason: string, fields: Record<string, unknown> = {}): void {

@@ -20,6 +20,12 @@ interface RecordProgress {
   readonly tally: JobTally | undefined;
   /** Set when the job had counted this message already: what its continuation carried. */
   replay?: readonly ContinuedUrl[];
+  /**
+   * With `replay`: the counted delivery's results are not stored (it died, or its write failed,
+   * after counting). This delivery fetches the URLs it did not hand on and stores them, counting
+   * nothing: every URL of the message ends with one record.
+   */
+  refill?: boolean;
   /** Writes not yet settled, and who waits for them to reach zero. */
   writing: number;
   allWritten?: () => void;

@@ -14,11 +14,20 @@ interface ResultSink {
   write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void>;
   /** Every result of the message has been written (sinks that store per message store it now). */
   complete?(origin: ResultOrigin): Promise<void>;
-  /** The message will be delivered again: anything held for it is dropped. */
+  /** The message will be delivered again, or another delivery's results stand: anything held for it is dropped. */
   discard?(origin: ResultOrigin): void;
+  /**
+   * Whether the message's results are stored (sinks that store per message). A sink without it
+   * writes records as they come: they are out once `write` resolved.
+   */
+  stored?(origin: ResultOrigin): Promise<boolean>;
 }
 
-/** Where a group of results came from: sinks that store per message (S3) key on it. */
+/**
+ * Where a group of results came from: one delivery of one message. Sinks that store per message
+ * (S3) hold a delivery's records by this object, so pass the same one to every `write` and to
+ * `complete` of a delivery (two deliveries of one message may be in progress at once).
+ */
 interface ResultOrigin {
   readonly messageId: string;
   /** The job and message key, for messages of a job: results are grouped by job. */

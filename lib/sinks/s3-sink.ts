@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../core/semaphore.ts';
 import { DEFAULT_RESULTS_PREFIX, jobResultsPrefix } from '../jobs/job-ref.ts';
@@ -35,10 +35,14 @@ class S3Sink implements ResultSink {
   readonly #storeBodies: boolean;
   readonly #puts: Semaphore;
   readonly #storedBodies = new Set<string>();
-  /** Record lines per message (by object key) not yet stored. */
-  readonly #messages = new Map<string, string[]>();
-  /** Change-report lines per message of a compared job (by object key), not yet stored. */
-  readonly #changes = new Map<string, string[]>();
+  /**
+   * Record lines per delivery of a message, not yet stored. By delivery, not by object key: two
+   * deliveries of one message (a duplicate, a redelivery after a visibility timeout) may be in
+   * progress in one process, and only the one the job counts may store its object.
+   */
+  readonly #messages = new Map<ResultOrigin, string[]>();
+  /** Change-report lines per delivery of a message of a compared job, not yet stored. */
+  readonly #changes = new Map<ResultOrigin, string[]>();
 
   constructor(options: S3SinkOptions) {
     this.#client = options.client;
@@ -64,17 +68,27 @@ class S3Sink implements ResultSink {
   async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
     if (origin === undefined) throw new Error('the S3 sink stores results per message and needs the message they came from');
     const stored = await Promise.all(results.map((result) => this.#withStoredBody(result)));
-    const key = this.keyOf(origin);
-    let held = this.#messages.get(key);
-    if (held === undefined) this.#messages.set(key, held = []);
+    let held = this.#messages.get(origin);
+    if (held === undefined) this.#messages.set(origin, held = []);
     for (const record of stored) held.push(resultToJson(record));
     if (origin.job === undefined) return;
     for (const record of stored) {
       const line = changeLineOf(record);
       if (line === undefined) continue;
-      let changes = this.#changes.get(key);
-      if (changes === undefined) this.#changes.set(key, changes = []);
+      let changes = this.#changes.get(origin);
+      if (changes === undefined) this.#changes.set(origin, changes = []);
       changes.push(line);
+    }
+  }
+
+  /** Whether the message's records object exists (a HEAD; 404 is no). */
+  async stored(origin: ResultOrigin): Promise<boolean> {
+    try {
+      await this.#bounded(() => this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.keyOf(origin) })));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
     }
   }
 
@@ -86,10 +100,10 @@ class S3Sink implements ResultSink {
    */
   async complete(origin: ResultOrigin): Promise<void> {
     const key = this.keyOf(origin);
-    const lines = this.#messages.get(key);
-    const changes = this.#changes.get(key);
-    this.#messages.delete(key);
-    this.#changes.delete(key);
+    const lines = this.#messages.get(origin);
+    const changes = this.#changes.get(origin);
+    this.#messages.delete(origin);
+    this.#changes.delete(origin);
     const stored: Promise<void>[] = [];
     if (lines !== undefined && lines.length > 0) stored.push(this.#put(key, `${lines.join('\n')}\n`, 'application/x-ndjson'));
     if (origin.job) {
@@ -101,8 +115,8 @@ class S3Sink implements ResultSink {
   }
 
   discard(origin: ResultOrigin): void {
-    this.#messages.delete(this.keyOf(origin));
-    this.#changes.delete(this.keyOf(origin));
+    this.#messages.delete(origin);
+    this.#changes.delete(origin);
   }
 
   #delete(key: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../../lib/index.ts';
 import { S3Sink } from '../../lib/sinks/s3-sink.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
@@ -48,8 +48,9 @@ describe('S3 sink (against a real S3-protocol server)', () => {
     const sink = new S3Sink({ client: s3, bucket, maxPuts: 4 });
     peak = 0;
 
-    await Promise.all(Array.from({ length: 60 }, (_, i) => sink.write([kept(i)], { messageId: 'm-1' })));
-    await sink.complete({ messageId: 'm-1' });
+    const delivery = { messageId: 'm-1' };
+    await Promise.all(Array.from({ length: 60 }, (_, i) => sink.write([kept(i)], delivery)));
+    await sink.complete(delivery);
 
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
@@ -61,13 +62,34 @@ describe('S3 sink (against a real S3-protocol server)', () => {
     server.createBucket(bucket);
     const sink = new S3Sink({ client: s3, bucket, storeBodies: false });
 
-    await sink.write([kept(1)], { messageId: 'kept' });
-    await sink.write([kept(2)], { messageId: 'dropped' });
+    const kept1 = { messageId: 'kept' };
+    const dropped = { messageId: 'dropped' };
+    await sink.write([kept(1)], kept1);
+    await sink.write([kept(2)], dropped);
     expect(await keysIn(bucket)).toStrictEqual([]);
-    sink.discard({ messageId: 'dropped' });
-    await sink.complete({ messageId: 'dropped' });
-    await sink.complete({ messageId: 'kept' });
+    expect(await sink.stored(kept1)).toBe(false);
+    sink.discard(dropped);
+    await sink.complete(dropped);
+    await sink.complete(kept1);
 
     expect(await keysIn(bucket)).toStrictEqual(['results/kept.jsonl']);
+    expect(await sink.stored(kept1)).toBe(true);
+  });
+
+  test('two deliveries of one message in progress at once hold their records apart: the one completed stores only its own', async () => {
+    const bucket = `deliveries-${Date.now()}`;
+    server.createBucket(bucket);
+    const sink = new S3Sink({ client: s3, bucket, storeBodies: false });
+    const job = { id: 'j', key: '7' };
+    const first = { messageId: 'm', job };
+    const second = { messageId: 'm', job, redelivered: true };
+
+    await sink.write([kept(1)], first);
+    await sink.write([kept(1), kept(2)], second);
+    await sink.complete(first);
+    sink.discard(second);
+
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/job=j/7.jsonl' }))).Body!.transformToString();
+    expect(text.trim().split('\n').map((line) => (JSON.parse(line) as { url: string }).url)).toStrictEqual([kept(1).url]);
   });
 });
