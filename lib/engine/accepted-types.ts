@@ -35,7 +35,7 @@ class AcceptedTypes {
     const list: string[] = [];
     for (const raw of items as unknown[]) {
       const item = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-      if (!MEDIA_RANGE.test(item) || item === '*/subtype') {
+      if (!MEDIA_RANGE.test(item)) {
         return failure(`media types such as text/html or image/*; '${String(raw)}' is not one`);
       }
       list.push(item);
