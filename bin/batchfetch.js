@@ -6,7 +6,8 @@
 // times the live objects (the million-URL run of `npm run bench:origins` stays under 256 MB only
 // with the cap, which costs a few percent of CPU on one origin). What a run keeps alive is
 // bounded (messages in flight, sockets within the budget) except bodies with `--body keep` and an
-// earlier run's records with `--since`: those runs are re-executed without the old-generation cap.
+// earlier run's records with `--since`: those runs are re-executed without the old-generation cap,
+// as is `local-sqs`, which holds every message and object sent to it.
 // Runs the esbuild bundle (dist/cli/batchfetch.mjs, built by `npm install`/`npm run
 // build`) when it is newer than every source file: it starts in half the CPU and memory of the
 // TypeScript sources. Otherwise runs the sources with Node's built-in type stripping.
@@ -34,11 +35,13 @@ function bundleIsFresh(bundle) {
 
 /**
  * True when what the command keeps in memory grows with its input: response bodies (`--body
- * keep`), or an earlier run's records (`--since`, kept for the whole run; under the cap the
- * garbage collector ran twice as often and the comparison cost ~15 % more CPU, bench:refetch).
+ * keep`), an earlier run's records (`--since`, kept for the whole run; under the cap the garbage
+ * collector ran twice as often and the comparison cost ~15 % more CPU, bench:refetch), or, for
+ * `local-sqs`, every queued message and stored object (a 1,000,000-URL job compared with an
+ * earlier one ran it out of a capped heap, bench:enqueue-memory).
  */
 function keepsInputSizedState(args) {
-  return args.some((arg, i) => arg === '--body=keep' || (arg === '--body' && args[i + 1] === 'keep')
+  return args[0] === 'local-sqs' || args.some((arg, i) => arg === '--body=keep' || (arg === '--body' && args[i + 1] === 'keep')
     || arg === '--since' || arg.startsWith('--since='));
 }
 
