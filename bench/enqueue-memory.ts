@@ -6,12 +6,13 @@
 // grouping by origin (lib/queue/group-by-origin.ts) and the join with the earlier records
 // (lib/enqueue/join-earlier.ts). Reports peak RSS, CPU and wall time per run; nothing is fetched.
 // Results go to bench/results/enqueue-memory.md.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine } from './first-line.ts';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -77,15 +78,6 @@ function timed(command: string[]): Promise<{ rssMb: number; cpuS: number; wallS:
       resolve({ rssMb: Math.round(Number(match[1]) / 1024), cpuS: Number(match[2]) + Number(match[3]), wallS: Number(match[4]), stderr });
     });
   });
-}
-
-async function firstLine(child: ChildProcess): Promise<string> {
-  let text = '';
-  for await (const chunk of child.stdout!) {
-    text += String(chunk);
-    if (text.includes('\n')) return text.split('\n')[0]!;
-  }
-  throw new Error('local-sqs printed nothing');
 }
 
 async function main(): Promise<void> {

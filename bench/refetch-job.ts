@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine } from './first-line.ts';
 import { AwsCallCounter, lambdaComputePrice, priceOf, type CallTally } from './aws-call-counter.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,15 +48,6 @@ function timed(command: string[]): Promise<{ cpuSeconds: number; stdout: string 
       resolve({ cpuSeconds: seconds(user!) + seconds(system!), stdout });
     });
   });
-}
-
-async function firstLine(child: ChildProcess): Promise<string> {
-  let text = '';
-  for await (const chunk of child.stdout!) {
-    text += String(chunk);
-    if (text.includes('\n')) return text.split('\n')[0]!;
-  }
-  throw new Error('local-sqs printed nothing');
 }
 
 interface JobRun {
