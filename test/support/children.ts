@@ -22,11 +22,23 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): voi
   }
 }
 
-/** `spawn` in a process group of its own, stopped with the test file. */
+/**
+ * `spawn` in a process group of its own, stopped with the test file. When the child exits (or a
+ * test kills it alone), what is left of its group goes too: the CLI launcher runs some commands
+ * (`local-sqs`, `run --since`) in a child of its own, which would outlive a SIGKILLed launcher and
+ * hold the test's pipes open.
+ */
 function spawnTracked(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   const child = spawn(command, args, { ...options, detached: true });
   started.add(child);
-  child.once('exit', () => started.delete(child));
+  child.once('exit', () => {
+    started.delete(child);
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is empty: nothing was left behind
+    }
+  });
   return child;
 }
 
