@@ -45,9 +45,15 @@ function keepsInputSizedState(args) {
     || arg === '--since' || arg.startsWith('--since='));
 }
 
-/** Runs this launcher again with `execArgv` instead of the shebang's flags, exiting as it exits. */
+/**
+ * Runs this launcher again with `execArgv` instead of the shebang's flags, exiting as it exits.
+ * The child gets an IPC channel only to learn that this process is gone: a launcher killed alone
+ * (`kill -9`, no signal to forward) would otherwise leave it running, a local-sqs serving on.
+ */
 function rerun(execArgv) {
-  const child = spawn(process.execPath, [...execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
   // Ctrl-C reaches both processes (one process group): the child handles it, the parent waits.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => child.kill('SIGTERM'));
@@ -55,6 +61,12 @@ function rerun(execArgv) {
 }
 
 const capped = process.execArgv.some((arg) => arg.startsWith('--max-old-space-size'));
+if (process.channel) {
+  // Re-run by a launcher (or forked by a program): the channel keeps nothing alive, and its loss
+  // (the parent is gone) stops this process as a SIGTERM would (each command stops gracefully on it).
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
 if ((major > 22 || (major === 22 && minor >= 19)) && capped && keepsInputSizedState(process.argv.slice(2))) {
   rerun(process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')));
 } else if (major > 22 || (major === 22 && minor >= 19)) {

@@ -1,6 +1,12 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stopChild } from '../support/children.ts';
 import { firstLine, startLocalSqs } from '../support/cli-process.ts';
+import { eventually } from '../support/eventually.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
 /** The command lines of the processes in a process group (Linux /proc). */
 function commandLinesOf(group: number): string[][] {
@@ -30,6 +36,28 @@ describe('the CLI launcher caps V8\'s old generation only where memory is bounde
       expect(serving.some((args) => !args.some((arg) => arg.startsWith('--max-old-space-size')))).toBe(true);
     } finally {
       stopChild(local);
+    }
+  });
+
+  test('the uncapped child stops when the launcher is killed alone (kill -9), instead of serving on as an orphan', async () => {
+    // Not spawnTracked: it kills a child's whole group when the child exits, which would hide an orphan.
+    const local = spawn(CLI, ['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'orphan'], {
+      detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    });
+    try {
+      await firstLine(local);
+      const uncapped = () => commandLinesOf(local.pid!).filter((args) => args.includes('local-sqs') && !args.some((arg) => arg.startsWith('--max-old-space-size')));
+      expect(uncapped()).toHaveLength(1);
+
+      process.kill(local.pid!, 'SIGKILL');
+
+      expect(await eventually(() => uncapped().length === 0, 10_000)).toBe(true);
+    } finally {
+      try {
+        process.kill(-local.pid!, 'SIGKILL');
+      } catch {
+        // nothing left in the group
+      }
     }
   });
 });
