@@ -10,7 +10,6 @@ import { ExchangeFacts, type Timings } from './exchange-facts.ts';
 import type { AcceptedTypes } from './accepted-types.ts';
 import type { StatusSet } from './status-set.ts';
 
-
 /** What one HTTP exchange ended with: a complete response, or a classified error. */
 interface AttemptOutcome {
   readonly status?: number;

@@ -129,20 +129,24 @@ class BatchRun {
   /**
    * A message its job has counted already (a redelivery after the consumer died before deleting
    * it, or a duplicate send) is not fetched again: only its recorded continuation, if it had one,
-   * is sent again. A failed lookup fetches it as usual (the count itself is conditional).
+   * is sent again, unless the counted delivery's results are not stored (`refill`). A failed
+   * lookup fetches it as usual (the count itself is conditional).
    */
   async #findReplay(progress: RecordProgress): Promise<void> {
     const { jobs, logger, sink } = this.#deps;
     const job = progress.message.ok ? progress.message.value.job : undefined;
     if (!jobs || !job) return;
+    let prior: Awaited<ReturnType<typeof jobs.counted>>;
     try {
-      const prior = await jobs.counted(job);
-      if (!prior.counted) return;
-      progress.replay = prior.continued;
-      progress.refill = (await sink.stored?.(progress.origin)) === false;
+      prior = await jobs.counted(job);
     } catch (error) {
       logger?.warn('job lookup failed; fetching the message', { messageId: progress.record.messageId, error: (error as Error).message });
+      return;
     }
+    if (!prior.counted) return;
+    progress.replay = prior.continued;
+    // Results that cannot be looked up are stored again: the same URLs, so never a second record.
+    progress.refill = await sink.stored?.(progress.origin).then((stored) => !stored, () => true) ?? false;
   }
 
   /**
