@@ -6,6 +6,8 @@ import { OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
 import { DEFAULT_RESULTS_PREFIX } from '../jobs/job-ref.ts';
 import { AcceptedTypes } from '../engine/accepted-types.ts';
 import { StatusSet } from '../engine/status-set.ts';
+import { isHeaderName } from '../engine/request-headers.ts';
+import { parseMethod } from '../engine/request-target.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Settings of the fetch-batch consumer, read from documented environment variables. */
@@ -41,11 +43,17 @@ interface JobsConfig {
   readonly eventBusName: string | undefined;
 }
 
-/** FETCH_METHOD: an HTTP method (the engine checks it fully). */
+/** FETCH_METHOD: the engine's own rule for a method. */
 function methodOf(text: string): Outcome<string, string> {
-  return /^[A-Za-z]{1,16}$/.test(text) && text.toUpperCase() !== 'CONNECT'
-    ? success(text.toUpperCase())
-    : failure('an HTTP method such as GET or HEAD');
+  const method = parseMethod(text);
+  return method.ok ? method : failure('an HTTP method such as GET or HEAD');
+}
+
+/** FETCH_KEEP_HEADERS: comma-separated header names. */
+function headerNamesOf(text: string): Outcome<string[], string> {
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const bad = names.find((name: string) => !isHeaderName(name)) as string | undefined;
+  return bad === undefined ? success(names) : failure(`header names separated by commas; '${bad}' is not one`);
 }
 
 function defined<T extends object>(object: T): T {
@@ -106,19 +114,19 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
     perHostRate: read.number('FETCH_PER_HOST_RATE', PER_HOST_RATE.min, PER_HOST_RATE.max),
     perHostConcurrency: read.integer('FETCH_PER_HOST_CONCURRENCY', OPTION_RANGES.perHostConcurrency),
     hostRules: read.hostRules('FETCH_HOST_RULES'),
-    adaptiveBackoff: env.FETCH_ADAPTIVE_BACKOFF === undefined ? undefined : read.boolean('FETCH_ADAPTIVE_BACKOFF', true),
-    robotsTxt: env.FETCH_ROBOTS_TXT === undefined ? undefined : read.boolean('FETCH_ROBOTS_TXT'),
+    adaptiveBackoff: read.flag('FETCH_ADAPTIVE_BACKOFF'),
+    robotsTxt: read.flag('FETCH_ROBOTS_TXT'),
     ignoreInBody: read.jsonStrings('FETCH_IGNORE_IN_BODY'),
     okStatus: read.parsed('FETCH_OK_STATUS', (text) => {
       const parsed = StatusSet.parse(text);
       return parsed.ok ? success(parsed.value.text) : parsed;
     }),
     method: read.parsed('FETCH_METHOD', methodOf),
-    headFallback: env.FETCH_HEAD_FALLBACK === undefined ? undefined : read.boolean('FETCH_HEAD_FALLBACK'),
-    redirectChain: env.FETCH_REDIRECT_CHAIN === undefined ? undefined : read.boolean('FETCH_REDIRECT_CHAIN'),
-    keepHeaders: env.FETCH_KEEP_HEADERS === undefined ? undefined : read.list('FETCH_KEEP_HEADERS'),
-    tlsInfo: env.FETCH_TLS_INFO === undefined ? undefined : read.boolean('FETCH_TLS_INFO'),
-    timings: env.FETCH_TIMINGS === undefined ? undefined : read.boolean('FETCH_TIMINGS'),
+    headFallback: read.flag('FETCH_HEAD_FALLBACK'),
+    redirectChain: read.flag('FETCH_REDIRECT_CHAIN'),
+    keepHeaders: read.parsed('FETCH_KEEP_HEADERS', headerNamesOf),
+    tlsInfo: read.flag('FETCH_TLS_INFO'),
+    timings: read.flag('FETCH_TIMINGS'),
     truncateAt: read.integer('FETCH_TRUNCATE_AT', OPTION_RANGES.truncateAt),
     acceptTypes: read.parsed('FETCH_ACCEPT_TYPES', (text) => {
       const parsed = AcceptedTypes.parse(text);

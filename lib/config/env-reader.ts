@@ -118,6 +118,11 @@ class EnvReader {
     return (this.text(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
 
+  /** A boolean variable, or undefined when it is not set (the engine's default then applies). */
+  flag(name: string): boolean | undefined {
+    return this.#env[name] === undefined ? undefined : this.boolean(name);
+  }
+
   boolean(name: string, fallback = false): boolean {
     const value = this.oneOf(name, ['true', 'false', '1', '0'] as const);
     return value === undefined ? fallback : value === 'true' || value === '1';

@@ -54,7 +54,7 @@ class ExchangeFacts implements SocketWatcher {
     const facts = factsOf(socket);
     this.#connection = facts;
     this.#opened = facts.requests++ === 0;
-    if (this.#tlsInfo) this.#tls = tlsFactsOf(socket);
+    if (this.#tlsInfo) this.#tls = tlsFactsOf(facts);
   }
 
   report(endAt: number): { timings?: Timings; tls?: TlsFacts } {

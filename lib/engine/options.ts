@@ -5,7 +5,7 @@ import type { Resolver } from '../net/dns-cache.ts';
 import type { TokenSource } from '../politeness/host-gate.ts';
 import type { HostRule } from '../politeness/host-rules.ts';
 import type { RobotsStore } from '../politeness/robots-cache.ts';
-import { headerRefusal } from './request-headers.ts';
+import { headerRefusal, isHeaderName } from './request-headers.ts';
 import { AcceptedTypes } from './accepted-types.ts';
 import { parseMethod } from './request-target.ts';
 import { StatusSet } from './status-set.ts';
@@ -300,7 +300,7 @@ function resolveMethod(method: string | undefined): string {
 
 /** A `keepHeaders` name, lowercase (how undici hands headers over); must be an HTTP token. */
 function headerName(name: string): string {
-  if (typeof name !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+  if (!isHeaderName(name)) {
     throw new InvalidOptionError('keepHeaders', 'header names (HTTP tokens such as cache-control)', name);
   }
   return name.toLowerCase();

@@ -45,9 +45,14 @@ function headerRefusal(name: string, value: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether `name` can name a header at all (an RFC 9110 §5.1 token): the rule for names asked of responses too. */
+function isHeaderName(name: unknown): name is string {
+  return typeof name === 'string' && TOKEN.test(name);
+}
+
 /** A header name as it may appear in a message: control characters escaped, at most 40 characters. */
 function printable(text: string): string {
   return JSON.stringify(text.slice(0, 40)).slice(1, -1);
 }
 
-export { headerRefusal };
+export { headerRefusal, isHeaderName };

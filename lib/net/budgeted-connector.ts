@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { buildConnector as BuildConnector } from 'undici';
 import { classifyError, LOCAL_EXHAUSTION_CODES } from './classify-error.ts';
-import { originKeyOfConnection } from './origin-key.ts';
 import type { SocketBudget } from './socket-budget.ts';
 
 /** This machine ran out of descriptors or ports: back-pressure, never a result of the URL. */
@@ -32,7 +31,9 @@ function createBudgetedConnector(inner: BuildConnector.connector, options: Budge
   return function budgetedConnect(connectOptions, callback) {
     let started: number | undefined;
     let refusals = 0;
-    const origin = originKeyOfConnection(connectOptions);
+    // The pool's key (`URL#origin`): undici's client passes its URL's own `host` (brackets and
+    // non-default port included, lib/dispatcher/client.js `connect`), so scheme and host spell it.
+    const origin = `${connectOptions.protocol}//${connectOptions.host ?? connectOptions.hostname}`;
 
     const connectWithSlot = (): void => {
       try {

@@ -31,30 +31,17 @@ interface TlsFacts {
 
 /** What is known of one socket: how it was opened, and how many requests it has carried. */
 interface ConnectionFacts {
-  readonly phases: ConnectionPhases | undefined;
+  phases: ConnectionPhases | undefined;
   /** Requests written to the socket so far (the first one waited for its opening). */
   requests: number;
+  /** Noted by the connector when records carry `tls`. */
   tls: Omit<TlsFacts, 'daysLeft'> | undefined;
-  /** The TLS server name it was opened for (SNI), when TLS facts are wanted. */
-  serverName?: string;
 }
 
-/** The certificate facts of each server name's last full handshake, for resumed sessions. */
+/** What a record says of a certificate (kept per server name for resumed sessions: TlsSessionStore). */
 type CertificateFacts = Pick<TlsFacts, 'validTo' | 'issuer' | 'subject'>;
-const certificatesByName = new Map<string, CertificateFacts>();
-/** As many names as the connector keeps TLS sessions for (lib/engine/fetch-engine.ts). */
-const MAX_CERTIFICATES = 2_048;
-
-/** Notes the server name an HTTPS socket was opened for (a resumed session's certificate is looked up by it). */
-function noteServerName(socket: Socket, serverName: string): void {
-  factsOf(socket).serverName = serverName;
-}
 
 const factsBySocket = new WeakMap<Socket, ConnectionFacts>();
-
-function notePhases(socket: Socket, phases: ConnectionPhases): void {
-  factsBySocket.set(socket, { phases, requests: 0, tls: undefined });
-}
 
 function factsOf(socket: Socket): ConnectionFacts {
   let facts = factsBySocket.get(socket);
@@ -65,43 +52,40 @@ function factsOf(socket: Socket): ConnectionFacts {
   return facts;
 }
 
+function notePhases(socket: Socket, phases: ConnectionPhases): void {
+  factsOf(socket).phases = phases;
+}
+
+/**
+ * Notes an HTTPS connection's TLS facts once its handshake is done. A resumed session exchanges
+ * no certificate (Node's getPeerCertificate returns `{}`): `resumedFrom` gives the facts of the
+ * full handshake it resumed; a full handshake's are returned, for the caller to keep.
+ */
+function noteTls(socket: TLSSocket, resumedFrom: (socket: TLSSocket) => CertificateFacts | undefined): CertificateFacts | undefined {
+  const resumed = socket.isSessionReused();
+  const certificate = resumed ? resumedFrom(socket) : certificateOf(socket);
+  if (certificate) factsOf(socket).tls = { protocol: socket.getProtocol() ?? 'unknown', ...certificate, resumed };
+  return resumed ? undefined : certificate;
+}
+
 const DAY_MS = 86_400_000;
 
-/** The TLS facts of an HTTPS socket (read from it once), undefined for plain HTTP. */
-function tlsFactsOf(socket: Socket, now = Date.now()): TlsFacts | undefined {
-  const tlsSocket = socket as Partial<TLSSocket>;
-  if (typeof tlsSocket.getPeerCertificate !== 'function') return undefined;
-  const facts = factsOf(socket);
-  if (!facts.tls) {
-    const certificate = certificateOf(tlsSocket as TLSSocket, facts.serverName);
-    if (!certificate) return undefined;
-    facts.tls = { protocol: tlsSocket.getProtocol?.() ?? 'unknown', ...certificate, resumed: tlsSocket.isSessionReused?.() ?? false };
-  }
+/** The TLS facts noted for a socket, with the days left counted now; undefined for plain HTTP. */
+function tlsFactsOf(facts: ConnectionFacts, now = Date.now()): TlsFacts | undefined {
+  if (!facts.tls) return undefined;
   const expires = Date.parse(facts.tls.validTo);
   return { ...facts.tls, daysLeft: Number.isNaN(expires) ? 0 : Math.floor((expires - now) / DAY_MS) };
 }
 
-/**
- * The peer certificate's facts. A resumed session exchanges no certificate (Node then returns an
- * empty object), so it gets those of the name's last full handshake: the session it resumed.
- */
-function certificateOf(socket: TLSSocket, serverName: string | undefined): CertificateFacts | undefined {
+function certificateOf(socket: TLSSocket): CertificateFacts | undefined {
   const certificate = socket.getPeerCertificate();
-  if (!certificate || Object.keys(certificate).length === 0) {
-    return serverName === undefined ? undefined : certificatesByName.get(serverName);
-  }
+  if (!certificate || Object.keys(certificate).length === 0) return undefined;
   const validTo = new Date(certificate.valid_to);
-  const facts: CertificateFacts = {
+  return {
     validTo: Number.isNaN(validTo.getTime()) ? certificate.valid_to : validTo.toISOString(),
     issuer: nameOf(certificate.issuer),
     subject: nameOf(certificate.subject) || (certificate.subjectaltname?.match(/DNS:([^,]+)/)?.[1] ?? ''),
   };
-  if (serverName !== undefined) {
-    certificatesByName.delete(serverName);
-    if (certificatesByName.size >= MAX_CERTIFICATES) certificatesByName.delete(certificatesByName.keys().next().value!);
-    certificatesByName.set(serverName, facts);
-  }
-  return facts;
 }
 
 function nameOf(name: { CN?: string | string[]; O?: string | string[] } | undefined): string {
@@ -149,5 +133,5 @@ function expectSocket(watcher: SocketWatcher): void {
   expected = watcher;
 }
 
-export { expectSocket, factsOf, notePhases, noteServerName, tlsFactsOf, watchRequestSockets };
-export type { ConnectionFacts, ConnectionPhases, SocketWatcher, TlsFacts };
+export { expectSocket, factsOf, notePhases, noteTls, tlsFactsOf, watchRequestSockets };
+export type { CertificateFacts, ConnectionFacts, ConnectionPhases, SocketWatcher, TlsFacts };

@@ -6,7 +6,7 @@ import { FetchError, ErrorCode } from '../core/errors.ts';
 import type { DnsCache } from './dns-cache.ts';
 import type { DestinationGuard } from './destination-guard.ts';
 import { TlsSessionStore } from './tls-sessions.ts';
-import { notePhases, noteServerName } from './connection-facts.ts';
+import { notePhases, noteTls } from './connection-facts.ts';
 
 /** TLS settings of the connector. */
 interface TlsSettings {
@@ -31,7 +31,7 @@ function createSafeConnector(options: {
   readonly tls?: TlsSettings;
   /** Time each connection's DNS, TCP and TLS phases (for records' `timings`). @default false */
   readonly phases?: boolean;
-  /** Note each HTTPS connection's server name (for records' `tls`). @default false */
+  /** Note each HTTPS connection's certificate and protocol (for records' `tls`). @default false */
   readonly tlsFacts?: boolean;
 }): BuildConnector.connector {
   const { guard, dns } = options;
@@ -56,8 +56,11 @@ function createSafeConnector(options: {
       }
       if (error === null && connectOptions.protocol === 'https:') {
         const serverName = connectOptions.servername ?? connectOptions.hostname;
+        if (options.tlsFacts) {
+          const full = noteTls(socket as TLSSocket, () => tls.sessions.certificateOf(serverName));
+          if (full) tls.sessions.noteCertificate(serverName, full);
+        }
         tls.sessions.watch(socket as TLSSocket, serverName);
-        if (options.tlsFacts) noteServerName(socket, serverName);
       }
       (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
     }) as unknown as Socket | undefined;

@@ -1,7 +1,16 @@
 import type { TLSSocket } from 'node:tls';
+import type { CertificateFacts } from './connection-facts.ts';
+
+/** What is kept of one server name: its latest session, and its certificate's facts. */
+interface NameEntry {
+  session?: Buffer;
+  /** From the name's last full handshake: a resumed one exchanges no certificate. */
+  certificate?: CertificateFacts;
+}
 
 /**
- * Keeps the latest TLS session of each server name alive, least recently used first out.
+ * Keeps the latest TLS session of each server name alive, least recently used first out, and
+ * the facts of its certificate for records' `tls` (a resumed session has none of its own).
  * undici's connector caches sessions only through `WeakRef`s (lib/core/connect.js), so once the
  * garbage collector runs, a reconnect to an origin makes a full handshake again. Holding the
  * session here keeps undici's weak entry valid, and the next connect to that name offers it for
@@ -9,7 +18,7 @@ import type { TLSSocket } from 'node:tls';
  * to ~2 KB, so the default bound costs at most a few MB.
  */
 class TlsSessionStore {
-  readonly #sessions = new Map<string, Buffer>();
+  readonly #names = new Map<string, NameEntry>();
   readonly #max: number;
 
   constructor(max: number) {
@@ -27,14 +36,28 @@ class TlsSessionStore {
    */
   watch(socket: TLSSocket, serverName: string): void {
     const current = socket.getSession();
-    if (current) this.#remember(serverName, current);
-    socket.on('session', (session: Buffer) => this.#remember(serverName, session));
+    if (current) this.#remember(serverName).session = current;
+    socket.on('session', (session: Buffer) => {
+      this.#remember(serverName).session = session;
+    });
   }
 
-  #remember(serverName: string, session: Buffer): void {
-    this.#sessions.delete(serverName);
-    this.#sessions.set(serverName, session);
-    if (this.#sessions.size > this.#max) this.#sessions.delete(this.#sessions.keys().next().value!);
+  /** The certificate facts of `serverName`'s last full handshake, when one was noted. */
+  certificateOf(serverName: string): CertificateFacts | undefined {
+    return this.#names.get(serverName)?.certificate;
+  }
+
+  noteCertificate(serverName: string, certificate: CertificateFacts): void {
+    this.#remember(serverName).certificate = certificate;
+  }
+
+  /** The name's entry, made the most recently used; the least recently used goes past `max`. */
+  #remember(serverName: string): NameEntry {
+    const entry = this.#names.get(serverName) ?? {};
+    this.#names.delete(serverName);
+    this.#names.set(serverName, entry);
+    if (this.#names.size > this.#max) this.#names.delete(this.#names.keys().next().value!);
+    return entry;
   }
 }
 

@@ -4,6 +4,7 @@ import type { FetchRequest } from '../engine/fetch-types.ts';
 import { JOB_ID_PATTERN, JOB_ID_RULE, MESSAGE_KEY_PATTERN, type JobRef } from '../jobs/job-ref.ts';
 import { FetchRequestSchema, OkStatusSchema, type FetchRequestInput } from './fetch-request.ts';
 import { ranged } from './ranged.ts';
+import { parseMethod } from '../engine/request-target.ts';
 import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
@@ -19,7 +20,7 @@ const MessageOptionsSchema = v.optional(v.strictObject({
   retries: ranged(OPTION_RANGES.retries),
   maxBodyBytes: ranged(OPTION_RANGES.maxBodyBytes),
   okStatus: v.optional(OkStatusSchema),
-  method: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z]{1,16}$/, 'method must be an HTTP method such as GET or HEAD'))),
+  method: v.optional(v.pipe(v.string(), v.check((method) => parseMethod(method).ok, 'method must be an HTTP method such as GET or HEAD (not CONNECT)'))),
   headFallback: v.optional(v.boolean()),
 }));
 

@@ -54,6 +54,9 @@ describe('configuration from environment variables', () => {
       "invalid configuration: FETCH_OK_STATUS must be statuses from 100 to 999 and ranges such as 200-399, separated by commas; '2xx' is not one, got '2xx'; "
       + "FETCH_METHOD must be an HTTP method such as GET or HEAD, got 'GET /'; "
       + "FETCH_ACCEPT_TYPES must be media types such as text/html or image/*; 'html' is not one, got 'html'");
+    // Checked where the function reads it, so the construct refuses it at synth too.
+    expect(() => readConsumerConfig({ FETCH_KEEP_HEADERS: 'server, x y' }))
+      .toThrow("invalid configuration: FETCH_KEEP_HEADERS must be header names separated by commas; 'x y' is not one, got 'server, x y'");
   });
 
   test('FETCH_MAX_SOCKETS sets the connection budget and FETCH_CA_FILE names a PEM file read at cold start', () => {
