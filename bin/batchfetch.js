@@ -11,6 +11,7 @@
 // Runs the esbuild bundle (dist/cli/batchfetch.mjs, built by `npm install`/`npm run
 // build`) when it is newer than every source file: it starts in half the CPU and memory of the
 // TypeScript sources. Otherwise runs the sources with Node's built-in type stripping.
+// BATCHFETCH_LAUNCH=bundle or =sources chooses instead (the test suites run the bundle, what ships).
 // On a Node older than 22.19 (a shell whose `node` is the system's), re-runs itself with the
 // Node this project pins as a devDependency.
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,6 +32,21 @@ function bundleIsFresh(bundle) {
     }
   }
   return true;
+}
+
+/** The module to run: the bundle when fresh, else the sources, unless BATCHFETCH_LAUNCH says which. */
+function entryPoint() {
+  const bundle = `${root}dist/cli/batchfetch.mjs`;
+  const choice = process.env.BATCHFETCH_LAUNCH ?? '';
+  if (choice === 'sources') return './cli.ts';
+  if (choice === 'bundle' && existsSync(bundle)) return bundle;
+  if (choice !== '') {
+    process.stderr.write(choice === 'bundle'
+      ? 'batchfetch: BATCHFETCH_LAUNCH=bundle, but dist/cli/batchfetch.mjs is missing; run `npm run build` first.\n'
+      : `batchfetch: BATCHFETCH_LAUNCH must be bundle or sources, got ${JSON.stringify(choice)}.\n`);
+    process.exit(2);
+  }
+  return bundleIsFresh(bundle) ? bundle : './cli.ts';
 }
 
 /**
@@ -73,8 +89,7 @@ if ((major > 22 || (major === 22 && minor >= 19)) && capped && keepsInputSizedSt
   // V8's compile cache on disk (https://nodejs.org/api/module.html#module-compile-cache): later
   // runs skip compiling the bundle's chunks: ~20 of ~140 ms CPU for `run` with one URL.
   module.enableCompileCache?.(`${root}node_modules/.cache/batchfetch-compile`);
-  const bundle = `${root}dist/cli/batchfetch.mjs`;
-  await import(bundleIsFresh(bundle) ? bundle : './cli.ts');
+  await import(entryPoint());
 } else {
   const pinned = `${root}node_modules/node/bin/node`;
   if (!existsSync(pinned)) {

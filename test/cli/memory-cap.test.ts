@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../support/bundles.ts';
 import { stopChild } from '../support/children.ts';
 import { firstLine, startLocalSqs } from '../support/cli-process.ts';
 import { eventually } from '../support/eventually.ts';
@@ -42,7 +42,7 @@ describe('the CLI launcher caps V8\'s old generation only where memory is bounde
   test('the uncapped child stops when the launcher is killed alone (kill -9), instead of serving on as an orphan', async () => {
     // Not spawnTracked: it kills a child's whole group when the child exits, which would hide an orphan.
     const local = spawn(CLI, ['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'orphan'], {
-      detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: cliEnv(),
     });
     try {
       await firstLine(local);

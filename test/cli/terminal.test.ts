@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../support/bundles.ts';
 import { eventually } from '../support/eventually.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 import { spawnTracked } from '../support/children.ts';
@@ -15,7 +16,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 function inTerminal(command: string) {
   const child = spawnTracked('script', ['-qfec', command, '/dev/null'], {
     cwd: ROOT,
-    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, TERM: 'xterm' },
+    env: { ...cliEnv(), TERM: 'xterm' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let screen = '';

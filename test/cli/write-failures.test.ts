@@ -1,8 +1,9 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../support/bundles.ts';
 import { firstLine, startLocalSqs } from '../support/cli-process.ts';
 import { runCli } from '../support/run-cli.ts';
 import { routes, TestServer } from '../support/test-server.ts';
@@ -11,10 +12,10 @@ import { tempDir } from '../support/temp-dir.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
-/** Runs `script` in bash with pipefail, the pinned Node first on PATH; killed after 20 s. */
+/** Runs `script` in bash with pipefail, in the CLI's environment (cliEnv); killed after 20 s. */
 function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnTracked('bash', ['-c', script], { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    const child = spawnTracked('bash', ['-c', script], { env: cliEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });

@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -10,42 +7,10 @@ import { createEnqueueHandler } from '../../functions/enqueue/handler.ts';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../../bin/local/embedded-dynamodb.ts';
 import { startEmbeddedSqs, type EmbeddedSqs } from '../../bin/local/embedded-sqs.ts';
 import { toSqsEvent } from '../../lib/queue/sqs-event.ts';
+import { runFetchBatchBundle } from '../support/bundles.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { sqsEvent, sqsRecord } from '../support/sqs-events.ts';
 import { routes, TestServer } from '../support/test-server.ts';
-import { spawnTracked } from '../support/children.ts';
-import { tempDir } from '../support/temp-dir.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Imports the bundle in a fresh Node process, as Lambda does, and calls its handler once. */
-const DRIVER = `
-const { handler } = await import(process.env.BUNDLE);
-const deadline = Date.now() + 30000;
-const context = { awsRequestId: 'req-1', functionName: 'fetch-batch', getRemainingTimeInMillis: () => deadline - Date.now() };
-const response = await handler(JSON.parse(process.env.EVENT), context);
-console.log('RESPONSE ' + JSON.stringify(response));
-`;
-
-// dist/ is built by `npm test`'s preparation step (test/harness/prepare.ts), never by a test.
-function runBundle(event: unknown, env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
-  const dir = tempDir('bundle-');
-  writeFileSync(join(dir, 'driver.mjs'), DRIVER);
-  return new Promise((resolve, reject) => {
-    const child = spawnTracked(process.execPath, [join(dir, 'driver.mjs')], {
-      env: { PATH: process.env.PATH, BUNDLE: join(ROOT, 'dist/fetch-batch/index.mjs'), EVENT: JSON.stringify(event), AWS_REGION: 'us-east-1', ...env },
-    });
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
-    child.stderr!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: stdout.split('\n').filter(Boolean) });
-    });
-  });
-}
 
 describe('the bundled fetch-batch function (dist/fetch-batch/index.mjs)', () => {
   let server: TestServer;
@@ -62,7 +27,7 @@ describe('the bundled fetch-batch function (dist/fetch-batch/index.mjs)', () => 
     const bad = sqsRecord('{"urls": 42}');
     const event = sqsEvent(sqsRecord({ urls: [server.url('/ok'), server.url('/missing'), 'http://10.1.2.3/'] }), bad);
 
-    const { code, lines } = await runBundle(event, {
+    const { code, lines } = await runFetchBatchBundle(event, {
       FETCH_ALLOW_NETWORKS: '127.0.0.0/8', FETCH_RETRIES: '0', POWERTOOLS_METRICS_NAMESPACE: 'Batchfetch', POWERTOOLS_SERVICE_NAME: 'fetch-batch',
     });
 
@@ -144,14 +109,14 @@ describe('the bundled fetch-batch function loads the SDK clients its configurati
     };
 
     // First invocation: 1.5 s left before the margin, so /slow is cut off and continues.
-    const first = await runBundle(toSqsEvent(await receive(), queue.queueArn), { ...env, DEADLINE_MARGIN_MS: '28500' });
+    const first = await runFetchBatchBundle(toSqsEvent(await receive(), queue.queueArn), { ...env, DEADLINE_MARGIN_MS: '28500' });
     expect(first.lines.find((line) => line.startsWith('RESPONSE '))).toBe('RESPONSE {"batchItemFailures":[]}');
     const continued = await receive();
     expect(continued).toHaveLength(1);
     expect(JSON.parse(continued[0]!.Body!).urls).toStrictEqual([server.url('/slow')]);
     expect(putEvents).toHaveLength(0);
 
-    const second = await runBundle(toSqsEvent(continued, queue.queueArn), { ...env, DEADLINE_MARGIN_MS: '0' });
+    const second = await runFetchBatchBundle(toSqsEvent(continued, queue.queueArn), { ...env, DEADLINE_MARGIN_MS: '0' });
     expect(second.lines.find((line) => line.startsWith('RESPONSE '))).toBe('RESPONSE {"batchItemFailures":[]}');
     expect(putEvents).toHaveLength(1);
     expect(putEvents[0]!.target).toBe('AWSEvents.PutEvents');

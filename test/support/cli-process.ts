@@ -1,16 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from './bundles.ts';
 import { spawnTracked } from './children.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
 
 /**
- * Starts the CLI as a long-running child (local-sqs, worker), with the pinned Node on PATH;
- * stopped with the test file at the latest.
+ * Starts the CLI (its bundle) as a long-running child (local-sqs, worker), with the pinned Node on
+ * PATH; stopped with the test file at the latest.
  */
 function startCli(args: string[]): ChildProcess {
-  return spawnTracked(CLI, args, { env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnTracked(CLI, args, { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** `batchfetch local-sqs` on ports chosen by the system (never the fixed default DynamoDB port). */

@@ -1,5 +1,5 @@
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliEnv } from './bundles.ts';
 import { spawnTracked, stopChild } from './children.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/batchfetch.js', import.meta.url));
@@ -10,12 +10,11 @@ interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the real CLI in a child process, as a user would; killed (with its group) after `timeoutMs`. */
+/** Runs the real CLI (its bundle) in a child process, as a user would; killed (with its group) after `timeoutMs`. */
 function runCli(args: string[], options: { stdin?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    // Executed through its shebang, as npx does, with the pinned Node first on PATH.
-    const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
-    const child = spawnTracked(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: path } });
+    // Executed through its shebang, as npx does.
+    const child = spawnTracked(CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: cliEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => { stdout += String(chunk); });
