@@ -1,24 +1,11 @@
 import { ErrorCode, type FetchResult } from '../../lib/index.ts';
 import { closeEngines, fetchAllOf, localEngine } from '../support/engines.ts';
+import { HOSTILE_ROUTES, STALLING } from '../support/hostile-routes.ts';
 import { HostileServer } from '../support/hostile-server.ts';
 import { routes, TestServer } from '../support/test-server.ts';
 
 /** An attempt deadline no test waits for: only the URL's own limit can end these URLs. */
 const NEVER = 600_000;
-
-const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
-
-/** Misbehaviours that hold a connection: none of them ever completes a response. */
-const STALLING = {
-  '/stall': () => {},
-  '/lie-about-length': 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nshort',
-  '/half-headers': 'HTTP/1.1 200 OK\r\nContent-Le',
-  '/chunked-without-end': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n',
-  '/endless-1xx': (socket: import('node:net').Socket) => {
-    for (let i = 0; i < 500; i += 1) socket.write('HTTP/1.1 102 Processing\r\n\r\n');
-  },
-  '/redirect-lying-about-length': 'HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 100000\r\n\r\nshort',
-} as const;
 
 function byId(results: readonly FetchResult[]): Map<string, FetchResult> {
   return new Map(results.map((result) => [result.id!, result]));
@@ -29,18 +16,8 @@ describe('hostile servers: every URL ends, whatever the server does', () => {
   let good: TestServer;
 
   beforeEach(async () => {
-    hostile = await HostileServer.start({
-      ...STALLING,
-      '/ok': OK,
-      '/switch-protocols': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello',
-      '/status-099': 'HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n',
-      '/empty-location': 'HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 0\r\n\r\n',
-      '/empty-gzip': 'HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n',
-      '/empty-br': 'HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 0\r\n\r\n',
-      '/empty-deflate': 'HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: 0\r\n\r\n',
-      '/redirect-empty-gzip': 'HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n',
-      '/retry-later': 'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 20\r\nContent-Length: 0\r\n\r\n',
-    });
+    // The same routes are met by the bundles that ship in hostile-servers-bundled.test.ts.
+    hostile = await HostileServer.start(HOSTILE_ROUTES);
     good = await TestServer.start({ '/page': routes.text('fine') });
   });
 
