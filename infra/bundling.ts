@@ -1,4 +1,5 @@
 import type { BuildOptions, Plugin } from 'esbuild';
+import { assertWithMessage } from './assert-message.ts';
 
 /** Node.js major the Lambda functions run on (nodejs24.x) and bundles target. */
 const NODE_TARGET = 'node24';
@@ -59,7 +60,8 @@ const sharedBuildOptions: BuildOptions = {
   // undici's own switch for bundlers: without it, its experimental Milo parser (two builds,
   // 148 KiB) is bundled although only UNDICI_USE_MILO=1 turns it on.
   define: { esbuildDetection: 'true' },
-  plugins: [trimUnusedCode],
+  // assertWithMessage: a failed assert() is Node's AssertionError in the bundles too (assert-message.ts).
+  plugins: [trimUnusedCode, assertWithMessage],
 };
 
 /** The Lambda functions, each `functions/<name>/index.ts` bundled to `dist/<name>/index.mjs`. */
