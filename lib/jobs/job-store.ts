@@ -1,5 +1,5 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, JOB_LISTING_INDEX, JOB_LISTING_KEY, StateKeys } from '../core/state-table.ts';
 import { shardOf, type JobRef } from './job-ref.ts';
 import { emptyTotals, finalStatus, summarize, type JobHeader, type JobStatus, type JobSummary, type ShardTotals } from './job-summary.ts';
@@ -221,23 +221,21 @@ class JobStore {
     return jobs;
   }
 
-  /** Pages of job headers from the listing index, newest first, optionally filtered (a Query per page). */
+  /**
+   * Pages of job headers from the listing index, newest first, optionally filtered (a Query per
+   * page, through the SDK's paginator: it follows LastEvaluatedKey until there is none,
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html).
+   */
   async* #listingPages(filter?: { readonly expression: string; readonly names: Record<string, string>; readonly values: Record<string, unknown> }): AsyncGenerator<Item[]> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({
-        TableName: this.#table,
-        IndexName: JOB_LISTING_INDEX,
-        KeyConditionExpression: '#listing = :job',
-        ...(filter ? { FilterExpression: filter.expression } : {}),
-        ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition, ...filter?.names },
-        ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value, ...filter?.values },
-        ScanIndexForward: false,
-        ExclusiveStartKey: start,
-      }));
-      yield page.Items ?? [];
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const page of paginateQuery({ client: this.#client }, {
+      TableName: this.#table,
+      IndexName: JOB_LISTING_INDEX,
+      KeyConditionExpression: '#listing = :job',
+      ...(filter ? { FilterExpression: filter.expression } : {}),
+      ExpressionAttributeNames: { '#listing': JOB_LISTING_KEY.partition, ...filter?.names },
+      ExpressionAttributeValues: { ':job': JOB_LISTING_KEY.value, ...filter?.values },
+      ScanIndexForward: false,
+    })) yield page.Items ?? [];
   }
 
   /**
@@ -299,19 +297,13 @@ class JobStore {
 
   async #read(jobId: string): Promise<{ header: JobHeader; totals: ShardTotals; completeShards: number; shardCount: number } | undefined> {
     const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#client.send(new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'pk' },
-        ExpressionAttributeValues: { ':pk': StateKeys.jobPartition(jobId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for await (const page of paginateQuery({ client: this.#client }, {
+      TableName: this.#table,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': StateKeys.jobPartition(jobId) },
+      ConsistentRead: true,
+    })) items.push(...(page.Items ?? []));
     const headerSk = StateKeys.job(jobId).sk;
     const job = items.find((item) => item.sk === headerSk);
     if (!job) return undefined;
