@@ -4,8 +4,10 @@
 // compared with an earlier job (`--since-job`) whose records (one per URL, with a sha256 and an
 // ETag) are written to local-sqs's S3 beforehand. Both paths spill to disk past a bound: the
 // grouping by origin (lib/queue/group-by-origin.ts) and the join with the earlier records
-// (lib/enqueue/join-earlier.ts). Reports peak RSS, CPU and wall time per run; nothing is fetched.
-// Results go to bench/results/enqueue-memory.md.
+// (lib/enqueue/join-earlier.ts). Reports peak RSS, CPU and wall time per run, and the peak bytes
+// of its temporary files: each run gets a fresh, empty TMPDIR whose files are summed every 100 ms
+// (the enqueue function has 4 GiB of /tmp: infra/batch-fetcher.ts). BENCH_MODES (`plain,compared`)
+// picks the runs. Nothing is fetched. Results go to bench/results/enqueue-memory.md.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -18,11 +20,14 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { JobStore } from '../lib/jobs/job-store.ts';
 import { aptInstall } from './nginx.ts';
+import { sampleDirBytes } from './dir-bytes-sampler.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin/batchfetch.js');
 const SIZES = (process.env.BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
 const ORIGINS = Number(process.env.BENCH_ORIGINS ?? 100_000);
+const MODES = (process.env.BENCH_MODES ?? 'plain,compared').split(',').map((mode) => mode === 'compared');
+const MIB = 1024 * 1024;
 /** Records per synthetic object of the earlier job (a message's object holds 100 at the default message size). */
 const RECORDS_PER_OBJECT = 20_000;
 
@@ -62,10 +67,10 @@ async function writeEarlierJob(s3: S3Client, store: JobStore, bucket: string, jo
   }
 }
 
-/** Runs a command under GNU time: peak RSS (MB), CPU and wall seconds. */
-function timed(command: string[]): Promise<{ rssMb: number; cpuS: number; wallS: number; stderr: string }> {
+/** Runs a command under GNU time with `tmp` as its TMPDIR: peak RSS (MB), CPU and wall seconds. */
+function timed(command: string[], tmp: string): Promise<{ rssMb: number; cpuS: number; wallS: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'TIME %M %U %S %e', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'TIME %M %U %S %e', ...command], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
     child.once('error', reject);
@@ -97,12 +102,19 @@ async function main(): Promise<void> {
       const list = join(dir, `urls-${size}.txt`);
       await writeList(list, size);
       await writeEarlierJob(s3, store, servers.resultsBucket, `earlier-${size}`, size);
-      for (const compared of [false, true]) {
+      for (const compared of MODES) {
         // A queue per run, so one run's messages do not sit in the next one's way.
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `q-${size}-${compared ? 'c' : 'p'}` }));
+        const tmp = join(dir, `tmp-${size}-${compared ? 'c' : 'p'}`);
+        mkdirSync(tmp);
+        const disk = sampleDirBytes(tmp);
         const run = await timed([CLI, 'enqueue', list, '--queue-url', QueueUrl!, ...connection, '--job-id', `later-${size}-${compared ? 'c' : 'p'}`,
-          ...(compared ? ['--since-job', `earlier-${size}`] : [])]);
-        const row = `| ${size.toLocaleString('en')} | ${compared ? `compared (--since-job, ${size.toLocaleString('en')} earlier records)` : 'plain'} | ${run.rssMb} | ${((run.cpuS * 1e6) / size).toFixed(1)} | ${run.wallS.toFixed(1)} |`;
+          ...(compared ? ['--since-job', `earlier-${size}`] : [])], tmp);
+        const { peakBytes, lastBytes } = await disk.stop();
+        // Every spill file is removed by the run that made it.
+        if (lastBytes > 0) console.error(`warning: ${lastBytes} bytes left in ${tmp} after the run`);
+        rmSync(tmp, { recursive: true, force: true });
+        const row = `| ${size.toLocaleString('en')} | ${compared ? `compared (--since-job, ${size.toLocaleString('en')} earlier records)` : 'plain'} | ${run.rssMb} | ${Math.round(peakBytes / MIB)} | ${(peakBytes / size).toFixed(0)} | ${((run.cpuS * 1e6) / size).toFixed(1)} | ${run.wallS.toFixed(1)} |`;
         console.log(row);
         rows.push(row);
       }
@@ -120,10 +132,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const text = [
-    `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; shuffled lists over ${ORIGINS.toLocaleString('en')} origins, 100 URLs per message, local-sqs on the same machine.`,
+    `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; shuffled lists over ${ORIGINS.toLocaleString('en')} origins, 100 URLs per message, local-sqs on the same machine; temp disk sampled every 100 ms.`,
     '',
-    '| URLs | enqueue | peak RSS MB | CPU µs/URL | wall s |',
-    '| ---: | --- | ---: | ---: | ---: |',
+    '| URLs | enqueue | peak RSS MB | peak temp disk MiB | temp bytes/URL | CPU µs/URL | wall s |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
   ].join('\n');
