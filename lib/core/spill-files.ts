@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stableHash } from './stable-hash.ts';
@@ -14,7 +15,10 @@ const SPILL_PARTITIONS = 128;
 /**
  * Lines appended to `SPILL_PARTITIONS` files (`<dir>/<name>-<i>`) by a stable hash of a key, so
  * that lines of one key, on every side spilled with the same kind of key, meet in the partition
- * of the same index. Honours each stream's back-pressure.
+ * of the same index. Honours each stream's back-pressure. Once closed, each partition is read
+ * once (`take`), and its file goes as soon as it has been read: a compared enqueue spills twice
+ * into one /tmp (the join, then the grouping by origin of what the join yields), and the first
+ * spill's files shrink while the second grows instead of both standing whole at once.
  */
 class SpillFiles {
   readonly paths: readonly string[];
@@ -33,6 +37,19 @@ class SpillFiles {
     if (this.#failure) throw this.#failure;
     const stream = this.#streams[stableHash(key) % SPILL_PARTITIONS]!;
     if (!stream.write(`${line}\n`)) await once(stream, 'drain');
+  }
+
+  /**
+   * The lines of partition `index` (after `close`), its file removed once they have been read or
+   * the reader stops: a partition is read once.
+   */
+  async* take(index: number): AsyncGenerator<string> {
+    const path = this.paths[index]!;
+    try {
+      yield* fileLines(path);
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   /** Ends every file; safe to call again (a caller's `finally` after its normal close). */
@@ -54,4 +71,4 @@ async function* fileLines(path: string): AsyncGenerator<string> {
   }
 }
 
-export { fileLines, SpillFiles };
+export { SpillFiles };

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileLines, SpillFiles } from '../core/spill-files.ts';
+import { SpillFiles } from '../core/spill-files.ts';
 import { comparisonKey, earlierEntryOf, fromComparisonKey, type MissingEntry } from '../engine/change.ts';
 import type { FetchRequest, PreviousRecord } from '../engine/fetch-types.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
@@ -12,7 +12,8 @@ import type { ParsedLine } from '../input/parse-request-line.ts';
  * partition files in `dir` (SpillFiles) by a hash of the URL, then joined a partition at a time, so
  * memory holds one partition's earlier records, never a list. Refused lines pass through first;
  * the requests follow partition by partition (their `line` keeps their place in the list).
- * The files are removed however it ends.
+ * Each partition's two files are removed as soon as it has been joined, so the join's files
+ * shrink while its output is spilled again by origin (groupByOrigin), and the rest however it ends.
  */
 async function* joinEarlier(
   lines: AsyncIterable<ParsedLine>,
@@ -40,15 +41,15 @@ async function* joinEarlier(
     } finally {
       await records.close();
     }
-    for (const [partition, recordsPath] of records.paths.entries()) {
+    for (let partition = 0; partition < records.paths.length; partition++) {
       // For a URL recorded twice (a list with a duplicate line), the last record counts.
       const previousByKey = new Map<string, PreviousRecord>();
-      for await (const text of fileLines(recordsPath)) {
+      for await (const text of records.take(partition)) {
         const [key, previous] = JSON.parse(text) as [string, PreviousRecord];
         previousByKey.set(key, previous);
       }
       const met = new Set<string>();
-      for await (const text of fileLines(requests.paths[partition]!)) {
+      for await (const text of requests.take(partition)) {
         const request = JSON.parse(text) as FetchRequest;
         const key = comparisonKey(request.url, request.id);
         const previous = previousByKey.get(key) ?? null;

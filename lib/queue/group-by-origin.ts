@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileLines, SpillFiles } from '../core/spill-files.ts';
+import { SpillFiles } from '../core/spill-files.ts';
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { originOf } from '../engine/request-target.ts';
 import type { ParsedLine } from '../input/parse-request-line.ts';
@@ -71,9 +71,10 @@ const asLines = (group: readonly FetchRequest[]): ParsedLine[] => group.map((req
  * requests pass at once. Memory holds `memoryUrls` requests at most: a shorter list is grouped in
  * memory; a longer one, given a `dir`, is first written to partition files (SpillFiles) by a
  * hash of each URL's origin (every URL of an origin in one file), then read back a file at a time
- * and grouped again, bounded the same way; without a `dir`, it is grouped `memoryUrls` lines at a
- * time. A request keeps its `line`, so records still name their input line. Input comes as lines
- * or as chunks of lines (the local run reads chunks); output as chunks.
+ * (each removed once read) and grouped again, bounded the same way; without a `dir`, it is
+ * grouped `memoryUrls` lines at a time. A request keeps its `line`, so records still name their
+ * input line. Input comes as lines or as chunks of lines (the local run reads chunks); output as
+ * chunks.
  */
 async function* groupByOrigin(input: AsyncIterable<ParsedLine | readonly ParsedLine[]>, options: GroupOptions): AsyncGenerator<ParsedLine[]> {
   const capacity = options.memoryUrls ?? 50_000;
@@ -116,9 +117,9 @@ async function* groupByOrigin(input: AsyncIterable<ParsedLine | readonly ParsedL
       return;
     }
     await spill.files.close();
-    for (const path of spill.files.paths) {
+    for (let index = 0; index < spill.files.paths.length; index++) {
       const partition = new OriginGroups(options.groupUrls, capacity);
-      for await (const text of fileLines(path)) {
+      for await (const text of spill.files.take(index)) {
         for (const group of partition.add(JSON.parse(text) as FetchRequest)) yield asLines(group);
       }
       for (const group of partition.drain()) yield asLines(group);

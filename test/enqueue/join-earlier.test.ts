@@ -1,8 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MissingEntry } from '../../lib/engine/change.ts';
 import { joinEarlier } from '../../lib/enqueue/join-earlier.ts';
 import type { ParsedLine } from '../../lib/input/parse-request-line.ts';
 import { parseRequestLine } from '../../lib/input/parse-request-line.ts';
+import { groupByOrigin } from '../../lib/queue/group-by-origin.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 async function* linesOf(texts: string[]): AsyncGenerator<ParsedLine> {
@@ -51,6 +53,47 @@ describe('joinEarlier (a list matched with an earlier job\'s records, through pa
     const first = await joined.next();
     expect(first.value).toMatchObject({ kind: 'request' });
     await joined.return(undefined);
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
+  test('while the join\'s output is spilled again by origin, each joined partition\'s files are already gone', async () => {
+    const dir = tempDir('batchfetch-join-');
+    const list = Array.from({ length: 3_000 }, (_, i) => `https://h${i % 50}.example/p/${i}`);
+    const earlier = list.map((url) => ({ url, ok: true, status: 200, etag: '"e"' }));
+    const workOf = (prefix: string) => readdirSync(dir).filter((name) => name.startsWith(prefix)).map((name) => join(dir, name))[0];
+    /** The partition numbers of the files named `<side>-<n>` in the join's directory, sorted. */
+    const partitions = (files: string[], side: string) => files.filter((name) => name.startsWith(`${side}-`)).map((name) => Number(name.slice(side.length + 1))).sort((a, b) => a - b);
+    const suffixFrom = (first: number) => Array.from({ length: 128 - first }, (_, i) => first + i);
+    const snapshots: Array<{ list: number[]; earlier: number[]; groupingBytes: number }> = [];
+    // What the enqueuer does: the joined requests grouped by origin, spilled past the memory bound.
+    async function* watched(): AsyncGenerator<ParsedLine> {
+      for await (const line of joinEarlier(linesOf(list), recordsOf(earlier), { dir, onMissing: async () => {} })) {
+        const files = readdirSync(workOf('batchfetch-join-')!);
+        const grouping = workOf('batchfetch-origins-');
+        const groupingBytes = grouping === undefined ? 0 : readdirSync(grouping).reduce((sum, name) => sum + statSync(join(grouping, name)).size, 0);
+        snapshots.push({ list: partitions(files, 'list'), earlier: partitions(files, 'earlier'), groupingBytes });
+        yield line;
+      }
+    }
+    let requests = 0;
+    for await (const group of groupByOrigin(watched(), { groupUrls: 100, memoryUrls: 200, dir })) requests += group.length;
+
+    expect(requests).toBe(3_000);
+    expect(snapshots).toHaveLength(3_000);
+    // At a request of partition p: the list files of p (being read) and after, the earlier files after p; p never goes back.
+    let previous = 0;
+    for (const { list: lists, earlier: records } of snapshots) {
+      const p = lists[0]!;
+      expect(lists).toStrictEqual(suffixFrom(p));
+      expect(records).toStrictEqual(suffixFrom(p + 1));
+      expect(p).toBeGreaterThanOrEqual(previous);
+      previous = p;
+    }
+    // The last requests come from the last partitions: by then the join holds one file, and the
+    // grouping's spill, empty at the first request, holds most of the list.
+    expect(snapshots.at(-1)!.list).toStrictEqual([127]);
+    expect(snapshots[0]!.groupingBytes).toBe(0);
+    expect(snapshots.at(-1)!.groupingBytes).toBeGreaterThan(0);
     expect(readdirSync(dir)).toStrictEqual([]);
   });
 });

@@ -63,6 +63,27 @@ describe('groupByOrigin', () => {
     expect(readdirSync(dir)).toStrictEqual([]);
   });
 
+  test('a spilled partition is removed once read back: while groups come out, only the partitions not read yet remain', async () => {
+    const remaining: number[][] = [];
+    for await (const group of groupByOrigin(interleaved(300, 10), { groupUrls: 100, memoryUrls: 400, dir })) {
+      const work = readdirSync(dir);
+      const files = work.length === 0 ? [] : readdirSync(join(dir, work[0]!));
+      if (group.length > 0) remaining.push(files.map((name) => Number(name.slice('origins-'.length))).sort((a, b) => a - b));
+    }
+
+    expect(remaining.length).toBeGreaterThan(0);
+    // Partitions are read in order: what remains is always the partitions from some k on, and k only grows.
+    let first = 0;
+    for (const files of remaining) {
+      const k = files[0] ?? 128;
+      expect(files).toStrictEqual(Array.from({ length: 128 - k }, (_, i) => k + i));
+      expect(k).toBeGreaterThanOrEqual(first);
+      first = k;
+    }
+    expect(remaining[0]!.length).toBeGreaterThan(remaining.at(-1)!.length);
+    expect(readdirSync(dir)).toStrictEqual([]);
+  });
+
   test('without a spill directory, memory still bounds what is held: groups go out at the bound', async () => {
     const groups = await grouped(interleaved(300, 10), { groupUrls: 100, memoryUrls: 400 });
 
