@@ -3,6 +3,7 @@ import { BodiesDirSink } from '../lib/sinks/bodies-dir-sink.ts';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { ResultSink } from '../lib/index.ts';
+import { withWrite } from '../lib/sinks/result-sink.ts';
 import { ResultWriteError } from '../lib/sinks/result-write-error.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -57,7 +58,7 @@ function prepareBodiesDir(dir: string | undefined): void {
 
 /** The --bodies-dir wrapper around `sink` (its directory prepared), or `sink` itself. */
 function withBodiesDir(sink: ResultSink, dir: string | undefined): ResultSink {
-  return dir === undefined ? sink : new BodiesDirSink(sink, dir);
+  return dir === undefined ? sink : new BodiesDirSink(dir).wrap(sink);
 }
 
 /** How an output path is named in messages. */
@@ -69,17 +70,13 @@ const outputName = (path: string): string => (path === '-' ? 'stdout' : path);
  */
 function stoppingOnWriteFailure(sink: ResultSink, onFailure: (error: ResultWriteError) => void): ResultSink {
   let failed = false;
-  return {
-    write: (results, origin) => sink.write(results, origin).catch((error: unknown) => {
-      if (error instanceof ResultWriteError && !failed) {
-        failed = true;
-        onFailure(error);
-      }
-      throw error;
-    }),
-    complete: sink.complete && ((origin) => sink.complete!(origin)),
-    discard: sink.discard && ((origin) => sink.discard!(origin)),
-  };
+  return withWrite(sink, (results, origin) => sink.write(results, origin).catch((error: unknown) => {
+    if (error instanceof ResultWriteError && !failed) {
+      failed = true;
+      onFailure(error);
+    }
+    throw error;
+  }));
 }
 
 /**

@@ -119,5 +119,8 @@ function previousOf(record: Pick<FetchResult, 'ok' | 'status' | 'sha256' | 'norm
   return previous;
 }
 
+/** The change classes a change report lists (with `missing`): what a person or a program acts on. */
+const REPORTED_CHANGES: ReadonlySet<string> = new Set([ChangeClass.NEW, ChangeClass.CHANGED, ChangeClass.BROKE, ChangeClass.RECOVERED]);
+
 export type { MissingEntry };
-export { ChangeClass, comparisonKey, earlierEntryOf, fromComparisonKey, previousOf, withChange };
+export { ChangeClass, comparisonKey, earlierEntryOf, fromComparisonKey, previousOf, REPORTED_CHANGES, withChange };

@@ -12,8 +12,9 @@ interface BatchReport {
   continuedUrls: number;
   /** URLs whose message had been delivered before (ApproximateReceiveCount > 1). */
   redeliveredUrls: number;
-  /** Records reported as failed. */
+  /** Records reported as failed, and by reason (handler/failure-reason.ts). */
   failedRecords: number;
+  readonly failedByReason: Map<string, number>;
   /** Jobs completed by this batch, with their final status. */
   readonly jobsFinished: JobSummary[];
   /** Requests of this batch that waited for their host (a limit, a pause, no token). */
@@ -26,7 +27,7 @@ interface BatchReport {
 }
 
 function newBatchReport(): BatchReport {
-  return { results: new RunStats(), latenciesMs: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
+  return { results: new RunStats(), latenciesMs: [], continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, failedByReason: new Map(), jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
 }
 
 /** Counts a final result written by the batch. */

@@ -5,11 +5,12 @@ import { withChange } from '../engine/change.ts';
 import type { FetchRequest, FetchResult, PreviousRecord } from '../engine/fetch-types.ts';
 import type { ContinuedUrl, JobStore } from '../jobs/job-store.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';
+import { JobTally } from '../jobs/job-tally.ts';
 import { planContinuation, type Continuation } from '../queue/continuation.ts';
 import type { ParsedMessage } from '../schemas/queue-message.ts';
-import type { ResultSink } from '../sinks/result-sink.ts';
-import { storeResults } from './store-results.ts';
+import type { ResultSink, StoreOutcome } from '../sinks/result-sink.ts';
 import { countResult, newBatchReport, type BatchReport } from './batch-report.ts';
+import { FailureReason } from './failure-reason.ts';
 import { exhausted, isRedelivery, recordProgress, type RecordProgress, type RecordUrl } from './record-progress.ts';
 import { assertSqsEvent } from './sqs-event-shape.ts';
 
@@ -76,18 +77,11 @@ async function processSqsBatch(event: SQSEvent, deps: BatchDependencies): Promis
   return new BatchRun(deps).process(event.Records);
 }
 
-// Longer than 300 lines because it is one protocol: the order in which a delivery counts, stores,
-// announces and continues is what makes every URL end with one record however SQS delivers, and
-// it reads in one place.
+// Longer than 300 lines because it is one protocol: the order in which a delivery stores,
+// counts, announces and continues is what makes every URL end with one record however SQS
+// delivers, and it reads in one place (the table of its paths is in docs/jobs.md).
 
-/** What counting a record did: whether this delivery was the one counted, what to hand on, a job it completed. */
-interface CountOutcome {
-  readonly handOn: readonly ContinuedUrl[];
-  readonly counted: boolean;
-  readonly completed?: JobSummary;
-}
-
-/** One batch, in named steps: plan, find replays, fetch and write, settle each record, report. */
+/** One batch, in named steps: plan, look each record up, fetch and write, settle each record, report. */
 class BatchRun {
   readonly #deps: BatchDependencies;
   readonly #report = newBatchReport();
@@ -101,7 +95,7 @@ class BatchRun {
     const hostsBefore = this.#deps.engine.hostStats;
     const socketsBefore = this.#deps.engine.socketStats;
     const progress = records.map((record) => this.#plan(record));
-    await Promise.all(progress.map((record) => this.#findReplay(record)));
+    await Promise.all(progress.map((record) => this.#lookUp(record)));
     await this.#fetchAndWrite(progress);
     await Promise.all(progress.map((record) => this.#settle(record)));
     const hostsAfter = this.#deps.engine.hostStats;
@@ -127,26 +121,28 @@ class BatchRun {
   }
 
   /**
-   * A message its job has counted already (a redelivery after the consumer died before deleting
-   * it, or a duplicate send) is not fetched again: only its recorded continuation, if it had one,
-   * is sent again, unless the counted delivery's results are not stored (`refill`). A failed
-   * lookup fetches it as usual (the count itself is conditional).
+   * A `fresh` message its job has counted already (a redelivery after the consumer died before
+   * deleting it, or a duplicate send) becomes a `replay`; one a delivery stored without counting
+   * (it died, or its count failed, in between) becomes an `adopt`. Stored results are looked for
+   * only on a redelivery (a GET): a first delivery that meets them anyway (a duplicate send)
+   * learns it from its conditional store. A failed lookup leaves the message `fresh`: the store
+   * and the count decide for themselves.
    */
-  async #findReplay(progress: RecordProgress): Promise<void> {
-    const { jobs, logger, sink } = this.#deps;
+  async #lookUp(progress: RecordProgress): Promise<void> {
+    const { jobs, sink } = this.#deps;
     const job = progress.message.ok ? progress.message.value.job : undefined;
-    if (!jobs || !job) return;
-    let prior: Awaited<ReturnType<typeof jobs.counted>>;
+    if (progress.path.kind !== 'fresh' || !jobs || !job) return;
     try {
-      prior = await jobs.counted(job);
+      const prior = await jobs.counted(job);
+      if (prior.counted) {
+        progress.path = { kind: 'replay', handedOn: prior.continued };
+        return;
+      }
+      const stored = isRedelivery(progress.record) ? await sink.storedMessage?.(progress.origin) : undefined;
+      if (stored) progress.path = { kind: 'adopt', stored };
     } catch (error) {
-      logger?.warn('job lookup failed; fetching the message', { messageId: progress.record.messageId, error: (error as Error).message });
-      return;
+      this.#deps.logger?.warn('job lookup failed; fetching the message', { messageId: progress.record.messageId, error: (error as Error).message });
     }
-    if (!prior.counted) return;
-    progress.replay = prior.continued;
-    // Results that cannot be looked up are stored again: the same URLs, so never a second record.
-    progress.refill = await sink.stored?.(progress.origin).then((stored) => !stored, () => true) ?? false;
   }
 
   /**
@@ -156,12 +152,9 @@ class BatchRun {
   *#urlsToFetch(records: readonly RecordProgress[]): Generator<RecordUrl> {
     const maxAttempts = this.#deps.maxAttemptsPerUrl ?? this.#deps.engine.options.retries + 1;
     for (const progress of records) {
-      if (!progress.message.ok || (progress.replay && !progress.refill)) continue;
+      if (!progress.message.ok || (progress.path.kind !== 'fresh' && progress.path.kind !== 'untracked')) continue;
       const { requests } = progress.message.value;
-      // A refill fetches what the counted delivery did not hand on in its continuation.
-      const handedOn = new Set(progress.refill ? progress.replay!.map(([index]) => index) : []);
       for (let index = 0; index < requests.length; index++) {
-        if (handedOn.has(index)) continue;
         const request = this.#compared(requests[index]!);
         if ((request.priorAttempts ?? 0) < maxAttempts) yield { request, index, progress };
         else void this.#write(progress, withChange(request.previous, exhausted(request)));
@@ -201,7 +194,7 @@ class BatchRun {
   /** Writes one final result; settles the record's count of writes whether it succeeded or not. */
   #write(progress: RecordProgress, result: FetchResult): Promise<void> {
     countResult(this.#report, result);
-    progress.tally?.record(result);
+    progress.tally.record(result);
     progress.writing += 1;
     const settled = () => {
       progress.writing -= 1;
@@ -213,63 +206,49 @@ class BatchRun {
     });
   }
 
-  /**
-   * Acknowledges a record once its results are counted and durable, handing its cut-off URLs on
-   * in a continuation; or reports it failed, so SQS delivers it again.
-   */
+  /** Settles a record on its path: acknowledged once what it owes is stored, counted and handed on; or failed, so SQS delivers it again. */
   async #settle(progress: RecordProgress): Promise<void> {
-    if (!progress.message.ok) {
-      this.#fail(progress, progress.message.error);
+    const { path, message } = progress;
+    if (path.kind === 'invalid' || !message.ok) {
+      this.#fail(progress, FailureReason.INVALID_MESSAGE, { problem: path.kind === 'invalid' ? path.problem : '' });
       return;
     }
-    const message = progress.message.value;
-    const handOn = progress.replay && !progress.refill ? progress.replay : await this.#settleFetched(progress, message);
-    if (handOn === undefined || handOn.length === 0) return;
-    const requests = handOn.map(([index, attempts]) => ({ ...message.requests[index]!, priorAttempts: attempts }));
-    try {
-      await planContinuation(this.#deps.continuation!, requests, message);
-      this.#report.continuedUrls += requests.length;
-    } catch (error) {
-      this.#fail(progress, 'continuation could not be sent; finished URLs of this message may be fetched again', { error: (error as Error).message });
+    switch (path.kind) {
+      case 'replay':
+        return this.#handOn(progress, message.value, path.handedOn);
+      case 'adopt':
+        return this.#count(progress, message.value, JobTally.ofLines(path.stored.lines), path.stored.handedOn);
+      case 'untracked':
+      case 'fresh':
+        return this.#storeFetched(progress, message.value);
     }
   }
 
   /**
-   * Settles a record this delivery fetched: the job counts it first, and only the delivery it
-   * counted stores the message's results (two deliveries of one message in progress at once, a
-   * duplicate send or a visibility timeout that ran out, would otherwise store the uncounted
-   * one's, whose URLs handed on differ from those the continuation carries); a job it completed
-   * is announced once they are stored. A refill stores and counts nothing. Returns the URLs to
-   * hand on, or undefined when the record failed.
+   * Stores what this delivery fetched, then (a job's message) counts what is stored: its own
+   * records, or, when another delivery stored the message first, that delivery's (the path
+   * becomes `adopt`). Stored before counted: a job's counts never include a message whose
+   * records are not stored, so the job ends only once all of them are.
    */
-  async #settleFetched(progress: RecordProgress, message: ParsedMessage): Promise<readonly ContinuedUrl[] | undefined> {
-    let handOn = progress.replay ?? await this.#settleCutOff(progress, message);
+  async #storeFetched(progress: RecordProgress, message: ParsedMessage): Promise<void> {
+    const handedOn = await this.#settleCutOff(progress, message);
     if (progress.writing > 0) await new Promise<void>((resolve) => { progress.allWritten = resolve; });
     if (progress.writeError) {
-      this.#fail(progress, 'results could not be written; URLs of this message already written may be written again', { error: progress.writeError.message });
-      return undefined;
+      this.#fail(progress, FailureReason.RESULTS_NOT_WRITTEN, { error: progress.writeError.message });
+      return;
     }
-    if (progress.refill && progress.cutOff.length > 0) {
-      this.#fail(progress, 'the counted delivery\'s results were missing and could not all be fetched again before the deadline');
-      return undefined;
-    }
-    let counted = true;
-    let completed: JobSummary | undefined;
+    let stored: StoreOutcome = { kind: 'stored' };
     try {
-      if (!progress.replay) ({ handOn, counted, completed } = await this.#countForJob(progress, message, handOn));
+      if (this.#deps.sink.store) stored = await this.#deps.sink.store(progress.origin, handedOn);
     } catch (error) {
-      this.#fail(progress, 'the job could not be updated', { error: (error as Error).message });
-      return undefined;
+      this.#fail(progress, FailureReason.RESULTS_NOT_STORED, { error: (error as Error).message });
+      return;
     }
-    const unstored = await storeResults(this.#deps.sink, progress.origin, counted);
-    if (unstored) {
-      this.#fail(progress, unstored.reason, unstored.error === undefined ? {} : { error: unstored.error });
-      return undefined;
-    }
-    // A refill stored the last results of a job its counted delivery may have completed.
-    if (progress.refill && message.job) completed = await this.#deps.jobs?.summary(message.job.id).catch(() => undefined);
-    if (completed && completed.status !== 'running' && completed.status !== 'enqueuing') await this.#announce(completed);
-    return handOn;
+    if (stored.kind === 'taken') progress.path = { kind: 'adopt', stored: stored.message };
+    if (progress.path.kind === 'untracked') return this.#handOn(progress, message, handedOn);
+    return stored.kind === 'taken'
+      ? this.#count(progress, message, JobTally.ofLines(stored.message.lines), stored.message.handedOn)
+      : this.#count(progress, message, progress.tally, handedOn);
   }
 
   /**
@@ -292,17 +271,39 @@ class BatchRun {
   }
 
   /**
-   * Adds the message's tally to its job, once. Returns whether this delivery was the one counted,
-   * and the URLs to hand on: its own cut-off URLs, or, when another delivery of the same message
-   * was counted first, the ones that one recorded.
+   * Adds the stored message's tally to its job, once, with the URLs it handed on; announces a
+   * job this count completed (every counted message is stored by then); then hands on. When
+   * another delivery counted it first, hands on what that one recorded (the same stored object).
    */
-  async #countForJob(progress: RecordProgress, message: ParsedMessage, handOn: readonly ContinuedUrl[]): Promise<CountOutcome> {
-    const { jobs } = this.#deps;
-    if (!jobs || !message.job || !progress.tally) return { handOn, counted: true };
-    const { outcome, completed } = await jobs.count(message.job, progress.tally, handOn);
-    if (outcome === 'counted') return completed ? { handOn, counted: true, completed } : { handOn, counted: true };
-    const prior = await jobs.counted(message.job);
-    return prior.counted ? { handOn: prior.continued, counted: false } : { handOn, counted: false };
+  async #count(progress: RecordProgress, message: ParsedMessage, tally: JobTally, handedOn: readonly ContinuedUrl[]): Promise<void> {
+    const jobs = this.#deps.jobs!;
+    let handOn = handedOn;
+    let completed: JobSummary | undefined;
+    try {
+      const counted = await jobs.count(message.job!, tally, handedOn);
+      completed = counted.completed;
+      if (counted.outcome === 'already') {
+        const prior = await jobs.counted(message.job!);
+        if (prior.counted) handOn = prior.continued;
+      }
+    } catch (error) {
+      this.#fail(progress, FailureReason.JOB_NOT_COUNTED, { error: (error as Error).message });
+      return;
+    }
+    if (completed) await this.#announce(completed);
+    return this.#handOn(progress, message, handOn);
+  }
+
+  /** Sends the URLs a message handed on as continuation messages (attempt counts carried). */
+  async #handOn(progress: RecordProgress, message: ParsedMessage, handedOn: readonly ContinuedUrl[]): Promise<void> {
+    if (handedOn.length === 0) return;
+    const requests = handedOn.map(([index, attempts]) => ({ ...message.requests[index]!, priorAttempts: attempts }));
+    try {
+      await planContinuation(this.#deps.continuation!, requests, message);
+      this.#report.continuedUrls += requests.length;
+    } catch (error) {
+      this.#fail(progress, FailureReason.CONTINUATION_NOT_SENT, { error: (error as Error).message });
+    }
   }
 
   /** Tells the world a job finished (its results are stored); a failure to announce is logged, not retried. */
@@ -313,10 +314,11 @@ class BatchRun {
     });
   }
 
-  #fail(progress: RecordProgress, reason: string, fields: Record<string, unknown> = {}): void {
-    this.#deps.logger?.warn('message not acknowledged; SQS will deliver it again', { messageId: progress.record.messageId, reason, ...fields });
+  #fail(progress: RecordProgress, reason: FailureReason, fields: Record<string, unknown> = {}): void {
+    this.#deps.logger?.warn('message not acknowledged; SQS will deliver it again', { messageId: progress.record.messageId, reason, path: progress.path.kind, ...fields });
     this.#failures.push({ itemIdentifier: progress.record.messageId });
     this.#report.failedRecords += 1;
+    this.#report.failedByReason.set(reason, (this.#report.failedByReason.get(reason) ?? 0) + 1);
     this.#deps.sink.discard?.(progress.origin);
   }
 }

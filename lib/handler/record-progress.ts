@@ -6,26 +6,36 @@ import { invalidResult } from '../input/invalid-result.ts';
 import type { ContinuedUrl } from '../jobs/job-store.ts';
 import { JobTally } from '../jobs/job-tally.ts';
 import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
-import type { ResultOrigin } from '../sinks/result-sink.ts';
+import type { ResultOrigin, StoredMessage } from '../sinks/result-sink.ts';
 import { recordProblem } from './sqs-event-shape.ts';
+
+/**
+ * Which way a delivery of a record goes; one value, decided when the record is planned and looked
+ * up, changed only when storing finds another delivery's records (`fresh` → `adopt`). The table
+ * of every interleaving is in docs/jobs.md.
+ */
+type RecordPath =
+  /** Not a batchfetch message: it fails every delivery (then the DLQ). */
+  | { readonly kind: 'invalid'; readonly problem: string }
+  /** Not counted by a job (no job, or no jobs table): fetched, written, stored, acknowledged. */
+  | { readonly kind: 'untracked' }
+  /** A job's message, not counted and not known to be stored: fetched, stored (the first delivery to store wins), counted. */
+  | { readonly kind: 'fresh' }
+  /** A job's message an earlier delivery stored and did not count: what it stored is counted; nothing is fetched. */
+  | { readonly kind: 'adopt'; readonly stored: StoredMessage }
+  /** A job's message counted already: its recorded continuation is sent again; nothing else. */
+  | { readonly kind: 'replay'; readonly handedOn: readonly ContinuedUrl[] };
 
 /** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
 interface RecordProgress {
   readonly record: SQSRecord;
   readonly origin: ResultOrigin;
   readonly message: Outcome<ParsedMessage, string>;
+  path: RecordPath;
   /** URLs the deadline cut off: their index in the message and the attempts they have spent. */
   readonly cutOff: { readonly index: number; readonly result: FetchResult }[];
-  /** The message's contribution to its job, when it belongs to one (and jobs are counted). */
-  readonly tally: JobTally | undefined;
-  /** Set when the job had counted this message already: what its continuation carried. */
-  replay?: readonly ContinuedUrl[];
-  /**
-   * With `replay`: the counted delivery's results are not stored (it died, or its write failed,
-   * after counting). This delivery fetches the URLs it did not hand on and stores them, counting
-   * nothing: every URL of the message ends with one record.
-   */
-  refill?: boolean;
+  /** What this delivery's own records contribute to their job, tallied as they are written. */
+  readonly tally: JobTally;
   /** Writes not yet settled, and who waits for them to reach zero. */
   writing: number;
   allWritten?: () => void;
@@ -39,22 +49,22 @@ interface RecordUrl {
   readonly progress: RecordProgress;
 }
 
-/** Parses a record into its progress; a message that belongs to a job gets a tally when jobs are counted. */
+/** Parses a record into its progress: a job's message is `fresh` when jobs are counted here, else `untracked`. */
 function recordProgress(record: SQSRecord, countsJobs: boolean): RecordProgress {
   const problem = recordProblem(record);
   const message = problem === undefined ? parseQueueMessage(record.body) : failure(problem);
   const job = message.ok ? message.value.job : undefined;
+  let path: RecordPath;
+  if (!message.ok) path = { kind: 'invalid', problem: message.error };
+  else path = job && countsJobs ? { kind: 'fresh' } : { kind: 'untracked' };
   return {
     record,
-    origin: {
-      messageId: record.messageId,
-      ...(job ? { job } : {}),
-      ...(isRedelivery(record) ? { redelivered: true } : {}),
-    },
+    origin: { messageId: record.messageId, ...(job ? { job } : {}) },
     message,
+    path,
     writing: 0,
     cutOff: [],
-    tally: job && countsJobs ? new JobTally() : undefined,
+    tally: new JobTally(),
   };
 }
 
@@ -70,4 +80,4 @@ function exhausted(request: FetchRequest): FetchResult {
 }
 
 export { exhausted, isRedelivery, recordProgress };
-export type { RecordProgress, RecordUrl };
+export type { RecordPath, RecordProgress, RecordUrl };

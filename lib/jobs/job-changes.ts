@@ -1,14 +1,14 @@
-import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client,
-} from '@aws-sdk/client-s3';
-import { objectLines, objectsUnder, type JobResultsLocation } from './job-results.ts';
+import { Readable } from 'node:stream';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { REPORTED_CHANGES } from '../engine/change.ts';
+import { jobRecordLines, objectLines, objectsUnder, type JobResultsLocation } from './job-results.ts';
 
 /**
- * A compared job's change report in its results prefix: the parts as they are written —
- * `_changes/<message key>.jsonl` by the consumer of each message that has a reported change,
- * `_changes/missing-<n>.jsonl` by the enqueuer — and, once the job ends, `_changes.jsonl`, all of
- * them in one object. A message whose URLs are all unchanged writes nothing (no write per
- * unchanged URL, nor per unchanged message).
+ * A compared job's change report: the records whose change is one a report lists (read from the
+ * job's stored records, never written twice), the enqueuer's `_changes/missing-<n>.jsonl` parts
+ * for URLs the list no longer has, and, once the job ends, `_changes.jsonl`, all of them in one
+ * object. Nothing is written per message for the report.
  */
 const CHANGES_OBJECT = '_changes.jsonl';
 const CHANGES_PARTS = '_changes/';
@@ -53,51 +53,41 @@ class MissingPartsWriter {
   }
 }
 
-/** A job's change report as it stands, line by line: every part, in key order. */
+/**
+ * A job's change report as it stands, line by line: the reported changes of its stored records
+ * (object after object, in key order), then the URLs the enqueuer found missing. Derived from
+ * the records, so it says exactly what they say: a message counted is a message stored, and its
+ * changes are in the report by construction.
+ */
 async function* jobChangeLines(s3: S3Client, at: JobResultsLocation): AsyncGenerator<string> {
+  for await (const line of jobRecordLines(s3, at)) {
+    // Most records of a compared job are `unchanged`: only a line naming a reported class is
+    // parsed. The report leaves a kept body out (it says what changed; the results hold the content).
+    if (!REPORTED_CHANGE_MARKERS.some((marker) => line.includes(marker))) continue;
+    const { body: _body, ...record } = JSON.parse(line) as { body?: unknown; change?: string };
+    if (record.change !== undefined && REPORTED_CHANGES.has(record.change)) yield JSON.stringify(record);
+  }
   for await (const object of objectsUnder(s3, at.bucket, `${at.jobPrefix}${CHANGES_PARTS}`)) {
     yield* await objectLines(s3, at.bucket, object.key);
   }
 }
 
-/** S3's smallest part but the last (5 MiB), and what we buffer before sending one. */
-const PART_BYTES = 8 * 1024 * 1024;
+/** How a record's line names a reported change class (resultToJson writes `"change":"<class>"`). */
+const REPORTED_CHANGE_MARKERS = [...REPORTED_CHANGES].map((change) => `"change":${JSON.stringify(change)}`);
 
 /**
- * Writes `_changes.jsonl`: the parts one after another, through a multipart upload so that a
- * report of millions of lines never sits in memory (8 MiB at a time); a report under 8 MiB is
- * one PUT. Written again whole if the job's completion is handled again.
+ * Writes `_changes.jsonl`: the report streamed through `@aws-sdk/lib-storage`'s `Upload` (a
+ * multipart upload of a few MiB parts once it outgrows one, one PUT below that), so that a report
+ * of millions of lines never sits in memory. Written again whole if the job's end is handled again.
  */
 async function writeChangesObject(s3: S3Client, at: JobResultsLocation): Promise<void> {
-  const key = `${at.jobPrefix}${CHANGES_OBJECT}`;
-  let buffered: string[] = [];
-  let bufferedBytes = 0;
-  let uploadId: string | undefined;
-  const parts: { ETag: string | undefined; PartNumber: number }[] = [];
-  const sendPart = async () => {
-    uploadId ??= (await s3.send(new CreateMultipartUploadCommand({ Bucket: at.bucket, Key: key, ContentType: 'application/x-ndjson' }))).UploadId;
-    const PartNumber = parts.length + 1;
-    const { ETag } = await s3.send(new UploadPartCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, PartNumber, Body: buffered.join('') }));
-    parts.push({ ETag, PartNumber });
-    buffered = [];
-    bufferedBytes = 0;
-  };
-  try {
-    for await (const line of jobChangeLines(s3, at)) {
-      buffered.push(`${line}\n`);
-      bufferedBytes += Buffer.byteLength(line) + 1;
-      if (bufferedBytes >= PART_BYTES) await sendPart();
-    }
-    if (uploadId === undefined) {
-      await s3.send(new PutObjectCommand({ Bucket: at.bucket, Key: key, Body: buffered.join(''), ContentType: 'application/x-ndjson' }));
-      return;
-    }
-    if (bufferedBytes > 0) await sendPart();
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
-  } catch (error) {
-    if (uploadId !== undefined) await s3.send(new AbortMultipartUploadCommand({ Bucket: at.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-    throw error;
-  }
+  const lines = Readable.from((async function* text() {
+    for await (const line of jobChangeLines(s3, at)) yield `${line}\n`;
+  })());
+  await new Upload({
+    client: s3,
+    params: { Bucket: at.bucket, Key: `${at.jobPrefix}${CHANGES_OBJECT}`, Body: lines, ContentType: 'application/x-ndjson' },
+  }).done();
 }
 
 export { CHANGES_OBJECT, changesPartKey, jobChangeLines, MissingPartsWriter, writeChangesObject };

@@ -1,7 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { writeChangesObject } from './job-changes.ts';
-import { isRecordsObject, objectsUnder } from './job-results.ts';
+import { recordObjects } from './job-results.ts';
 import type { JobSummary } from './job-summary.ts';
 
 /** The EventBridge event of a finished job: `source` and `detail-type` to match in a rule. */
@@ -22,14 +22,15 @@ async function publishJobCompleted(client: EventBridgeClient, summary: JobSummar
 
 /**
  * Writes `<jobPrefix>_summary.json` (the summary) and `<jobPrefix>_manifest.json` (the job's
- * result objects, as Step Functions' ResultWriter writes a manifest) next to the job's results,
- * and for a job that compared, its change report in one object (`_changes.jsonl`).
+ * result objects, as Step Functions' ResultWriter writes a manifest: one per counted message,
+ * empty for a message whose URLs were all handed on) next to the job's results, and for a job
+ * that compared, its change report in one object (`_changes.jsonl`). Called once every counted
+ * message is stored (a message is stored before it is counted), so they describe exactly the
+ * records the job's counts count.
  */
 async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: string, summary: JobSummary): Promise<void> {
   const objects: { key: string; size: number }[] = [];
-  for await (const object of objectsUnder(client, bucket, jobPrefix)) {
-    if (isRecordsObject(jobPrefix, object.key)) objects.push(object);
-  }
+  for await (const object of recordObjects(client, { bucket, jobPrefix })) objects.push(object);
   if (summary.changes) await writeChangesObject(client, { bucket, jobPrefix });
   const put = (name: string, body: unknown) => client.send(new PutObjectCommand({
     Bucket: bucket, Key: `${jobPrefix}${name}`, Body: `${JSON.stringify(body, null, 2)}\n`, ContentType: 'application/json',

@@ -1,4 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { mapInOrder } from '../core/map-in-order.ts';
 import { jobResultsPrefix } from './job-ref.ts';
 
 /** A job's place in its results bucket: the bucket and the job's own prefix (`results/job=<id>/`). */
@@ -6,6 +7,9 @@ interface JobResultsLocation {
   readonly bucket: string;
   readonly jobPrefix: string;
 }
+
+/** Objects read at once when a job's objects are read one after another (completion, an enqueue that compares). */
+const PARALLEL_READS = 32;
 
 /**
  * Where a job's objects are, from the `s3://bucket/<prefix>job=<id>/` location recorded on it;
@@ -25,14 +29,16 @@ function isRecordsObject(jobPrefix: string, key: string): boolean {
   return key.endsWith('.jsonl') && !key.slice(jobPrefix.length).startsWith('_');
 }
 
+/** The HTTP status of a failed S3 call (404, 409, 412 …), or undefined when it had no answer. */
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
 /** Every object under a prefix, in key order, a page (up to 1,000) per ListObjectsV2 call. */
 async function* objectsUnder(s3: S3Client, bucket: string, prefix: string): AsyncGenerator<{ readonly key: string; readonly size: number }> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const object of page.Contents ?? []) if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
 }
 
 /** The lines of one object (an object holds one message's records: a few MB at most). */
@@ -41,12 +47,18 @@ async function objectLines(s3: S3Client, bucket: string, key: string): Promise<s
   return text.split('\n').filter((line) => line !== '');
 }
 
-/** A job's records, line by line, object after object: one LIST per 1,000 objects and one GET per object. */
-async function* jobRecordLines(s3: S3Client, at: JobResultsLocation): AsyncGenerator<string> {
-  for await (const object of objectsUnder(s3, at.bucket, at.jobPrefix)) {
-    if (isRecordsObject(at.jobPrefix, object.key)) yield* await objectLines(s3, at.bucket, object.key);
-  }
+/** The record objects of a job, in key order. */
+async function* recordObjects(s3: S3Client, at: JobResultsLocation): AsyncGenerator<{ readonly key: string; readonly size: number }> {
+  for await (const object of objectsUnder(s3, at.bucket, at.jobPrefix)) if (isRecordsObject(at.jobPrefix, object.key)) yield object;
 }
 
-export { isRecordsObject, jobRecordLines, jobResultsAt, objectLines, objectsUnder };
+/**
+ * A job's records, line by line, object after object in key order: one LIST per 1,000 objects
+ * and one GET per object, `PARALLEL_READS` GETs at a time.
+ */
+async function* jobRecordLines(s3: S3Client, at: JobResultsLocation): AsyncGenerator<string> {
+  for await (const lines of mapInOrder(recordObjects(s3, at), PARALLEL_READS, (object) => objectLines(s3, at.bucket, object.key))) yield* lines;
+}
+
+export { isRecordsObject, jobRecordLines, jobResultsAt, objectLines, objectsUnder, recordObjects, statusOf };
 export type { JobResultsLocation };

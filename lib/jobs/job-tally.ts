@@ -1,6 +1,9 @@
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { fetchedHere } from '../stats/run-stats.ts';
 
+/** What a tally reads of a record: the same fields in a result and in its stored JSON line. */
+type TalliedRecord = Pick<FetchResult, 'ok' | 'bytes' | 'error' | 'change' | 'attempts' | 'latencyMs'>;
+
 /**
  * What one message contributes to its job: the URLs that got their final record in this
  * processing (URLs handed on in a continuation are counted with the continuation), by outcome.
@@ -18,7 +21,17 @@ class JobTally {
   /** Latencies by power-of-two bucket: bucket b holds (2^(b-1), 2^b] ms. */
   readonly latencyBuckets = new Map<number, number>();
 
-  record(result: FetchResult): void {
+  /**
+   * The tally of a message's stored records (its object's lines): what the delivery that stored
+   * them tallied as it wrote them, for a delivery that counts what another one stored.
+   */
+  static ofLines(lines: readonly string[]): JobTally {
+    const tally = new JobTally();
+    for (const line of lines) tally.record(JSON.parse(line) as TalliedRecord);
+    return tally;
+  }
+
+  record(result: TalliedRecord): void {
     this.finals += 1;
     if (result.ok) this.ok += 1;
     this.bytes += result.bytes;

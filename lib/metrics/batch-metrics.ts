@@ -23,6 +23,8 @@ const MetricName = {
   REDELIVERED_URLS: 'RedeliveredUrls',
   BLOCKED_DESTINATIONS: 'BlockedDestinations',
   FAILED_RECORDS: 'FailedRecords',
+  /** With dimension `Reason` (handler/failure-reason.ts: a fixed, small set). */
+  FAILED_RECORDS_BY_REASON: 'FailedRecordsByReason',
   /** One raw value per URL fetched, so CloudWatch computes p50/p99 (Powertools flushes every 100 values). */
   FETCH_LATENCY: 'FetchLatency',
   /** Jobs this invocation completed, by final status (completion is detected once per job). */
@@ -80,6 +82,11 @@ function recordBatchMetrics(metrics: MetricsLike, report: BatchReport): void {
     const single = metrics.singleMetric();
     single.addDimension('ErrorCode', code);
     single.addMetric(MetricName.URLS_FAILED_BY_CODE, 'Count', count);
+  }
+  for (const [reason, count] of report.failedByReason) {
+    const single = metrics.singleMetric();
+    single.addDimension('Reason', reason);
+    single.addMetric(MetricName.FAILED_RECORDS_BY_REASON, 'Count', count);
   }
   for (const latencyMs of report.latenciesMs) metrics.addMetric(MetricName.FETCH_LATENCY, 'Milliseconds', latencyMs);
 }

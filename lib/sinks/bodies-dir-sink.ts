@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import type { StoredRecord } from './result-json.ts';
-import type { ResultOrigin, ResultSink } from './result-sink.ts';
+import { withWrite, type ResultOrigin, type ResultSink } from './result-sink.ts';
 
 /** Bodies already written by this process (content addressing makes a second write pointless). */
 const MAX_REMEMBERED_BODIES = 100_000;
@@ -12,24 +12,20 @@ const MAX_REMEMBERED_BODIES = 100_000;
  * URLs that return it), the record naming the file in `bodyFile` instead of carrying the body
  * as base64. A record is handed on only once its body file is written.
  */
-class BodiesDirSink implements ResultSink {
-  readonly #inner: ResultSink;
+class BodiesDirSink {
   readonly #dir: string;
   readonly #written = new Set<string>();
 
-  constructor(inner: ResultSink, dir: string) {
-    this.#inner = inner;
+  constructor(dir: string) {
     this.#dir = dir;
-    if (inner.complete) this.complete = (origin) => inner.complete!(origin);
-    if (inner.discard) this.discard = (origin) => inner.discard!(origin);
   }
 
-  complete?: (origin: ResultOrigin) => Promise<void>;
-  discard?: (origin: ResultOrigin) => void;
-
-  async write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void> {
-    const stored = await Promise.all(results.map((result) => this.#store(result)));
-    await this.#inner.write(stored, origin);
+  /** `inner`, with each record's kept body written to the directory first. */
+  wrap(inner: ResultSink): ResultSink {
+    return withWrite(inner, async (results: readonly FetchResult[], origin?: ResultOrigin) => {
+      const stored = await Promise.all(results.map((result) => this.#store(result)));
+      await inner.write(stored, origin);
+    });
   }
 
   async #store(result: FetchResult): Promise<StoredRecord> {

@@ -1,10 +1,8 @@
-import { ChangeClass, type MissingEntry } from '../engine/change.ts';
+import { ChangeClass, REPORTED_CHANGES, type MissingEntry } from '../engine/change.ts';
 import { resultToJson, type StoredRecord } from './result-json.ts';
 import type { ResultSink } from './result-sink.ts';
 import { tappingSink } from './tapping-sink.ts';
 
-/** The change classes a change report lists (with `missing`): what a person or a program acts on. */
-const REPORTED_CHANGES: ReadonlySet<string> = new Set([ChangeClass.NEW, ChangeClass.CHANGED, ChangeClass.BROKE, ChangeClass.RECOVERED]);
 
 /** A change report's line for a URL the run no longer has: `{"url", "id"?, "change": "missing", "previous"}`. */
 function missingLine(entry: MissingEntry): string {
@@ -31,4 +29,4 @@ function reportingChanges(inner: ResultSink, report: (line: string) => Promise<v
   });
 }
 
-export { changeLineOf, missingLine, reportingChanges };
+export { missingLine, reportingChanges };

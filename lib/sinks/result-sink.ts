@@ -1,39 +1,58 @@
 import type { Writable } from 'node:stream';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import type { JobRef } from '../jobs/job-ref.ts';
+import type { ContinuedUrl } from '../jobs/job-store.ts';
 import { resultToJson } from './result-json.ts';
 import { ResultWriteError } from './result-write-error.ts';
 
 /**
  * Where final result records go. Results arrive one URL at a time, as they become final.
  * `write` resolves only once they are durably handed over (to the OS for a stream, to the log)
- * or, for a sink that stores per message, taken into that message's object; `complete` then
+ * or, for a sink that stores per message, taken into that message's object; `store` then
  * resolves once the message's object is stored. A message is acknowledged after both, never before.
  */
 interface ResultSink {
   write(results: readonly FetchResult[], origin?: ResultOrigin): Promise<void>;
-  /** Every result of the message has been written (sinks that store per message store it now). */
-  complete?(origin: ResultOrigin): Promise<void>;
-  /** The message will be delivered again, or another delivery's results stand: anything held for it is dropped. */
-  discard?(origin: ResultOrigin): void;
   /**
-   * Whether the message's results are stored (sinks that store per message). A sink without it
-   * writes records as they come: they are out once `write` resolved.
+   * Every result of the delivery has been written: sinks that store per message store them now,
+   * with the URLs the delivery handed on. A message of a job is stored once: the first delivery
+   * to store it wins, and a later one is told what was stored (`taken`), which is what counts.
    */
-  stored?(origin: ResultOrigin): Promise<boolean>;
+  store?(origin: ResultOrigin, handedOn: readonly ContinuedUrl[]): Promise<StoreOutcome>;
+  /** The delivery will not store: anything held for it is dropped. */
+  discard?(origin: ResultOrigin): void;
+  /** What a delivery of the message stored, or undefined when none did yet (sinks that store per message). */
+  storedMessage?(origin: ResultOrigin): Promise<StoredMessage | undefined>;
 }
+
+/** A message's results as a delivery stored them: its record lines and the URLs it handed on. */
+interface StoredMessage {
+  readonly lines: readonly string[];
+  readonly handedOn: readonly ContinuedUrl[];
+}
+
+/** `stored`: this delivery's records are the message's. `taken`: another delivery's are, and here they are. */
+type StoreOutcome = { readonly kind: 'stored' } | { readonly kind: 'taken'; readonly message: StoredMessage };
 
 /**
  * Where a group of results came from: one delivery of one message. Sinks that store per message
  * (S3) hold a delivery's records by this object, so pass the same one to every `write` and to
- * `complete` of a delivery (two deliveries of one message may be in progress at once).
+ * `store` of a delivery (two deliveries of one message may be in progress at once).
  */
 interface ResultOrigin {
   readonly messageId: string;
   /** The job and message key, for messages of a job: results are grouped by job. */
   readonly job?: JobRef;
-  /** SQS had delivered the message before (an earlier delivery may have stored a part of it). */
-  readonly redelivered?: boolean;
+}
+
+/** `inner` with another `write`, forwarding what a sink that stores per message does besides. */
+function withWrite(inner: ResultSink, write: ResultSink['write']): ResultSink {
+  return {
+    write,
+    ...(inner.store ? { store: (origin: ResultOrigin, handedOn: readonly ContinuedUrl[]) => inner.store!(origin, handedOn) } : {}),
+    ...(inner.discard ? { discard: (origin: ResultOrigin) => inner.discard!(origin) } : {}),
+    ...(inner.storedMessage ? { storedMessage: (origin: ResultOrigin) => inner.storedMessage!(origin) } : {}),
+  };
 }
 
 /** Records are handed to the stream together, once this much text waits or after FLUSH_AFTER_MS. */
@@ -114,5 +133,5 @@ class JsonLinesSink implements ResultSink {
   }
 }
 
-export { JsonLinesSink };
-export type { ResultOrigin, ResultSink };
+export { JsonLinesSink, withWrite };
+export type { ResultOrigin, ResultSink, StoredMessage, StoreOutcome };

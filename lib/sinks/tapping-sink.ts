@@ -1,5 +1,5 @@
 import type { FetchResult } from '../engine/fetch-types.ts';
-import type { ResultOrigin, ResultSink } from './result-sink.ts';
+import { withWrite, type ResultOrigin, type ResultSink } from './result-sink.ts';
 
 /**
  * `inner`, with `tap` shown every batch of results before `inner` writes it (counting, a change
@@ -7,14 +7,10 @@ import type { ResultOrigin, ResultSink } from './result-sink.ts';
  * step on the local run's hot path.
  */
 function tappingSink(inner: ResultSink, tap: (results: readonly FetchResult[]) => Promise<void> | void): ResultSink {
-  return {
-    write(results: readonly FetchResult[], origin?: ResultOrigin) {
-      const tapped = tap(results);
-      return tapped ? tapped.then(() => inner.write(results, origin)) : inner.write(results, origin);
-    },
-    complete: inner.complete && ((origin) => inner.complete!(origin)),
-    discard: inner.discard && ((origin) => inner.discard!(origin)),
-  };
+  return withWrite(inner, (results: readonly FetchResult[], origin?: ResultOrigin) => {
+    const tapped = tap(results);
+    return tapped ? tapped.then(() => inner.write(results, origin)) : inner.write(results, origin);
+  });
 }
 
 export { tappingSink };

@@ -32,7 +32,7 @@ function retriesOf(result: FetchResult): number {
  * Whether this process made a request for the result (refused, exhausted or never-started URLs
  * have no latency worth a percentile).
  */
-function fetchedHere(result: FetchResult): boolean {
+function fetchedHere(result: Pick<FetchResult, 'attempts' | 'latencyMs'>): boolean {
   return result.attempts > 0 && result.latencyMs > 0;
 }
 

@@ -148,7 +148,7 @@ describe('command-line conventions', () => {
 
       expect(code).toBe(0);
       expect(stderr).toContain('batchfetch: message not acknowledged; SQS will deliver it again (messageId=');
-      expect(stderr).toContain('reason=message body is not valid JSON');
+      expect(stderr).toContain('reason=INVALID_MESSAGE, path=invalid, problem=message body is not valid JSON');
       expect(stderr).not.toContain('{"level"');
       expect(JSON.parse(readFileSync(summaryJson, 'utf8'))).toMatchObject({ urls: 1, ok: 1 });
 

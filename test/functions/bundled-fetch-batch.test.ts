@@ -40,13 +40,15 @@ describe('the bundled fetch-batch function (dist/fetch-batch/index.mjs)', () => 
     for (const entry of emf) {
       expect(entry._aws.CloudWatchMetrics[0]!.Namespace).toBe('Batchfetch');
       for (const metric of entry._aws.CloudWatchMetrics[0]!.Metrics) expect(entry).toHaveProperty([metric.Name]);
-      for (const dimension of entry._aws.CloudWatchMetrics[0]!.Dimensions.flat()) expect(['service', 'ErrorCode']).toContain(dimension);
+      for (const dimension of entry._aws.CloudWatchMetrics[0]!.Dimensions.flat()) expect(['service', 'ErrorCode', 'Reason']).toContain(dimension);
     }
     const main = emf.find((entry) => 'UrlsFetched' in entry)!;
     expect(main).toMatchObject({ UrlsFetched: 3, UrlsSucceeded: 1, UrlsFailed: 2, BlockedDestinations: 1, FailedRecords: 1, service: 'fetch-batch' });
     expect(main.FetchLatency).toHaveLength(3);
     const byCode = emf.filter((entry) => 'UrlsFailedByCode' in entry).map((entry) => [entry.ErrorCode, entry.UrlsFailedByCode]);
     expect(byCode.sort()).toStrictEqual([['BLOCKED_DESTINATION', 1], ['HTTP_STATUS', 1]]);
+    const byReason = emf.filter((entry) => 'FailedRecordsByReason' in entry).map((entry) => [entry.Reason, entry.FailedRecordsByReason]);
+    expect(byReason).toStrictEqual([['INVALID_MESSAGE', 1]]);
     const results = json.filter((entry) => entry.message === 'fetch result').map((entry) => entry.result as { url: string });
     expect(results.map((r) => r.url).sort()).toStrictEqual(['http://10.1.2.3/', server.url('/missing'), server.url('/ok')].sort());
     expect(json.some((entry) => entry.level === 'WARN' && entry.messageId === bad.messageId)).toBe(true);

@@ -108,7 +108,7 @@ describe('fetch-batch handler', () => {
     const sink = new MemorySink();
     const warnings: string[] = [];
     const logger = quietLogger();
-    Object.assign(logger, { warn: (message: string, fields: { reason?: string }) => { warnings.push(fields.reason ?? message); } });
+    Object.assign(logger, { warn: (message: string, fields: { reason?: string; problem?: string }) => { warnings.push(`${fields.reason ?? message}: ${fields.problem}`); } });
     const handler = await createFetchBatchHandler({ config: config(), logger, sink });
     const good = sqsRecord({ urls: [server.url('/ok')] });
     const event = { Records: [good, { ...good, messageId: 'no-body', body: 42 }, { ...good, messageId: 's3', eventSource: 'aws:s3' }] };
@@ -117,7 +117,7 @@ describe('fetch-batch handler', () => {
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: 'no-body' }, { itemIdentifier: 's3' }] });
     expect(sink.results.map((r) => r.url)).toStrictEqual([server.url('/ok')]);
-    expect(warnings).toStrictEqual(['record has no string body (number)', 'record is not from SQS (eventSource aws:s3)']);
+    expect(warnings).toStrictEqual(['INVALID_MESSAGE: record has no string body (number)', 'INVALID_MESSAGE: record is not from SQS (eventSource aws:s3)']);
   });
 
   test('the S3 sink stores one JSON-lines object per message, keyed by the message alone; a redelivery replaces it', async () => {

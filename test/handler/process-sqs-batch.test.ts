@@ -51,7 +51,7 @@ describe('processSqsBatch', () => {
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
     expect(sink.results).toHaveLength(1);
-    expect(warnings).toStrictEqual([{ message: 'message not acknowledged; SQS will deliver it again', messageId: bad.messageId, reason: 'message body is not valid JSON' }]);
+    expect(warnings).toStrictEqual([{ message: 'message not acknowledged; SQS will deliver it again', messageId: bad.messageId, reason: 'INVALID_MESSAGE', path: 'invalid', problem: 'message body is not valid JSON' }]);
   });
 
   test('without a continuation, URLs cut off by the deadline end ABORTED and the record is acknowledged', async () => {
@@ -131,7 +131,7 @@ describe('processSqsBatch', () => {
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
     expect(warnings[0]).toMatchObject({ messageId: record.messageId, error: 'disk full' });
-    expect(warnings[0]!.reason).toMatch(/^results could not be written/);
+    expect(warnings[0]).toMatchObject({ reason: 'RESULTS_NOT_WRITTEN', error: expect.any(String) });
   });
 });
 

@@ -45,6 +45,7 @@ describe('recordBatchMetrics', () => {
       continuedUrls: 4,
       redeliveredUrls: 2,
       failedRecords: 1,
+      failedByReason: new Map([['RESULTS_NOT_STORED', 1]]),
       jobsFinished: [],
       hostWaits: 7,
       hostPushbacks: 2,
@@ -68,8 +69,9 @@ describe('recordBatchMetrics', () => {
       ['ConnectionsReused', 'Count', 9],
     ]);
     expect(metrics.metrics.filter(([name]) => name === 'FetchLatency').map(([, , value]) => value)).toStrictEqual([12, 30, 20, 1]);
-    expect(metrics.singles.map((s) => [s.dimension[1], s.metric[2]]).sort()).toStrictEqual([
-      ['ATTEMPTS_EXHAUSTED', 1], ['BLOCKED_DESTINATION', 1], ['HTTP_STATUS', 1],
+    expect(metrics.singles.map((s) => [...s.dimension, s.metric[0], s.metric[2]]).sort()).toStrictEqual([
+      ['ErrorCode', 'ATTEMPTS_EXHAUSTED', 'UrlsFailedByCode', 1], ['ErrorCode', 'BLOCKED_DESTINATION', 'UrlsFailedByCode', 1],
+      ['ErrorCode', 'HTTP_STATUS', 'UrlsFailedByCode', 1], ['Reason', 'RESULTS_NOT_STORED', 'FailedRecordsByReason', 1],
     ]);
   });
 
@@ -77,7 +79,7 @@ describe('recordBatchMetrics', () => {
     const metrics = recorder();
     const job = (status: 'completed' | 'failed') => ({ jobId: 'j', status, total: 1, done: 1, counts: { ok: 1, failed: 0, byCode: {} }, bytes: 0, latencyMs: null, invalid: 0, messages: 1, createdAt: '', urlsPerSecond: 0 });
 
-    recordBatchMetrics(metrics, { ...reportOf([]), continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 });
+    recordBatchMetrics(metrics, { ...reportOf([]), continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, failedByReason: new Map(), jobsFinished: [job('completed'), job('failed'), job('completed')], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 });
 
     expect(metrics.metrics.filter(([name]) => name.startsWith('Jobs'))).toStrictEqual([['JobsCompleted', 'Count', 2], ['JobsFailed', 'Count', 1]]);
   });
@@ -91,7 +93,7 @@ describe('recordBatchMetrics', () => {
         result({ status: 500, change: 'broke', error: { code: 'HTTP_STATUS', message: 'HTTP status 500' } }),
         result({ ok: true, status: 200, change: 'recovered' }), result({ ok: true, status: 200, change: 'changed' }),
       ]),
-      continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0,
+      continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, failedByReason: new Map(), jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0,
     });
 
     expect(metrics.metrics.filter(([name]) => /^Urls(Changed|Broke|Recovered)$/.test(name))).toStrictEqual([
@@ -103,7 +105,7 @@ describe('recordBatchMetrics', () => {
     const withTls = recorder();
     const without = recorder();
     const tls = (daysLeft: number) => ({ protocol: 'TLSv1.3', validTo: '2027-01-01T00:00:00.000Z', daysLeft, issuer: 'CA', subject: 's', resumed: false });
-    const rest = { continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
+    const rest = { continuedUrls: 0, redeliveredUrls: 0, failedRecords: 0, failedByReason: new Map(), jobsFinished: [], hostWaits: 0, hostPushbacks: 0, connectionsOpened: 0, connectionsReused: 0 };
 
     recordBatchMetrics(withTls, { ...reportOf([result({ ok: true, status: 200, tls: tls(40) }), result({ ok: true, status: 200, tls: tls(9) }), result({})]), ...rest });
     recordBatchMetrics(without, { ...reportOf([result({ ok: true, status: 200 })]), ...rest });

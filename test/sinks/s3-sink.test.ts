@@ -50,14 +50,14 @@ describe('S3 sink (against a real S3-protocol server)', () => {
 
     const delivery = { messageId: 'm-1' };
     await Promise.all(Array.from({ length: 60 }, (_, i) => sink.write([kept(i)], delivery)));
-    await sink.complete(delivery);
+    await sink.store(delivery, []);
 
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
     expect(await keysIn(bucket)).toHaveLength(61);
   });
 
-  test('nothing of a message is stored before it is complete, and a discarded message never is', async () => {
+  test('nothing of a message is stored before it is stored, and a discarded delivery never is', async () => {
     const bucket = `complete-${Date.now()}`;
     server.createBucket(bucket);
     const sink = new S3Sink({ client: s3, bucket, storeBodies: false });
@@ -67,29 +67,42 @@ describe('S3 sink (against a real S3-protocol server)', () => {
     await sink.write([kept(1)], kept1);
     await sink.write([kept(2)], dropped);
     expect(await keysIn(bucket)).toStrictEqual([]);
-    expect(await sink.stored(kept1)).toBe(false);
+    expect(await sink.storedMessage(kept1)).toBeUndefined();
     sink.discard(dropped);
-    await sink.complete(dropped);
-    await sink.complete(kept1);
+    expect(await sink.store(kept1, [])).toStrictEqual({ kind: 'stored' });
 
     expect(await keysIn(bucket)).toStrictEqual(['results/kept.jsonl']);
-    expect(await sink.stored(kept1)).toBe(true);
+    expect((await sink.storedMessage(kept1))?.lines.map((line) => (JSON.parse(line) as { url: string }).url)).toStrictEqual([kept(1).url]);
   });
 
-  test('two deliveries of one message in progress at once hold their records apart: the one completed stores only its own', async () => {
+  test('two deliveries of a job\'s message hold their records apart: the first to store stands, the second is handed it with what it handed on', async () => {
     const bucket = `deliveries-${Date.now()}`;
     server.createBucket(bucket);
     const sink = new S3Sink({ client: s3, bucket, storeBodies: false });
     const job = { id: 'j', key: '7' };
     const first = { messageId: 'm', job };
-    const second = { messageId: 'm', job, redelivered: true };
+    const second = { messageId: 'm', job };
 
     await sink.write([kept(1)], first);
     await sink.write([kept(1), kept(2)], second);
-    await sink.complete(first);
-    sink.discard(second);
+    const stored = await sink.store(first, [[1, 2], [2, 1]]);
+    const taken = await sink.store(second, []);
 
+    expect(stored).toStrictEqual({ kind: 'stored' });
+    expect(taken).toStrictEqual({ kind: 'taken', message: { lines: [expect.stringContaining(kept(1).url)], handedOn: [[1, 2], [2, 1]] } });
     const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/job=j/7.jsonl' }))).Body!.transformToString();
     expect(text.trim().split('\n').map((line) => (JSON.parse(line) as { url: string }).url)).toStrictEqual([kept(1).url]);
+  });
+
+  test('a job\'s message whose URLs were all handed on stores an empty object: the mark that it was stored', async () => {
+    const bucket = `empty-${Date.now()}`;
+    server.createBucket(bucket);
+    const sink = new S3Sink({ client: s3, bucket });
+    const origin = { messageId: 'm', job: { id: 'j', key: '3' } };
+
+    expect(await sink.store(origin, [[0, 1], [1, 1]])).toStrictEqual({ kind: 'stored' });
+
+    expect(await keysIn(bucket)).toStrictEqual(['results/job=j/3.jsonl']);
+    expect(await sink.storedMessage(origin)).toStrictEqual({ lines: [], handedOn: [[0, 1], [1, 1]] });
   });
 });
