@@ -131,14 +131,15 @@ class BatchFetcher extends Construct {
     }));
     // Continuations re-enqueue unfinished URLs on the same queue (hops capped far below 16).
     this.queue.grantSendMessages(this.fetchFunction);
-    // PutObject for results and change-report parts; GetObject, AbortMultipartUpload for a finished
-    // job's `_changes.jsonl` (its parts read, written as one multipart upload); DeleteObject for a
-    // redelivered message's stale change part; ListBucket for a finished job's manifest, and so a
-    // HEAD of a message's missing results object answers 404, not 403 (GetObject covers HEAD:
-    // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+    // PutObject for results (conditional writes need no other permission:
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html); GetObject
+    // for a message another delivery stored and for a finished job's `_changes.jsonl` (its records
+    // read, written as a multipart upload, AbortMultipartUpload when that fails); ListBucket for a
+    // finished job's manifest, and so a GET of a message not stored yet answers 404, not 403
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
     if (this.resultsBucket) {
       this.fetchFunction.addToRolePolicy(new PolicyStatement({
-        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects('*')],
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: [this.resultsBucket.arnForObjects('*')],
       }));
       this.fetchFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.resultsBucket.bucketArn] }));
     }

@@ -127,7 +127,7 @@ describe('BatchFetcher construct', () => {
     // Abort), a redelivery's stale part (Delete), a manifest (List). The enqueuer: the earlier
     // job's records (Get, List) and the missing URLs (Put).
     expect(s3Statements.map((statement) => statement.Action)).toStrictEqual([
-      ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], 's3:ListBucket',
+      ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], 's3:ListBucket',
       ['s3:GetObject', 's3:PutObject'], 's3:ListBucket',
     ]);
     withBucket.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RESULTS_BUCKET: Match.anyValue() }) } });
