@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { compareWithEarlier } from '../../lib/enqueue/compare-with-earlier.ts';
 import { DEFAULT_RESULTS_PREFIX, isJobId, JOB_ID_RULE, jobResultsLocation } from '../../lib/jobs/job-ref.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
+import { DEFAULT_MESSAGE_URLS } from '../../lib/schemas/queue-message.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom } from '../aws-clients.ts';
 import { openInput } from '../cli-streams.ts';
 import { integerFlag, jobIdFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
@@ -16,7 +17,7 @@ const ENQUEUE_USAGE = `batchfetch enqueue FILE --queue-url URL [options]
   With a jobs table, it starts a job (printed as jobId) that \`batchfetch job status\` follows.
 
   --queue-url URL        the queue (required)
-  --message-urls N       URLs per message (default 100)
+  --message-urls N       URLs per message (default 250)
   --job-id ID            the job's id (default: generated); enqueueing an id again sends nothing
   --tolerated-failure-percentage P  the job ends failed when more than P % of its URLs fail
   --results-bucket NAME  where the consumers store results (worker --results-bucket), recorded
@@ -56,7 +57,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('enqueue expects exactly one FILE (use - for stdin)');
   if (!values['queue-url']) throw new UsageError('enqueue needs --queue-url');
-  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
+  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? DEFAULT_MESSAGE_URLS;
   const tolerated = integerFlag('tolerated-failure-percentage', values['tolerated-failure-percentage'], OPTION_RANGES.toleratedFailurePercentage);
   const jobs = jobStoreFrom(values);
   if (!jobs && (values['job-id'] !== undefined || tolerated !== undefined || values['results-bucket'] || values['since-job'] || values.schedule)) {

@@ -7,6 +7,7 @@ import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { enqueueJob } from '../../lib/enqueue/enqueue-job.ts';
 import { isJobId, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, newJobId } from '../../lib/jobs/job-ref.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
+import { DEFAULT_MESSAGE_URLS } from '../../lib/schemas/queue-message.ts';
 import type { JobStore } from '../../lib/jobs/job-store.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { ErrorCode } from '../../lib/core/errors.ts';
@@ -147,7 +148,7 @@ async function redrive(values: ConnectionValues & { 'queue-url'?: string; codes?
   const codes = values.codes?.split(',').map((code) => code.trim()).filter((code) => code !== '');
   const unknown = codes?.filter((code) => !(code in ErrorCode));
   if (unknown && unknown.length > 0) throw new UsageError(`--codes: unknown error code ${unknown.join(', ')}`);
-  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? 100;
+  const maxUrls = integerFlag('message-urls', values['message-urls'], OPTION_RANGES.messageUrls) ?? DEFAULT_MESSAGE_URLS;
   const { bucket, jobPrefix } = resultsOf(job);
   const prefix = jobPrefix.slice(0, -jobResultsPrefix('', job.jobId).length);
   const sqs = sqsClientFrom(values);

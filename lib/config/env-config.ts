@@ -3,6 +3,7 @@ import { ConfigurationError } from '../core/errors.ts';
 import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import { BODY_MODES, type FetchEngineOptions } from '../engine/options.ts';
 import { OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
+import { DEFAULT_MESSAGE_URLS } from '../schemas/queue-message.ts';
 import { DEFAULT_RESULTS_PREFIX } from '../jobs/job-ref.ts';
 import { AcceptedTypes } from '../engine/accepted-types.ts';
 import { StatusSet } from '../engine/status-set.ts';
@@ -178,7 +179,7 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
     resultsBucket: read.text('RESULTS_BUCKET'),
     resultsPrefix: read.text('RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX,
     eventBusName: read.text('JOB_EVENT_BUS'),
-    messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? 100,
+    messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? DEFAULT_MESSAGE_URLS,
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
   };
   if (read.problems.length > 0) throw new ConfigurationError(read.problems);

@@ -3,6 +3,7 @@ import type { ParsedLine } from '../input/parse-request-line.ts';
 import type { SqsSender } from '../queue/sqs-sender.ts';
 import { groupByOrigin } from '../queue/group-by-origin.ts';
 import { splitIntoMessages, type SplitOptions } from '../queue/split-into-messages.ts';
+import { DEFAULT_MESSAGE_URLS } from '../schemas/queue-message.ts';
 
 /** What an enqueue run did; returned by the enqueue function and the CLI. */
 interface EnqueueSummary {
@@ -42,7 +43,7 @@ async function enqueueRequests(
   };
   async function* requests() {
     // One origin's URLs travel together: a consumer fetches a message over one warm connection.
-    for await (const group of groupByOrigin(lines, { groupUrls: split.maxUrls ?? 100, ...(split.groupDir ? { dir: split.groupDir } : {}) })) {
+    for await (const group of groupByOrigin(lines, { groupUrls: split.maxUrls ?? DEFAULT_MESSAGE_URLS, ...(split.groupDir ? { dir: split.groupDir } : {}) })) {
       for (const line of group) {
         if (line.kind === 'request') yield line.request;
         else if (line.kind === 'invalid') refuse(line.result);

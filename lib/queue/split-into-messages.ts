@@ -1,6 +1,6 @@
 import type { FetchRequest } from '../engine/fetch-types.ts';
 import { InvalidOptionError } from '../core/errors.ts';
-import { MAX_URLS_PER_MESSAGE, toWire, type MessageOptions } from '../schemas/queue-message.ts';
+import { DEFAULT_MESSAGE_URLS, MAX_URLS_PER_MESSAGE, toWire, type MessageOptions } from '../schemas/queue-message.ts';
 
 /**
  * SQS's limit on one message: 1 MiB since August 2025 (Amazon SQS quotas,
@@ -51,7 +51,7 @@ class MessageSplitter {
   #bytes: number;
 
   constructor(splitOptions: SplitOptions = {}) {
-    const maxUrls = splitOptions.maxUrls ?? 100;
+    const maxUrls = splitOptions.maxUrls ?? DEFAULT_MESSAGE_URLS;
     const maxBytes = splitOptions.maxBytes ?? 256 * 1024;
     if (!Number.isInteger(maxUrls) || maxUrls < 1 || maxUrls > MAX_URLS_PER_MESSAGE) {
       throw new InvalidOptionError('maxUrls', `an integer from 1 to ${MAX_URLS_PER_MESSAGE}`, maxUrls);

@@ -9,6 +9,14 @@ import { failure, success, type Outcome } from '../core/outcome.ts';
 
 /** Most URLs one message may carry: bounds the work (and the memory) one record can demand. */
 const MAX_URLS_PER_MESSAGE = OPTION_RANGES.messageUrls.max;
+/**
+ * URLs per message when enqueued (the CLI's `enqueue`, the enqueue function, `job redrive`). A
+ * job pays per message, not per URL: a records object PUT ($0.005 per 1,000), a shard update
+ * and a lookup. 250 URLs spread that to $0.03 per million URLs (bench:refetch-job), and a
+ * message still takes seconds, not minutes, at the per-origin limits (a deadline hands the rest
+ * on). The local run cuts its own messages (`run --message-urls`, 500).
+ */
+const DEFAULT_MESSAGE_URLS = 250;
 
 
 /**
@@ -118,5 +126,5 @@ function toWire({ priorAttempts, limits: _limits, ...rest }: FetchRequest): Fetc
   return priorAttempts ? { ...rest, attempts: priorAttempts } : rest;
 }
 
-export { MAX_URLS_PER_MESSAGE, MessageOptionsSchema, parseQueueMessage, QueueMessageSchema, toWire };
+export { DEFAULT_MESSAGE_URLS, MAX_URLS_PER_MESSAGE, MessageOptionsSchema, parseQueueMessage, QueueMessageSchema, toWire };
 export type { MessageOptions, ParsedMessage, QueueMessage };
