@@ -85,7 +85,10 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
       ...(since?.ok ? { comparison: since.value.comparison } : {}),
     });
     logger.info('duplicate' in summary ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
-    if ('completed' in summary && summary.completed) await announceJob(summary.completed);
+    if ('completed' in summary && summary.completed) {
+      const { finishJob } = await import('../../lib/jobs/job-completion.ts');
+      await finishJob(summary.completed, { ...(config.resultsBucket ? { s3: await clients.s3() } : {}), announce: announceJob });
+    }
     return summary;
   }
 

@@ -7,7 +7,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
-import { jobResultsPrefix } from '../../lib/jobs/job-ref.ts';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { loadOnce } from '../../lib/core/load-once.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -93,11 +92,8 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.jobs?.eventBusName);
   const onJobCompleted = async (summary: JobSummary) => {
     logger.info('job finished', { job: summary });
-    if (results) {
-      const { writeJobSummary } = await import('../../lib/jobs/job-completion.ts');
-      await writeJobSummary(results.s3, results.bucket, jobResultsPrefix(results.prefix, summary.jobId), summary);
-    }
-    await announceJob(summary);
+    const { finishJob } = await import('../../lib/jobs/job-completion.ts');
+    await finishJob(summary, { ...(results ? { s3: results.s3 } : {}), announce: announceJob });
   };
 
   async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

@@ -41,7 +41,7 @@ interface BatchDependencies {
   /** Receives what happened in this batch, for metrics. */
   readonly onReport?: (report: BatchReport) => void;
   /** Job accounting, for messages that belong to a job (a `job` field). Without it they are fetched as any other. */
-  readonly jobs?: Pick<JobStore, 'counted' | 'count' | 'summary'>;
+  readonly jobs?: Pick<JobStore, 'counted' | 'count' | 'finishShard'>;
   /** Called once for a job this batch completed (the completion is detected exactly once, fleet-wide). */
   readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
   /**
@@ -135,7 +135,7 @@ class BatchRun {
     try {
       const prior = await jobs.counted(job);
       if (prior.counted) {
-        progress.path = { kind: 'replay', handedOn: prior.continued };
+        progress.path = { kind: 'replay', handedOn: prior.continued, shardFinished: prior.shardFinished };
         return;
       }
       const stored = isRedelivery(progress.record) ? await sink.storedMessage?.(progress.origin) : undefined;
@@ -215,6 +215,7 @@ class BatchRun {
     }
     switch (path.kind) {
       case 'replay':
+        if (path.shardFinished && !(await this.#finishShard(progress, message.value))) return;
         return this.#handOn(progress, message.value, path.handedOn);
       case 'adopt':
         return this.#count(progress, message.value, JobTally.ofLines(path.stored.lines), path.stored.handedOn);
@@ -244,11 +245,11 @@ class BatchRun {
       this.#fail(progress, FailureReason.RESULTS_NOT_STORED, { error: (error as Error).message });
       return;
     }
-    if (stored.kind === 'taken') progress.path = { kind: 'adopt', stored: stored.message };
-    if (progress.path.kind === 'untracked') return this.#handOn(progress, message, handedOn);
-    return stored.kind === 'taken'
-      ? this.#count(progress, message, JobTally.ofLines(stored.message.lines), stored.message.handedOn)
-      : this.#count(progress, message, progress.tally, handedOn);
+    // Not counted here (no jobs table): another delivery's stored records stand, and so do the URLs it handed on.
+    if (progress.path.kind === 'untracked') return this.#handOn(progress, message, stored.kind === 'taken' ? stored.message.handedOn : handedOn);
+    if (stored.kind === 'stored') return this.#count(progress, message, progress.tally, handedOn);
+    progress.path = { kind: 'adopt', stored: stored.message };
+    return this.#count(progress, message, JobTally.ofLines(stored.message.lines), stored.message.handedOn);
   }
 
   /**
@@ -285,6 +286,7 @@ class BatchRun {
       if (counted.outcome === 'already') {
         const prior = await jobs.counted(message.job!);
         if (prior.counted) handOn = prior.continued;
+        if (prior.counted && prior.shardFinished && !(await this.#finishShard(progress, message))) return;
       }
     } catch (error) {
       this.#fail(progress, FailureReason.JOB_NOT_COUNTED, { error: (error as Error).message });
@@ -292,6 +294,23 @@ class BatchRun {
     }
     if (completed) await this.#announce(completed);
     return this.#handOn(progress, message, handOn);
+  }
+
+  /**
+   * A message counted already whose shard has every URL it expects: the completion its counted
+   * delivery should have made is made again (it may have died, or failed, right after its
+   * count). The shard's and the job's changes are conditional, so the job still ends, and is
+   * announced, once. False when the record failed.
+   */
+  async #finishShard(progress: RecordProgress, message: ParsedMessage): Promise<boolean> {
+    try {
+      const completed = await this.#deps.jobs!.finishShard(message.job!);
+      if (completed) await this.#announce(completed);
+      return true;
+    } catch (error) {
+      this.#fail(progress, FailureReason.JOB_NOT_COUNTED, { error: (error as Error).message });
+      return false;
+    }
   }
 
   /** Sends the URLs a message handed on as continuation messages (attempt counts carried). */

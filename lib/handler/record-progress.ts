@@ -23,8 +23,11 @@ type RecordPath =
   | { readonly kind: 'fresh' }
   /** A job's message an earlier delivery stored and did not count: what it stored is counted; nothing is fetched. */
   | { readonly kind: 'adopt'; readonly stored: StoredMessage }
-  /** A job's message counted already: its recorded continuation is sent again; nothing else. */
-  | { readonly kind: 'replay'; readonly handedOn: readonly ContinuedUrl[] };
+  /**
+   * A job's message counted already: its recorded continuation is sent again, and if its shard
+   * has every URL it expects, the shard's (and the job's) completion is made again; nothing else.
+   */
+  | { readonly kind: 'replay'; readonly handedOn: readonly ContinuedUrl[]; readonly shardFinished: boolean };
 
 /** One SQS record on its way to being acknowledged: its URLs' results are written as they finish. */
 interface RecordProgress {

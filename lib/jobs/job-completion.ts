@@ -1,7 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { writeChangesObject } from './job-changes.ts';
-import { recordObjects } from './job-results.ts';
+import { jobResultsAt, recordObjects } from './job-results.ts';
 import type { JobSummary } from './job-summary.ts';
 
 /** The EventBridge event of a finished job: `source` and `detail-type` to match in a rule. */
@@ -39,4 +39,17 @@ async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: stri
   await put('_summary.json', summary);
 }
 
-export { JOB_COMPLETED_DETAIL_TYPE, JOB_EVENT_SOURCE, publishJobCompleted, writeJobSummary };
+/**
+ * What happens once a job ends, wherever its end was detected (the consumer whose count ended
+ * it, a consumer that found a counted shard finished, the enqueuer when every message was
+ * counted before it finished): its summary, manifest and change report are written beside its
+ * results (when it has a results location and an S3 client is given), then it is announced.
+ * The event follows the objects: a subscriber that reads them on the event finds them.
+ */
+async function finishJob(summary: JobSummary, deps: { readonly s3?: S3Client; readonly announce?: (summary: JobSummary) => Promise<void> }): Promise<void> {
+  const at = jobResultsAt(summary);
+  if (at && deps.s3) await writeJobSummary(deps.s3, at.bucket, at.jobPrefix, summary);
+  await deps.announce?.(summary);
+}
+
+export { finishJob, JOB_COMPLETED_DETAIL_TYPE, JOB_EVENT_SOURCE, publishJobCompleted, writeJobSummary };

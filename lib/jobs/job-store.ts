@@ -1,6 +1,7 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, JOB_LISTING_INDEX, JOB_LISTING_KEY, StateKeys } from '../core/state-table.ts';
+import { decodeHandedOn, encodeHandedOn } from './handed-on.ts';
 import { shardOf, type JobRef } from './job-ref.ts';
 import { emptyTotals, finalStatus, summarize, type JobHeader, type JobStatus, type JobSummary, type ShardTotals } from './job-summary.ts';
 import type { JobTally } from './job-tally.ts';
@@ -137,21 +138,33 @@ class JobStore {
 
   /**
    * Whether the message was counted already and, if so, which of its URLs its continuation
-   * carries: a redelivery then sends that same continuation again instead of fetching anything.
+   * carries (a redelivery then sends that same continuation again instead of fetching anything)
+   * and whether its shard has counted every URL it expects (`finishShard` then makes sure the
+   * shard's and the job's completion happened).
    */
-  async counted(ref: JobRef): Promise<{ readonly counted: false } | { readonly counted: true; readonly continued: readonly ContinuedUrl[] }> {
+  async counted(ref: JobRef): Promise<{ readonly counted: false } | { readonly counted: true; readonly continued: readonly ContinuedUrl[]; readonly shardFinished: boolean }> {
     const contName = `cont:${ref.key}`;
     const { Item } = await this.#client.send(new GetCommand({
       TableName: this.#table,
       Key: StateKeys.shard(ref.id, shardOf(ref.key)),
       ConsistentRead: true,
-      ProjectionExpression: '#done, #cont',
-      ExpressionAttributeNames: { '#done': 'done', '#cont': contName },
+      ProjectionExpression: '#done, #cont, #finals, #expected',
+      ExpressionAttributeNames: { '#done': 'done', '#cont': contName, '#finals': 'finals', '#expected': 'expected' },
     }));
     const done: unknown = Item?.done;
     if (!(done instanceof Set) || !done.has(ref.key)) return { counted: false };
-    const continued = text(Item?.[contName]);
-    return { counted: true, continued: continued ? JSON.parse(continued) as ContinuedUrl[] : [] };
+    const expected = numberOrUndefined(Item?.expected);
+    return { counted: true, continued: continuedOf(text(Item?.[contName])), shardFinished: expected !== undefined && numberOr0(Item?.finals) >= expected };
+  }
+
+  /**
+   * The completion a count that finished the message's shard makes, made again: for a delivery
+   * of a message counted already whose shard is finished (the counted delivery may have died, or
+   * its completion failed, right after its count). Conditional like the first: the job's summary
+   * only when this call ended the job.
+   */
+  async finishShard(ref: JobRef): Promise<JobSummary | undefined> {
+    return this.#shardComplete(ref.id, shardOf(ref.key));
   }
 
   /**
@@ -183,8 +196,10 @@ class JobStore {
       for (const [bucket, count] of tally.latencyBuckets) add(`lat:b${bucket}`, count);
     }
     if (continued.length > 0) {
+      // Compact (at most 1.8 KB, as in the records object's metadata): a shard item holds a
+      // hundred messages' continuations within DynamoDB's 400 KB item.
       names['#cont'] = `cont:${ref.key}`;
-      values[':cont'] = JSON.stringify(continued);
+      values[':cont'] = encodeHandedOn(continued);
       sets.push('#cont = :cont');
     }
     const shard = shardOf(ref.key);
@@ -254,6 +269,10 @@ class JobStore {
     return undefined;
   }
 
+  /**
+   * Marks a shard complete, then tries to end the job. The job is tried even when the shard was
+   * marked already: whoever marked it may have died before trying.
+   */
   async #shardComplete(jobId: string, shard: number): Promise<JobSummary | undefined> {
     try {
       await this.#client.send(new UpdateCommand({
@@ -265,8 +284,7 @@ class JobStore {
         ExpressionAttributeValues: { ':shard': new Set([shard]), ':shardNumber': shard },
       }));
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
     return this.#tryComplete(jobId);
   }
@@ -312,6 +330,12 @@ class JobStore {
     const complete = job.completeShards;
     return { header: headerOf(job), totals, completeShards: complete instanceof Set ? complete.size : 0, shardCount: numberOr0(job.shardCount) };
   }
+}
+
+/** A recorded continuation: compact (lib/jobs/handed-on.ts), or JSON as items written before it were. */
+function continuedOf(recorded: string | undefined): ContinuedUrl[] {
+  if (recorded === undefined) return [];
+  return recorded.startsWith('[') ? JSON.parse(recorded) as ContinuedUrl[] : decodeHandedOn(recorded);
 }
 
 function headerOf(item: Item): JobHeader {

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FetchResult } from '../engine/fetch-types.ts';
 import { Semaphore } from '../core/semaphore.ts';
@@ -24,6 +25,8 @@ const MAX_REMEMBERED_BODIES = 10_000;
 
 /** Tries of a conditional PUT that S3 answered 409 (a concurrent conditional write of the key in progress). */
 const CONFLICT_TRIES = 3;
+/** The first wait after a 409, ms; doubled-ish each try. */
+const CONFLICT_BACKOFF_MS = 100;
 /** The object metadata naming the URLs a stored message handed on (lib/jobs/handed-on.ts). */
 const HANDED_ON_METADATA = 'handed-on';
 
@@ -114,7 +117,11 @@ class S3Sink implements ResultSink {
         return { kind: 'stored' };
       } catch (error) {
         const status = statusOf(error);
-        if (status === 409 && tries < CONFLICT_TRIES) continue;
+        if (status === 409 && tries < CONFLICT_TRIES) {
+          // The other write is in flight: wait for it to land (jittered), then ask again.
+          await setTimeout(CONFLICT_BACKOFF_MS * tries * (0.5 + Math.random()));
+          continue;
+        }
         if (status !== 412 && status !== 409) throw error;
       }
       const message = await this.storedMessage(origin);
