@@ -18,6 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstLine } from './first-line.ts';
+import { DEFAULT_MESSAGE_URLS } from '../lib/schemas/queue-message.ts';
 import { AwsCallCounter, lambdaComputePrice, priceOf, type CallTally } from './aws-call-counter.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
 
     const perMillion = (dollars: number) => (dollars * 1e6) / URLS;
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ${URLS} URLs of ${BODY_BYTES}-byte pages on one loopback origin, 100 URLs per message; enqueuer and worker on one core, the page server on the other.`,
+      `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; ${URLS} URLs of ${BODY_BYTES}-byte pages on one loopback origin, ${DEFAULT_MESSAGE_URLS} URLs per message (the default); enqueuer and worker on one core, the page server on the other.`,
       '',
       '| job | CPU µs/URL (enqueue + worker) | URLs/s | bytes from the server | bytes / job 1 | changes | AWS calls $ per 1M URLs | Lambda compute $ per 1M URLs |',
       '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
