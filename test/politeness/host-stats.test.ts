@@ -1,4 +1,3 @@
-import { FifoQueue } from '../../lib/core/fifo-queue.ts';
 import { HostGate } from '../../lib/politeness/host-gate.ts';
 import { HostRules } from '../../lib/politeness/host-rules.ts';
 
@@ -20,23 +19,5 @@ describe('host statistics', () => {
     gate.done(second!, 'http://a.test', { pushback: false, sentAt: now });
     expect(gate.stats).toStrictEqual(read1);
     gate.close();
-  });
-});
-
-describe('FifoQueue', () => {
-  test('takes items in order, skips removed ones, and stays correct across compaction', () => {
-    const queue = new FifoQueue<{ n: number }>();
-    const items = Array.from({ length: 5_000 }, (_, n) => ({ n }));
-    for (const item of items) queue.push(item);
-    expect(queue.remove(items[1]!)).toBe(true);
-    expect(queue.remove(items[1]!)).toBe(false);
-
-    const taken: number[] = [];
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) taken.push(item.n);
-
-    expect(taken).toStrictEqual(items.map((item) => item.n).filter((n) => n !== 1));
-    expect(queue.size).toBe(0);
-    queue.push(items[0]!);
-    expect(queue.shift()).toBe(items[0]);
   });
 });
