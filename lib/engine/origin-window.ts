@@ -1,9 +1,10 @@
+import { FifoQueue } from '../core/fifo-queue.ts';
+
 /** The URLs of one origin waiting in the window, and how many of its URLs are in flight. */
 class Lane<T> {
   readonly key: string;
-  /** FIFO, head-indexed: most lanes hold a few items, some (a big host) thousands. */
-  #items: T[] = [];
-  #head = 0;
+  /** Most lanes hold a few items, some (a big host, fed while it is served) thousands. */
+  readonly #items = new FifoQueue<T>();
   active = 0;
   /** `OriginWindow#starts` when the lane last became ready: for ageing. */
   readySince = 0;
@@ -15,22 +16,16 @@ class Lane<T> {
   }
 
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#items.size;
   }
 
   push(item: T): void {
     this.#items.push(item);
   }
 
+  /** The oldest item; only when `size` > 0. */
   shift(): T {
-    const item = this.#items[this.#head]!;
-    this.#items[this.#head] = undefined as T;
-    this.#head += 1;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    }
-    return item;
+    return this.#items.shift() as T;
   }
 }
 

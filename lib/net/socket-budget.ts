@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { FetchError, ErrorCode } from '../core/errors.ts';
+import { FifoQueue } from '../core/fifo-queue.ts';
 
 /** What the budget has seen; read by tests and the benchmark. */
 interface SocketBudgetStats {
@@ -49,7 +50,8 @@ class SocketBudget {
   readonly #idle = new Set<Socket>();
   /** Sockets destroyed to make room whose 'close' has not come yet. */
   #evicting = 0;
-  readonly #waiters: Waiter[] = [];
+  /** Connects waiting for a slot, first come first served. */
+  readonly #waiters = new FifoQueue<Waiter>();
   #closedReason: FetchError | undefined;
   /** Idle sockets per origin key: the scheduler prefers URLs whose origin has one. */
   readonly #idleByOrigin = new Map<string, number>();
@@ -88,7 +90,7 @@ class SocketBudget {
    */
   acquire(): Promise<void> | undefined {
     if (this.#closedReason) return Promise.reject(this.#closedReason);
-    if (this.#open < this.#effective && this.#waiters.length === 0) {
+    if (this.#open < this.#effective && this.#waiters.size === 0) {
       this.#take();
       return undefined;
     }
@@ -146,7 +148,7 @@ class SocketBudget {
   /** Fails every waiting connect and any later one (the engine is closing). */
   close(reason: FetchError = new FetchError(ErrorCode.ABORTED, 'connection pool closed')): void {
     this.#closedReason = reason;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(reason);
+    for (let waiter = this.#waiters.shift(); waiter !== undefined; waiter = this.#waiters.shift()) waiter.reject(reason);
   }
 
   #take(): void {
@@ -155,7 +157,7 @@ class SocketBudget {
   }
 
   #handOver(): void {
-    while (this.#waiters.length > 0 && this.#open < this.#effective) {
+    while (this.#waiters.size > 0 && this.#open < this.#effective) {
       this.#take();
       this.#waiters.shift()!.resolve();
     }
@@ -186,7 +188,7 @@ class SocketBudget {
    * Plain LRU closed the socket a URL further down the list was about to reuse (bench:origins).
    */
   #evictForWaiters(): void {
-    const wanted = this.#open - this.#effective + this.#waiters.length;
+    const wanted = this.#open - this.#effective + this.#waiters.size;
     while (this.#evicting < wanted && this.#idle.size > 0) {
       const socket = this.#evictionCandidate();
       this.#leaveIdle(socket);
