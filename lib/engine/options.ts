@@ -273,7 +273,8 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
   }
   for (const [name, value] of Object.entries(resolved.headers)) {
     const refused = headerRefusal(name, value);
-    if (refused !== undefined) throw new InvalidOptionError('headers', `headers a request may send (${refused})`, `${name}: ${String(value)}`);
+    // The header's name only: its value may be a credential, and errors end up in logs.
+    if (refused !== undefined) throw new InvalidOptionError('headers', `headers a request may send (${refused})`, name);
   }
   if (headerRefusal('user-agent', resolved.userAgent) !== undefined) {
     throw new InvalidOptionError('userAgent', 'a header value without line breaks', resolved.userAgent);

@@ -8,15 +8,38 @@
  * connection that never ran the request never drains). Six refused requests to one origin left
  * every later URL of that origin queued for ever. Refused here, they never reach a pool.
  */
-
-/** A header name is an RFC 9110 §5.1 token. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 
 /**
- * Characters a field value may hold (RFC 9110 §5.5: visible ASCII, space, tab, obs-text), the
- * same set undici and Node's http accept: no CR, LF or NUL, nothing past U+00FF.
+ * Whether `name` is an RFC 9110 §5.1 token, by Node's own check (`http.validateHeaderName`:
+ * https://nodejs.org/api/http.html#httpvalidateheadernamename-label). undici checks with the same
+ * character sets, lifted from Node's lib/_http_common.js (`isValidHTTPToken`,
+ * `isValidHeaderValue` in undici's lib/core/util.js), so both answer alike.
  */
-const INVALID_VALUE_CHARACTER = /[^\t\x20-\x7e\x80-\xff]/;
+function isToken(name: string): boolean {
+  try {
+    validateHeaderName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `value` holds a character a field value may not (RFC 9110 §5.5 allows visible ASCII,
+ * space, tab and obs-text: no CR, LF or NUL, nothing past U+00FF), by Node's own check
+ * (`http.validateHeaderValue`: https://nodejs.org/api/http.html#httpvalidateheadervaluename-value).
+ * Node's error is dropped, not passed on: only the header's name goes into a message, never its
+ * value (it may be a credential).
+ */
+function hasInvalidCharacter(name: string, value: string): boolean {
+  try {
+    validateHeaderValue(name, value);
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 /**
  * Headers that belong to the connection or the message framing, which the engine owns: a
@@ -29,13 +52,14 @@ const CONNECTION_HEADERS = new Set(['transfer-encoding', 'keep-alive', 'upgrade'
 const CONNECTION_OPTIONS = new Set(['close', 'keep-alive']);
 
 /**
- * Why the header `name: value` cannot be sent, or undefined when it can. `name` in any case.
+ * Why the header `name: value` cannot be sent, or undefined when it can. `name` in any case. The
+ * reason names the header and never quotes its value.
  * `content-length` must be digits (it must also match the body; undici checks that when sending).
  */
 function headerRefusal(name: string, value: unknown): string | undefined {
-  if (!TOKEN.test(name)) return `header name '${printable(name)}' is not an HTTP token`;
+  if (!isToken(name)) return `header name '${printable(name)}' is not an HTTP token`;
   if (typeof value !== 'string') return `header ${name} must be a string`;
-  if (INVALID_VALUE_CHARACTER.test(value)) return `header ${name} has a line break, NUL or a character beyond U+00FF`;
+  if (hasInvalidCharacter(name, value)) return `header ${name} has a line break, NUL or a character beyond U+00FF`;
   const lower = name.toLowerCase();
   if (CONNECTION_HEADERS.has(lower)) return `header ${lower} is set by the engine, never by a request`;
   if (lower === 'connection' && !value.split(',').every((option) => CONNECTION_OPTIONS.has(option.trim().toLowerCase()))) {
@@ -47,7 +71,7 @@ function headerRefusal(name: string, value: unknown): string | undefined {
 
 /** Whether `name` can name a header at all (an RFC 9110 §5.1 token): the rule for names asked of responses too. */
 function isHeaderName(name: unknown): name is string {
-  return typeof name === 'string' && TOKEN.test(name);
+  return typeof name === 'string' && isToken(name);
 }
 
 /** A header name as it may appear in a message: control characters escaped, at most 40 characters. */
