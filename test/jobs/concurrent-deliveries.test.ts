@@ -117,6 +117,20 @@ describe('counted means stored, however deliveries interleave', () => {
     await lab.expectAgreement('put-fails', urls);
   });
 
+  test('a PUT that lands but is answered 500: the SDK\'s retry is refused (412), and the delivery counts the records it had stored', async () => {
+    const world = await lab.world('ambiguous');
+    const urls = [lab.server.url('/ok?ambiguous-a'), lab.server.url('/ok?ambiguous-b')];
+    await world.enqueue('ambiguous', urls, 2);
+    const messages = await world.receive(1);
+    lab.faults.add({ method: 'PUT', key: /job=ambiguous\/0\.jsonl$/, status: 500, failAfterForward: true });
+
+    expect((await (await world.consumer())(world.eventOf(messages), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
+
+    expect(lab.faults.callsTo('PUT', /job=ambiguous\/0\.jsonl$/)).toHaveLength(2);
+    expect(world.completions).toHaveLength(1);
+    await lab.expectAgreement('ambiguous', urls);
+  });
+
   test('a message whose URLs were all handed on stores an empty object; its redelivery replays and the job is announced once', async () => {
     const world = await lab.world('empty');
     lab.server.route('/empty-slow', (_req, res) => { setTimeout(() => res.end('late'), 1_000); });
