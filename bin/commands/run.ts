@@ -29,7 +29,9 @@ ${FETCH_FLAGS_USAGE}
   --queue memory|sqs     the embedded queue: in this process (default), or an SQS-protocol server
                          (fauxqs) on 127.0.0.1 reached with the AWS SDK, as a deployment's calls
   --resume FILE          continue an interrupted run: input lines whose record FILE already
-                         holds are skipped, new records are appended to FILE (instead of --out)
+                         holds are skipped; ABORTED records (a stop's) are removed from FILE
+                         and their lines fetched again; new records are appended to FILE
+                         (instead of --out)
   --since FILE           compare with an earlier run's records (its --out): requests carry its
                          validators (If-None-Match, If-Modified-Since), each record gets a change
                          class (new, unchanged, changed, broke, recovered, still-failing), and the
@@ -182,8 +184,14 @@ async function runCommand(args: string[]): Promise<number> {
     jobId: options.jobId, status: interrupted ? 'failed' : 'completed', total: summary.urls, done: summary.urls,
     counts: { ok: summary.ok, failed: summary.failed, byCode },
   };
-  if (resume && !report.quiet) process.stderr.write(`batchfetch: resumed ${options.resume}: ${resume.skipped} lines already had their record\n`);
+  if (resume && !report.quiet) process.stderr.write(`batchfetch: resumed ${options.resume}: ${resumeNote(resume)}\n`);
   return finishReport(report, summary, engine.hostStats, resume ? { ...job, resumedLines: resume.skipped } : job, interrupted ? INTERRUPTED : 0);
+}
+
+/** What resume found: lines with their record, and ABORTED records removed to be fetched again. */
+function resumeNote(resume: ResumeState): string {
+  const aborted = resume.aborted > 0 ? `; ${resume.aborted} ABORTED ${resume.aborted === 1 ? 'record' : 'records'} removed and fetched again` : '';
+  return `${resume.skipped} ${resume.skipped === 1 ? 'line' : 'lines'} already had their record${aborted}`;
 }
 
 /** An input line as the run sends it: skipped when --resume holds its record, with its earlier record under --since. */
