@@ -9,7 +9,7 @@ import { isJobId, JOB_ID_RULE, jobResultsLocation, jobResultsPrefix, newJobId } 
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import { DEFAULT_MESSAGE_URLS } from '../../lib/schemas/queue-message.ts';
 import type { JobStore } from '../../lib/jobs/job-store.ts';
-import type { JobSummary } from '../../lib/jobs/job-summary.ts';
+import type { JobHeader, JobSummary } from '../../lib/jobs/job-summary.ts';
 import { ErrorCode } from '../../lib/core/errors.ts';
 import type { FetchResult } from '../../lib/engine/fetch-types.ts';
 import { CONNECTION_FLAGS, CONNECTION_FLAGS_USAGE, jobStoreFrom, s3ClientFrom, sqsClientFrom, type ConnectionValues } from '../aws-clients.ts';
@@ -23,7 +23,8 @@ batchfetch job results ID
 batchfetch job changes ID
 batchfetch job redrive ID --queue-url URL [--codes A,B]
   Jobs started by \`enqueue\` (CLI or function) or a schedule, as recorded in the jobs table.
-  jobs             lists jobs, newest first
+  jobs             lists jobs, newest first, from their headers (--json: jobId, status,
+                   total, createdAt, ...; no counts: job status has them)
   job status       counts, rate and ETA (--json: one object: jobId, status, total, done, counts, ...)
   job wait         shows progress until the job ends; exit 0 when completed, 1 when failed,
                    3 when --timeout S passed first
@@ -45,7 +46,7 @@ async function jobsCommand(args: string[]): Promise<number> {
   return withStore(values, async (store) => {
     const jobs = await store.list();
     if (values.json) {
-      for (const job of jobs) process.stdout.write(`${JSON.stringify(job)}\n`);
+      for (const job of jobs) process.stdout.write(`${JSON.stringify(listed(job))}\n`);
     } else if (jobs.length === 0) {
       process.stdout.write('no jobs\n');
     } else {
@@ -53,6 +54,16 @@ async function jobsCommand(args: string[]): Promise<number> {
     }
     return 0;
   });
+}
+
+/**
+ * A job as `jobs --json` lists it: its header's fields, each as `job status --json` names it (the
+ * header's comparison facts are part of the status's `changes`, with the counts it lacks).
+ */
+function listed(header: JobHeader): Omit<JobHeader, 'compared'> {
+  const { compared, ...fields } = header;
+  void compared;
+  return fields;
 }
 
 /** The flags `job` accepts (parseArgs option specs); the docs test checks each is documented. */

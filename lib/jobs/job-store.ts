@@ -229,10 +229,13 @@ class JobStore {
     return state && summarize(state.header, state.totals);
   }
 
-  /** Every job's header, newest first, from the sparse listing index (job headers only). */
-  async list(): Promise<JobSummary[]> {
-    const jobs: JobSummary[] = [];
-    for await (const items of this.#listingPages()) for (const item of items) jobs.push(summarize(headerOf(item), emptyTotals()));
+  /**
+   * Every job's header, newest first, from the sparse listing index (job headers only: no counts,
+   * which live in the job's shards; `summary` reads them).
+   */
+  async list(): Promise<JobHeader[]> {
+    const jobs: JobHeader[] = [];
+    for await (const items of this.#listingPages()) for (const item of items) jobs.push(headerOf(item));
     return jobs;
   }
 
