@@ -163,7 +163,8 @@ function headerFlags(values: FetchFlagValues): Pick<FetchEngineOptions, 'headers
   const headers: Record<string, string> = {};
   for (const text of values.header ?? []) {
     const colon = text.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--header expects 'Name: value', got '${text}'`);
+    // Not the text: it may be a credential with its colon forgotten, and errors end up in logs.
+    if (colon <= 0) throw new UsageError(`--header expects 'Name: value', got ${text.length} characters without a colon (not shown)`);
     headers[text.slice(0, colon).trim()] = text.slice(colon + 1).trim();
   }
   const userAgent = values['user-agent'] ?? process.env.FETCH_USER_AGENT;
@@ -191,12 +192,16 @@ function hostFlags(values: FetchFlagValues): Pick<FetchEngineOptions, 'perHostRa
   };
 }
 
+/** The PEM text of --ca-file; what else the file holds is never shown (it may be a private key). */
 function readCaFile(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(`--ca-file: cannot read '${path}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file: '${path}' holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`);
+  return text;
 }
 
 /** An engine option error in the words of the command line: `concurrency` becomes `--concurrency`. */

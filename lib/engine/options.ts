@@ -269,7 +269,8 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     throw new InvalidOptionError('bodyMode', `one of ${BODY_MODES.join(', ')}`, resolved.bodyMode);
   }
   if (!resolved.ca.every((pem) => typeof pem === 'string' && pem.includes('-----BEGIN CERTIFICATE-----'))) {
-    throw new InvalidOptionError('ca', 'PEM text with at least one certificate', resolved.ca);
+    // Not the text itself: a file given by mistake may be a private key, and errors end up in logs.
+    throw new InvalidOptionError('ca', 'PEM text with at least one certificate', notShown(resolved.ca));
   }
   for (const [name, value] of Object.entries(resolved.headers)) {
     const refused = headerRefusal(name, value);
@@ -277,12 +278,19 @@ function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedE
     if (refused !== undefined) throw new InvalidOptionError('headers', `headers a request may send (${refused})`, name);
   }
   if (headerRefusal('user-agent', resolved.userAgent) !== undefined) {
-    throw new InvalidOptionError('userAgent', 'a header value without line breaks', resolved.userAgent);
+    throw new InvalidOptionError('userAgent', 'a header value without line breaks', notShown(resolved.userAgent));
   }
   if (!Array.isArray(resolved.allowNetworks)) {
     throw new InvalidOptionError('allowNetworks', 'an array of CIDR strings', resolved.allowNetworks);
   }
   return resolved;
+}
+
+/** What a refused value was, without its text (a certificate file may hold a key, a header a token). */
+function notShown(value: unknown): string {
+  if (typeof value === 'string') return `a text of ${value.length} characters, not shown`;
+  if (Array.isArray(value)) return `${value.length} values, not shown`;
+  return typeof value;
 }
 
 /** The value of a parsed option, undefined when it was not given; a failure is an option error naming it. */

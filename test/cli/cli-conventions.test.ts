@@ -77,7 +77,7 @@ describe('command-line conventions', () => {
     expect(seenHeaders[1]).toMatchObject({ 'user-agent': 'from-env/1' });
     const bad = await runCli(['run', '-', '-H', 'no colon']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--header expects 'Name: value', got 'no colon'");
+    expect(bad.stderr).toContain("--header expects 'Name: value', got 8 characters without a colon (not shown)");
   });
 
   test('--bodies-dir keeps each distinct body once, as a file named by its sha256, and records name it', async () => {
