@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { parseTarget } from '../engine/request-target.ts';
 import { FetchError, ErrorCode } from '../core/errors.ts';
+import { closestName } from '../core/closest-name.ts';
 import { FetchRequestSchema, MAX_URL_LENGTH } from '../schemas/fetch-request.ts';
 import { invalidResult } from './invalid-result.ts';
 import type { Line } from './read-lines.ts';
@@ -39,6 +40,11 @@ function parseRequestLine(line: Line): ParsedLine {
   } catch {
     return invalid(echo, at, ErrorCode.INVALID_URL, `line ${line.number} is neither a URL nor valid JSON`);
   }
+  const unknown = unknownField(json);
+  if (unknown !== undefined) {
+    const url = typeof (json as { url?: unknown }).url === 'string' ? (json as { url: string }).url : echo;
+    return invalid(url, at, ErrorCode.INVALID_REQUEST, unknown);
+  }
   const parsed = v.safeParse(FetchRequestSchema, json);
   if (!parsed.success) {
     const url = typeof (json as { url?: unknown }).url === 'string' ? (json as { url: string }).url : echo;
@@ -49,6 +55,18 @@ function parseRequestLine(line: Line): ParsedLine {
   }
   const { attempts, ...request } = parsed.output;
   return checked(attempts === undefined ? { ...request, line: at } : { ...request, line: at, priorAttempts: attempts });
+}
+
+/** The fields a JSON line may have: the request schema's. */
+const KNOWN_FIELDS: readonly string[] = Object.keys(FetchRequestSchema.entries);
+
+/** Why a JSON line's object has a field the request schema lacks (a misspelt key is not ignored), or undefined. */
+function unknownField(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const field = Object.keys(json).find((key) => !KNOWN_FIELDS.includes(key));
+  if (field === undefined) return undefined;
+  const closest = closestName(field, KNOWN_FIELDS);
+  return `unknown field '${field}'${closest === undefined ? '' : ` (did you mean '${closest}'?)`}: a request has ${KNOWN_FIELDS.join(', ')}`;
 }
 
 function checked(request: FetchRequest): ParsedLine {

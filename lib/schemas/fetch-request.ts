@@ -22,7 +22,11 @@ const OkStatusSchema = v.pipe(v.string(), v.check((text) => StatusSet.parse(text
 const FetchRequestSchema = v.object({
   url: v.pipe(v.string(), v.maxLength(MAX_URL_LENGTH, `url is longer than ${MAX_URL_LENGTH} characters`)),
   method: v.optional(v.string()),
-  headers: v.optional(v.record(v.string(), v.string())),
+  // An object of names to values: valibot's record() takes an array too (its indexes as names).
+  headers: v.optional(v.pipe(
+    v.custom<Record<string, string>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), (issue) => `must be an object of header names to values, got ${Array.isArray(issue.input) ? 'an array' : issue.input === null ? 'null' : `a ${typeof issue.input}`}`),
+    v.record(v.string(), v.string()),
+  )),
   body: v.optional(v.string()),
   id: v.optional(v.string()),
   /** Statuses that count as success for this URL, instead of the run's. */

@@ -25,7 +25,12 @@ describe('parseRequestLine', () => {
     ['not a url', ErrorCode.INVALID_URL, 'URL could not be parsed', 'not a url'],
     ['ftp://example.com/', ErrorCode.INVALID_URL, 'unsupported scheme ftp: (only http and https)', 'ftp://example.com/'],
     ['{oops', ErrorCode.INVALID_URL, 'line 7 is neither a URL nor valid JSON', '{oops'],
-    ['{"href":"https://example.com"}', ErrorCode.INVALID_URL, 'url: Invalid key: Expected "url" but received undefined', '{"href":"https://example.com"}'],
+    ['{"id":"a-1"}', ErrorCode.INVALID_URL, 'url: Invalid key: Expected "url" but received undefined', '{"id":"a-1"}'],
+    ['{"href":"https://example.com"}', ErrorCode.INVALID_REQUEST,
+      "unknown field 'href': a request has url, method, headers, body, id, okStatus, headFallback, line, attempts, previous", '{"href":"https://example.com"}'],
+    ['{"url":"https://example.com","methd":"POST"}', ErrorCode.INVALID_REQUEST,
+      "unknown field 'methd' (did you mean 'method'?): a request has url, method, headers, body, id, okStatus, headFallback, line, attempts, previous", 'https://example.com'],
+    ['{"url":"https://example.com","headers":["x: 1"]}', ErrorCode.INVALID_REQUEST, 'headers: must be an object of header names to values, got an array', 'https://example.com'],
     ['{"url":"https://example.com","headers":{"a":1}}', ErrorCode.INVALID_REQUEST, 'headers.a: Invalid type: Expected string but received 1', 'https://example.com'],
     [`https://example.com/${'a'.repeat(9000)}`, ErrorCode.INVALID_URL, 'url is longer than 8192 characters', undefined],
   ])('turns %j into a final %s record', (text, code, message, echoed) => {
