@@ -216,7 +216,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler, Cancellable {
 
   #fail(error: FetchError): void {
     this.#reader?.destroy();
-    this.#settle({ error, bytes: this.#reader?.bytes ?? 0, responseStarted: this.#status !== undefined });
+    // A body over the cap ends a response that did arrive: its record keeps the status and headers.
+    const answered = error.code === ErrorCode.BODY_TOO_LARGE && this.#status !== undefined ? { status: this.#status, headers: this.#headers! } : {};
+    this.#settle({ error, ...answered, bytes: this.#reader?.bytes ?? 0, responseStarted: this.#status !== undefined });
   }
 
   #settle(outcome: AttemptOutcome): void {

@@ -103,10 +103,12 @@ async function fetchUrl(request: FetchRequest, context: FetchContext): Promise<F
       // An exchange the deadline cut off could not have ended the URL: the continuation that
       // carries it on has its whole budget left.
       if (!(error.code === ErrorCode.ABORTED && scope.aborted)) state.attempts += 1;
+      // A failure after the response arrived (a body over --max-bytes) keeps its status and type.
+      const answered = outcome.status === undefined ? {} : { status: outcome.status, contentType: headerValue(outcome.headers, 'content-type') };
       if (!(idempotent && isRetryableError(error) && budgetLeft())) {
-        return result({ error: error.toResultError(), bytes: outcome.bytes }, state);
+        return result({ error: error.toResultError(), bytes: outcome.bytes, ...answered }, state);
       }
-      final = () => result({ error: error.toResultError(), bytes: outcome.bytes }, state);
+      final = () => result({ error: error.toResultError(), bytes: outcome.bytes, ...answered }, state);
     } else {
       const status = outcome.status!;
       const location = headerValue(outcome.headers, 'location');
