@@ -96,7 +96,8 @@ const FETCH_FLAGS_USAGE = `  --concurrency N        requests in flight at most (
                          ROBOTS_DISALLOWED, Crawl-delay becomes the host's rate)
   --ignore-in-body REGEX  remove matches (JavaScript regex) from hashed bodies before
                          normalizedSha256, which comparisons use: a timestamp or token that
-                         changes on every load does not make a page 'changed' (repeatable)
+                         changes on every load does not make a page 'changed' (repeatable;
+                         needs hashed bodies: --body hash|keep, or run --since)
   --ok-status LIST       statuses that count as OK, e.g. 200-399,404 (default 200-299)
   --method M             method of lines that name none, e.g. HEAD (default GET)
   --head-fallback        ask again with GET when a HEAD is answered 405 or 501

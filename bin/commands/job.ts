@@ -28,7 +28,8 @@ batchfetch job redrive ID --queue-url URL [--codes A,B]
   job status       counts, rate and ETA (--json: one object: jobId, status, total, done, counts, ...)
   job wait         shows progress until the job ends; exit 0 when completed, 1 when failed,
                    3 when --timeout S passed first
-  job results      prints the job's records (JSON lines) from its results bucket
+  job results      prints the job's records (JSON lines) from its results bucket; exit 1
+                   when it has none there (no bucket, or workers that wrote to --out)
   job changes      prints the change report of a job that compared (enqueue --since-job, a
                    schedule): records that are new, changed, broke or recovered, and the
                    earlier job's URLs now missing (JSON lines; as far as the job has got)
@@ -106,7 +107,15 @@ async function jobCommand(args: string[]): Promise<number> {
         return waitFor(store, job, timeoutS);
       case 'results':
         return withS3(values, async (s3) => {
-          for await (const line of jobRecordLines(s3, resultsOf(job))) process.stdout.write(`${line}\n`);
+          let printed = 0;
+          for await (const line of jobRecordLines(s3, resultsOf(job))) {
+            process.stdout.write(`${line}\n`);
+            printed += 1;
+          }
+          // Counted records that are not in the bucket went elsewhere: nothing printed is no answer.
+          if (printed === 0 && job.done > 0) {
+            throw new Error(`job ${job.jobId} counted ${job.done} ${job.done === 1 ? 'record' : 'records'}, but ${job.results} holds none: its workers wrote them elsewhere (worker --out, or no --results-bucket)`);
+          }
           return 0;
         });
       case 'changes':
@@ -132,10 +141,14 @@ async function waitFor(store: JobStore, first: JobSummary, timeoutS: number | un
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
     else if (line !== last) process.stderr.write(`${line}\n`);
     last = line;
-    if (job.status === 'completed' || job.status === 'failed') break;
+    // Ended and its end written (summary, manifest, change report; announced): what a caller waits for.
+    const ended = job.status === 'completed' || job.status === 'failed';
+    if (ended && job.announcedAt !== undefined) break;
     if (Date.now() >= until) {
       if (tty) process.stderr.write('\n');
-      process.stderr.write(`batchfetch: job ${job.jobId} still ${job.status} after ${timeoutS} s\n`);
+      process.stderr.write(ended
+        ? `batchfetch: job ${job.jobId} ${job.status}, but its end (summary, manifest, event) is not written after ${timeoutS} s: see the fetch queue and its DLQ\n`
+        : `batchfetch: job ${job.jobId} still ${job.status} after ${timeoutS} s\n`);
       return 3;
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -146,10 +159,10 @@ async function waitFor(store: JobStore, first: JobSummary, timeoutS: number | un
   return job.status === 'completed' ? 0 : 1;
 }
 
-/** Where a job's records are in S3; a usage error when it stored none there. */
+/** Where a job's records are in S3; an error (exit 1) when it has no results bucket. */
 function resultsOf(job: JobSummary): JobResultsLocation {
   const at = jobResultsAt(job);
-  if (!at) throw new UsageError(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
+  if (!at) throw new Error(`job ${job.jobId} has no results bucket: its records went to the consumers' logs or --out files`);
   return at;
 }
 

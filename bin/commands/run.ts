@@ -70,6 +70,7 @@ function parseRunArgs(args: string[]) {
     resume: values.resume,
     since: values.since,
     changes: changesFlag(values.since, values.changes),
+    ignoreInBody: ignoreInBodyFlag(values),
     bodiesDir: values['bodies-dir'],
     report: reportOptionsFrom(values),
     jobId: jobIdFlag(values['job-id']),
@@ -83,6 +84,13 @@ function parseRunArgs(args: string[]) {
 function changesFlag(since: string | undefined, changes: string | undefined): string | undefined {
   if (changes !== undefined && since === undefined) throw new UsageError('--changes FILE reports the changes since an earlier run: give --since FILE too');
   return changes;
+}
+
+/** --ignore-in-body acts on hashed bodies only: alone it would do nothing, and say nothing. */
+function ignoreInBodyFlag(values: { 'ignore-in-body'?: string[]; body?: string; 'bodies-dir'?: string; since?: string }): void {
+  if (values['ignore-in-body'] === undefined || values.since !== undefined || values['bodies-dir'] !== undefined) return;
+  if (values.body === 'hash' || values.body === 'keep') return;
+  throw new UsageError('--ignore-in-body removes matches from hashed bodies: give --body hash (or keep), or --since FILE (a run that compares hashes every body)');
 }
 
 function queueFlag(value: string | undefined): LocalQueueKind {
@@ -119,6 +127,7 @@ async function runCommand(args: string[]): Promise<number> {
   const resume = options.resume === undefined ? undefined : await ResumeState.load(options.resume);
   const output = await openOutput(options.out, resume !== undefined);
   const earlier = options.since === undefined ? undefined : await EarlierRun.load(options.since);
+  if (earlier && earlier.records === 0 && earlier.lines > 0) process.stderr.write(`batchfetch: ${options.since} has no records: every URL will be \`new\`\n`);
   const changesOut = options.changes === undefined ? undefined : await openOutput(options.changes);
   const reportChange = changesOut && lineWriter(changesOut);
   prepareBodiesDir(options.bodiesDir);

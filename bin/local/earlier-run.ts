@@ -33,6 +33,9 @@ class EarlierRun implements EarlierRecords {
   /** Hashes after the ignore rules (`--ignore-in-body`), for the runs that had them. */
   readonly #normalized: Array<string | undefined> = [];
   readonly #lastModified: Array<string | undefined> = [];
+  /** Lines of the file that were not blank, and how many of them were records. */
+  lines = 0;
+  records = 0;
 
   static async load(path: string): Promise<EarlierRun> {
     const run = new EarlierRun();
@@ -44,7 +47,10 @@ class EarlierRun implements EarlierRecords {
     }
     // A record is far shorter than the 64 KiB a line may hold: a longer line is no record.
     for await (const lines of readLineChunks(input)) {
-      for (const line of lines) if (!line.truncated) run.#add(line.text);
+      for (const line of lines) {
+        if (line.text.trim() !== '') run.lines += 1;
+        if (!line.truncated) run.#add(line.text);
+      }
     }
     return run;
   }
@@ -52,6 +58,7 @@ class EarlierRun implements EarlierRecords {
   #add(text: string): void {
     const entry = earlierEntryOf(text);
     if (entry === undefined) return;
+    this.records += 1;
     const { key, previous } = entry;
     let slot = this.#slots.get(key);
     if (slot === undefined) {

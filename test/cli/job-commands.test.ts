@@ -31,13 +31,15 @@ describe('the job commands on finished jobs', () => {
 
   const connection = () => ['--endpoint', servers.endpoint, '--dynamodb-endpoint', servers.dynamodbEndpoint];
 
-  /** Enqueues `urls` as job `jobId` and runs a worker until the queue is empty. */
-  async function finishedJob(jobId: string, urls: string[], extra: string[] = []): Promise<void> {
-    const enqueued = await runCli(['enqueue', '-', '--queue-url', servers.queues.small, ...connection(), '--job-id', jobId, ...extra], { stdin: urls.join('\n') });
+  /**
+   * Enqueues `urls` as job `jobId` (with `enqueueFlags`) and runs a worker until the queue is
+   * empty, writing to `--out` unless `workerFlags` say otherwise.
+   */
+  async function finishedJob(jobId: string, urls: string[], enqueueFlags: string[] = [], workerFlags?: string[]): Promise<void> {
+    const enqueued = await runCli(['enqueue', '-', '--queue-url', servers.queues.small, ...connection(), '--job-id', jobId, ...enqueueFlags], { stdin: urls.join('\n') });
     expect(enqueued.code).toBe(0);
-    const out = join(tempDir('batchfetch-job-commands-'), 'results.jsonl');
-    const bucket = extra.includes('--results-bucket') ? ['--results-bucket', servers.resultsBucket] : ['--out', out];
-    const worker = await runCli(['worker', '--queue-url', servers.queues.small, ...connection(), ...bucket, '--allow-network', '127.0.0.0/8',
+    const destination = workerFlags ?? ['--out', join(tempDir('batchfetch-job-commands-'), 'results.jsonl')];
+    const worker = await runCli(['worker', '--queue-url', servers.queues.small, ...connection(), ...destination, '--allow-network', '127.0.0.0/8',
       '--retries', '0', '--exit-when-empty', '--quiet'], { timeoutMs: 60_000 });
     expect(worker.code).toBe(0);
   }
@@ -52,7 +54,21 @@ describe('the job commands on finished jobs', () => {
     const listed = jsonLines(listing.stdout).find((job) => job.jobId === 'listed-1')!;
     const summary = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ status: 'completed', total: 3, done: 3, counts: { ok: 2, failed: 1 } });
-    expect(Object.keys(listed).sort()).toStrictEqual(['completedAt', 'createdAt', 'invalid', 'jobId', 'messages', 'status', 'total']);
+    expect(listed).toMatchObject({ jobId: 'listed-1', status: 'completed', total: 3 });
+    for (const count of ['done', 'counts', 'bytes', 'latencyMs', 'urlsPerSecond', 'changes']) expect(listed).not.toHaveProperty(count);
     for (const [field, value] of Object.entries(listed)) expect([field, value]).toStrictEqual([field, summary[field]]);
+  }, 90_000);
+
+  test('`job results` of a job without records in a bucket is an error naming why (exit 1), not empty output', async () => {
+    await finishedJob('no-bucket-1', [server.url('/ok?a')]);
+    await finishedJob('elsewhere-1', [server.url('/ok?b')], ['--results-bucket', servers.resultsBucket]);
+
+    const [noBucket, elsewhere] = await Promise.all([runCli(['job', 'results', 'no-bucket-1', ...connection()]), runCli(['job', 'results', 'elsewhere-1', ...connection()])]);
+
+    expect([noBucket.code, noBucket.stdout]).toStrictEqual([1, '']);
+    expect(noBucket.stderr).toBe("batchfetch: job no-bucket-1 has no results bucket: its records went to the consumers' logs or --out files\n");
+    expect([elsewhere.code, elsewhere.stdout]).toStrictEqual([1, '']);
+    expect(elsewhere.stderr).toBe(`batchfetch: job elsewhere-1 counted 1 record, but s3://${servers.resultsBucket}/results/job=elsewhere-1/ holds none: `
+      + 'its workers wrote them elsewhere (worker --out, or no --results-bucket)\n');
   }, 90_000);
 });
