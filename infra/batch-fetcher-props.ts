@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -51,8 +52,17 @@ interface BatchFetcherProps {
   readonly hostRules?: readonly string[];
   /** Obey robots.txt (FETCH_ROBOTS_TXT). @default false */
   readonly robotsTxt?: boolean;
-  /** Environment of the fetch-batch function: FETCH_* and other README settings. @default {} */
+  /**
+   * Environment of the fetch-batch function: FETCH_* and other README settings. Those both
+   * functions read (`RESULTS_PREFIX`, `JOB_EVENT_BUS`, `FETCH_ALLOW_NETWORKS`) go to the enqueue
+   * function too. @default {}
+   */
   readonly fetchEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * The bus job completion events go to (`JOB_EVENT_BUS`, set to its ARN for both functions, which
+   * may put events on it). Or name it in `fetchEnvironment.JOB_EVENT_BUS`. @default the account's default bus
+   */
+  readonly jobEventBus?: IEventBus;
   /** Create an encrypted, private results bucket and write results there. @default false */
   readonly resultsBucket?: boolean;
   /** Results are deleted after this long. @default Duration.days(90) */
@@ -129,6 +139,11 @@ function validateProps(props: BatchFetcherProps): void {
     if (schedule.compare === true && !props.resultsBucket) problems.push(`schedule '${schedule.name}' compares with its previous job, which needs resultsBucket: true`);
     const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
+  }
+  const namedBus = props.fetchEnvironment?.JOB_EVENT_BUS;
+  if (namedBus !== undefined && props.jobEventBus) problems.push('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
+  if (namedBus !== undefined && Token.isUnresolved(namedBus)) {
+    problems.push('fetchEnvironment.JOB_EVENT_BUS is a token (a name or an ARN, unknown at synth): pass the bus as jobEventBus instead');
   }
   // The function's own configuration schema (these props become its variables), so a bad value
   // fails `cdk synth`, not a cold start.

@@ -15,6 +15,22 @@ import { FetchMonitoring } from './monitoring.ts';
 import { FetchSchedules } from './schedules.ts';
 import { JOB_LISTING_INDEX, JOB_LISTING_KEY } from '../lib/core/state-table.ts';
 
+/** Variables of `fetchEnvironment` the enqueue function reads too (docs/aws.md, "both"). */
+const SHARED_VARIABLES = ['RESULTS_PREFIX', 'JOB_EVENT_BUS', 'FETCH_ALLOW_NETWORKS'] as const;
+
+/**
+ * The bus job completion events go to: `jobEventBus`, the bus `JOB_EVENT_BUS` names (a name or an
+ * ARN, as PutEvents' EventBusName takes either:
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html), or
+ * the account's default bus.
+ */
+function eventBusArn(scope: Construct, props: BatchFetcherProps): string {
+  if (props.jobEventBus) return props.jobEventBus.eventBusArn;
+  const named = props.fetchEnvironment?.JOB_EVENT_BUS;
+  if (named?.startsWith('arn:')) return named;
+  return Stack.of(scope).formatArn({ service: 'events', resource: 'event-bus', resourceName: named ?? 'default' });
+}
+
 /** SQS keeps messages at most 14 days; the DLQ keeps them longest so nothing expires first there. */
 const DLQ_RETENTION = Duration.days(14);
 
@@ -97,6 +113,15 @@ class BatchFetcher extends Construct {
       }],
     });
     const resultsEnvironment: Record<string, string> = this.resultsBucket ? { RESULTS_BUCKET: this.resultsBucket.bucketName } : {};
+    // The variables both functions read (docs/aws.md): the enqueuer records and compares results
+    // under the consumer's prefix, and announces the jobs it ends on the consumer's bus.
+    const sharedEnvironment: Record<string, string> = {
+      ...(props.jobEventBus ? { JOB_EVENT_BUS: props.jobEventBus.eventBusArn } : {}),
+      ...Object.fromEntries(SHARED_VARIABLES.flatMap((name) => {
+        const value = props.fetchEnvironment?.[name];
+        return value === undefined ? [] : [[name, value]];
+      })),
+    };
 
     this.fetchFunction = new LambdaFunction(this, 'FetchBatchFunction', {
       description: 'batchfetch: fetches the URLs of SQS messages',
@@ -116,6 +141,7 @@ class BatchFetcher extends Construct {
         CONTINUATION_QUEUE_URL: this.queue.queueUrl,
         JOBS_TABLE: this.jobsTable.tableName,
         ...resultsEnvironment,
+        ...sharedEnvironment,
         ...politenessEnvironment(props),
         // The certificate alarm reads the metric records with `tls` produce.
         ...(props.certificateExpiryDays === undefined ? {} : { FETCH_TLS_INFO: 'true' }),
@@ -150,8 +176,10 @@ class BatchFetcher extends Construct {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [this.jobsTable.tableArn],
     });
     this.fetchFunction.addToRolePolicy(stateItems);
-    const defaultBus = Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
-    const putEvents = new PolicyStatement({ actions: ['events:PutEvents'], resources: [defaultBus] });
+    // Job completion events: both functions end jobs (the enqueuer an empty one) and announce them
+    // on the same bus, the one they are given or the default; PutEvents is authorised on the bus
+    // the event is put on (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html).
+    const putEvents = new PolicyStatement({ actions: ['events:PutEvents'], resources: [eventBusArn(this, props)] });
     this.fetchFunction.addToRolePolicy(putEvents);
 
     this.enqueueFunction = new LambdaFunction(this, 'EnqueueFunction', {
@@ -171,7 +199,7 @@ class BatchFetcher extends Construct {
         QUEUE_URL: this.queue.queueUrl,
         JOBS_TABLE: this.jobsTable.tableName,
         ...resultsEnvironment,
-        ...(props.fetchEnvironment?.FETCH_ALLOW_NETWORKS ? { FETCH_ALLOW_NETWORKS: props.fetchEnvironment.FETCH_ALLOW_NETWORKS } : {}),
+        ...sharedEnvironment,
       },
     });
     this.queue.grantSendMessages(this.enqueueFunction);

@@ -2,6 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { BatchFetcher, BatchFetcherStack, type BatchFetcherProps } from '../../infra/index.ts';
 
 function stackWith(props: BatchFetcherProps = {}): Template {
@@ -222,6 +223,48 @@ describe('BatchFetcher construct', () => {
     expect(indexStatements).toHaveLength(1);
     expect(indexStatements[0]!.Action).toBe('dynamodb:Query');
     expect(JSON.stringify(indexStatements[0]!.Resource)).toContain('/index/jobs-by-created');
+  });
+});
+
+/** The enqueue function's properties matcher (the fetch function has its own description). */
+const ENQUEUER = { Description: 'batchfetch: splits URL lists into SQS messages' };
+const FETCHER = { Description: 'batchfetch: fetches the URLs of SQS messages' };
+
+/** A policy statement allowing `action`, on any role of the template. */
+function allowing(action: string, resource: unknown = Match.anyValue()) {
+  return { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: action, Effect: 'Allow', Resource: resource })]) } };
+}
+
+describe('BatchFetcher on a real account (issue 35: what only AWS would show)', () => {
+  let account: Template;
+
+  beforeAll(() => {
+    account = stackWith({
+      resultsBucket: true,
+      fetchEnvironment: { RESULTS_PREFIX: 'crawls/', JOB_EVENT_BUS: 'jobs' },
+    });
+  });
+
+  test('RESULTS_PREFIX and JOB_EVENT_BUS reach both functions, and both may put events on that bus', () => {
+    for (const fn of [ENQUEUER, FETCHER]) {
+      account.hasResourceProperties('AWS::Lambda::Function', { ...fn, Environment: { Variables: Match.objectLike({ RESULTS_PREFIX: 'crawls/', JOB_EVENT_BUS: 'jobs' }) } });
+    }
+    const namedBus = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/jobs']] };
+    account.resourcePropertiesCountIs('AWS::IAM::Policy', allowing('events:PutEvents', namedBus), 2);
+    expect(JSON.stringify(account.findResources('AWS::IAM::Policy'))).not.toContain('event-bus/default');
+  });
+
+  test('a bus given as jobEventBus: its ARN in both functions, PutEvents on it; a bus named twice is refused', () => {
+    const stack = new Stack(new App(), 'Bus');
+    const bus = new EventBus(stack, 'Jobs');
+    new BatchFetcher(stack, 'Fetcher', { jobEventBus: bus });
+    const template = Template.fromStack(stack);
+    const busArn = { 'Fn::GetAtt': [stack.getLogicalId(bus.node.defaultChild as never), 'Arn'] };
+
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ JOB_EVENT_BUS: busArn }) } }, 2);
+    template.resourcePropertiesCountIs('AWS::IAM::Policy', allowing('events:PutEvents', busArn), 2);
+    expect(() => new BatchFetcher(new Stack(new App(), 'Twice'), 'Fetcher', { jobEventBus: EventBus.fromEventBusName(new Stack(), 'B', 'b'), fetchEnvironment: { JOB_EVENT_BUS: 'b' } }))
+      .toThrow('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
   });
 });
 
