@@ -5,6 +5,18 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { consumerConfigProblems } from '../lib/config/env-config.ts';
 import { describeRange, inRange, OPTION_RANGES } from '../lib/core/option-ranges.ts';
+import { parseEnqueueEvent } from '../lib/enqueue/enqueue-event.ts';
+import { JOB_ID_RULE } from '../lib/jobs/job-ref.ts';
+import { scheduledEvent } from './schedules.ts';
+
+/**
+ * A time as EventBridge Scheduler puts it in place of `<aws.scheduler.scheduled-time>`, to check
+ * the event a firing sends at synth (ISO 8601 to the second, in UTC:
+ * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+ */
+const SAMPLE_SCHEDULED_TIME = '2026-12-31T23:59:59Z';
+/** What makes a schedule's name valid, in words (the checks are the enqueue event's own). */
+const SCHEDULE_NAME_RULE = `a firing's job id, '<name>-${SAMPLE_SCHEDULED_TIME}', must be ${JOB_ID_RULE}, and the name (the event's \`schedule\`) at most 64 characters`;
 
 /** One EventBridge Scheduler schedule that invokes the enqueue function. */
 interface FetchSchedule {
@@ -139,6 +151,7 @@ function validateProps(props: BatchFetcherProps): void {
     if (schedule.compare === true && !props.resultsBucket) problems.push(`schedule '${schedule.name}' compares with its previous job, which needs resultsBucket: true`);
     const sources = ['urls', 'requests', 'source', 'sitemap'].filter((key) => key in schedule.input);
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
+    problems.push(...scheduleEventProblems(schedule, props.resultsBucket === true, sources.length === 1));
   }
   const namedBus = props.fetchEnvironment?.JOB_EVENT_BUS;
   if (namedBus !== undefined && props.jobEventBus) problems.push('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
@@ -152,6 +165,27 @@ function validateProps(props: BatchFetcherProps): void {
     .filter(([, value]) => !Token.isUnresolved(value)));
   problems.push(...consumerConfigProblems(resolvedEnvironment, { readFiles: false }).map((problem) => `fetchEnvironment: ${problem}`));
   if (problems.length > 0) throw new Error(`Invalid BatchFetcher props:\n- ${problems.join('\n- ')}`);
+}
+
+/**
+ * What would make every firing of a schedule fail in the enqueue function (an invalid event ends
+ * in the failure queue), checked by the function's own event schema on the event a firing sends:
+ * a name that makes no job id, an input the function refuses, or a fixed `jobId` on a recurring
+ * schedule (every firing after the first would find that job and enqueue nothing).
+ */
+function scheduleEventProblems(schedule: FetchSchedule, canCompare: boolean, oneSource: boolean): string[] {
+  const named = parseEnqueueEvent({ urls: [], jobId: `${schedule.name}-${SAMPLE_SCHEDULED_TIME}`, schedule: schedule.name });
+  if (!named.ok) return [`schedule '${schedule.name}' has a name no job id can carry: ${SCHEDULE_NAME_RULE}`];
+  const problems: string[] = [];
+  if ('jobId' in schedule.input && !schedule.expression.startsWith('at(')) {
+    problems.push(`schedule '${schedule.name}' input sets its own jobId: every firing after the first would be that job again and enqueue nothing (leave it out: each firing's job is '<name>-<scheduled time>')`);
+  }
+  // An input holding tokens (a bucket's name) is only known at deploy time.
+  if (oneSource && !Token.isUnresolved(JSON.stringify(schedule.input))) {
+    const event = parseEnqueueEvent(scheduledEvent(schedule, canCompare, SAMPLE_SCHEDULED_TIME));
+    if (!event.ok) problems.push(`schedule '${schedule.name}' input: ${event.error}`);
+  }
+  return problems;
 }
 
 /** The politeness props as the fetch function's environment variables (fetchEnvironment wins). */

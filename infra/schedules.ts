@@ -9,6 +9,15 @@ import type { FetchSchedule } from './batch-fetcher-props.ts';
 import { logicalIdOf } from './logical-id.ts';
 
 /**
+ * The enqueue event a schedule's firing sends: its input, with the job's id (the schedule's name
+ * and the firing's `scheduledTime`), the schedule's name and whether the job compares, unless the
+ * input sets them itself.
+ */
+function scheduledEvent(spec: FetchSchedule, canCompare: boolean, scheduledTime: string): Record<string, unknown> {
+  return { jobId: `${spec.name}-${scheduledTime}`, schedule: spec.name, compare: spec.compare ?? canCompare, ...spec.input };
+}
+
+/**
  * EventBridge Scheduler schedules (AWS's recommended scheduler) invoking the enqueue function,
  * each with its own retry policy, and one encrypted DLQ for invocations that still fail.
  */
@@ -42,12 +51,7 @@ class FetchSchedules extends Construct {
         // retried invocation resumes that job rather than starting a second one
         // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
         // `schedule` names the job's schedule: its job compares with the schedule's previous one.
-        input: ScheduleTargetInput.fromObject({
-          jobId: `${spec.name}-${ContextAttribute.scheduledTime}`,
-          schedule: spec.name,
-          compare: spec.compare ?? props.canCompare,
-          ...spec.input,
-        }),
+        input: ScheduleTargetInput.fromObject(scheduledEvent(spec, props.canCompare, ContextAttribute.scheduledTime)),
         retryAttempts: 3,
         maxEventAge: Duration.hours(1),
         deadLetterQueue: this.deadLetterQueue,
@@ -62,4 +66,4 @@ class FetchSchedules extends Construct {
   }
 }
 
-export { FetchSchedules };
+export { FetchSchedules, scheduledEvent };

@@ -266,6 +266,27 @@ describe('BatchFetcher on a real account (issue 35: what only AWS would show)', 
     expect(() => new BatchFetcher(new Stack(new App(), 'Twice'), 'Fetcher', { jobEventBus: EventBus.fromEventBusName(new Stack(), 'B', 'b'), fetchEnvironment: { JOB_EVENT_BUS: 'b' } }))
       .toThrow('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
   });
+
+  test('schedules: a name no job id can carry, an input the enqueue function refuses or a fixed jobId on a recurring schedule fail at synth, all in one error', () => {
+    const urls = ['https://example.com/'];
+    const rule = "a firing's job id, '<name>-2026-12-31T23:59:59Z', must be 1-128 letters, digits or ._:- starting with a letter or digit, and the name (the event's `schedule`) at most 64 characters";
+    expect(() => stackWith({
+      schedules: [
+        { name: 'Nightly run', expression: 'cron(0 3 * * ? *)', input: { urls } },
+        { name: 'n'.repeat(65), expression: 'rate(1 day)', input: { urls } },
+        { name: 'Hourly', expression: 'rate(1 hour)', input: { urls, messageUrls: 0 } },
+        { name: 'Fixed', expression: 'rate(1 hour)', input: { urls, jobId: 'fixed' } },
+        // One firing only: a fixed job id is fine.
+        { name: 'Once', expression: 'at(2027-01-01T00:00:00)', input: { urls, jobId: 'launch' } },
+      ],
+    })).toThrow([
+      'Invalid BatchFetcher props:',
+      `- schedule 'Nightly run' has a name no job id can carry: ${rule}`,
+      `- schedule '${'n'.repeat(65)}' has a name no job id can carry: ${rule}`,
+      "- schedule 'Hourly' input: invalid enqueue event (messageUrls): Invalid value: Expected >=1 but received 0",
+      "- schedule 'Fixed' input sets its own jobId: every firing after the first would be that job again and enqueue nothing (leave it out: each firing's job is '<name>-<scheduled time>')",
+    ].join('\n'));
+  });
 });
 
 describe('BatchFetcherStack (the app\'s default stack)', () => {
