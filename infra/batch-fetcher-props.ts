@@ -18,6 +18,9 @@ const SAMPLE_SCHEDULED_TIME = '2026-12-31T23:59:59Z';
 /** What makes a schedule's name valid, in words (the checks are the enqueue event's own). */
 const SCHEDULE_NAME_RULE = `a firing's job id, '<name>-${SAMPLE_SCHEDULED_TIME}', must be ${JOB_ID_RULE}, and the name (the event's \`schedule\`) at most 64 characters`;
 
+/** How long results and jobs are kept unless `resultsExpiration` says otherwise. */
+const DEFAULT_RETENTION = Duration.days(90);
+
 /** One EventBridge Scheduler schedule that invokes the enqueue function. */
 interface FetchSchedule {
   /** Construct id and schedule description. */
@@ -77,7 +80,11 @@ interface BatchFetcherProps {
   readonly jobEventBus?: IEventBus;
   /** Create an encrypted, private results bucket and write results there. @default false */
   readonly resultsBucket?: boolean;
-  /** Results are deleted after this long. @default Duration.days(90) */
+  /**
+   * The one retention of results and jobs, in whole days: the results bucket deletes objects this
+   * long after they are written, and both functions get it as `JOB_RETENTION_DAYS`, how long the
+   * jobs table keeps a job's items after the job started. @default Duration.days(90)
+   */
   readonly resultsExpiration?: Duration;
   /** Buckets the enqueue function may read `s3://` URL lists from. @default [] */
   readonly sourceBuckets?: readonly IBucket[];
@@ -153,6 +160,8 @@ function validateProps(props: BatchFetcherProps): void {
     if (sources.length !== 1) problems.push(`schedule '${schedule.name}' input needs exactly one of urls, requests, source or sitemap`);
     problems.push(...scheduleEventProblems(schedule, props.resultsBucket === true, sources.length === 1));
   }
+  const retentionDays = (props.resultsExpiration ?? DEFAULT_RETENTION).toMilliseconds({ integral: false }) / 86_400_000;
+  if (!(Number.isInteger(retentionDays) && retentionDays >= 1)) problems.push(`resultsExpiration must be whole days, at least 1, got ${props.resultsExpiration?.toHumanString()}`);
   const namedBus = props.fetchEnvironment?.JOB_EVENT_BUS;
   if (namedBus !== undefined && props.jobEventBus) problems.push('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
   if (namedBus !== undefined && Token.isUnresolved(namedBus)) {
@@ -198,5 +207,5 @@ function politenessEnvironment(props: BatchFetcherProps): Record<string, string>
   };
 }
 
-export { politenessEnvironment, validateProps };
+export { DEFAULT_RETENTION, politenessEnvironment, validateProps };
 export type { BatchFetcherProps, FetchSchedule };

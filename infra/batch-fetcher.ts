@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { politenessEnvironment, validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
+import { DEFAULT_RETENTION, politenessEnvironment, validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
 import { functionCode } from './function-code.ts';
 import { FetchMonitoring } from './monitoring.ts';
 import { FetchSchedules } from './schedules.ts';
@@ -67,6 +67,9 @@ class BatchFetcher extends Construct {
     const namespace = props.fetchEnvironment?.POWERTOOLS_METRICS_NAMESPACE ?? props.metricsNamespace ?? 'Batchfetch';
     const service = props.fetchEnvironment?.POWERTOOLS_SERVICE_NAME ?? 'batchfetch';
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    // One retention for results and jobs (docs/aws.md, "Retention"): the bucket's lifecycle and,
+    // through JOB_RETENTION_DAYS, the TTL the job store gives a job's items.
+    const retentionDays = (props.resultsExpiration ?? DEFAULT_RETENTION).toDays();
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -88,7 +91,7 @@ class BatchFetcher extends Construct {
       enforceSSL: true,
       versioned: false,
       lifecycleRules: [
-        { expiration: props.resultsExpiration ?? Duration.days(90) },
+        { expiration: Duration.days(retentionDays) },
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -99,7 +102,9 @@ class BatchFetcher extends Construct {
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
-      // Finished jobs expire 90 days after completion (the `ttl` attribute the store sets).
+      // Items expire at their `ttl` (epoch seconds), which the job store sets from
+      // JOB_RETENTION_DAYS; items without one are kept
+      // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html).
       timeToLiveAttribute: 'ttl',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Job state is bookkeeping about results kept elsewhere; `cdk destroy` removes it.
@@ -116,6 +121,7 @@ class BatchFetcher extends Construct {
     // The variables both functions read (docs/aws.md): the enqueuer records and compares results
     // under the consumer's prefix, and announces the jobs it ends on the consumer's bus.
     const sharedEnvironment: Record<string, string> = {
+      JOB_RETENTION_DAYS: String(retentionDays),
       ...(props.jobEventBus ? { JOB_EVENT_BUS: props.jobEventBus.eventBusArn } : {}),
       ...Object.fromEntries(SHARED_VARIABLES.flatMap((name) => {
         const value = props.fetchEnvironment?.[name];

@@ -241,8 +241,18 @@ describe('BatchFetcher on a real account (issue 35: what only AWS would show)', 
   beforeAll(() => {
     account = stackWith({
       resultsBucket: true,
+      resultsExpiration: Duration.days(30),
       fetchEnvironment: { RESULTS_PREFIX: 'crawls/', JOB_EVENT_BUS: 'jobs' },
     });
+  });
+
+  test('one retention: the bucket expires results after it and both functions get it for the jobs table\'s TTL', () => {
+    account.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]) } });
+    account.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ JOB_RETENTION_DAYS: '30' }) } }, 2);
+    // Every item the store gives a `ttl` expires: the table's TTL attribute is on.
+    account.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
+    expect(JSON.stringify(account.findResources('AWS::Lambda::Function'))).not.toContain('"JOB_RETENTION_DAYS":"90"');
+    expect(() => stackWith({ resultsExpiration: Duration.hours(36) })).toThrow('resultsExpiration must be whole days, at least 1, got 1 day 12 hours');
   });
 
   test('RESULTS_PREFIX and JOB_EVENT_BUS reach both functions, and both may put events on that bus', () => {
