@@ -3,6 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_JOBS_TABLE } from '../lib/jobs/jobs-table.ts';
 import { JobStore } from '../lib/jobs/job-store.ts';
+import { UsageError } from './usage-error.ts';
 
 /** The connection flags `enqueue`, `worker` and the job commands share (parseArgs specs). */
 const CONNECTION_FLAGS = {
@@ -38,7 +39,32 @@ function clientConfig(endpoint: string | undefined, region: string | undefined) 
   };
 }
 
-const sqsClientFrom = (values: ConnectionValues): SQSClient => new SQSClient(clientConfig(values.endpoint, values.region));
+/**
+ * The SQS client for `--queue-url`. A queue on this machine (local-sqs prints URLs such as
+ * http://sqs.us-east-1.127.0.0.1:4566/…) reached without `--endpoint` would go to AWS with the
+ * default credential chain and fail there (CredentialsProviderError): say what to pass instead.
+ */
+function sqsClientFrom(values: ConnectionValues & { readonly 'queue-url'?: string | undefined }): SQSClient {
+  const local = values.endpoint === undefined && values['queue-url'] !== undefined ? localAuthority(values['queue-url']) : undefined;
+  if (local !== undefined) {
+    throw new UsageError(`--queue-url ${values['queue-url']} is a queue on this machine: pass --endpoint too (the endpoint batchfetch local-sqs printed, e.g. --endpoint http://127.0.0.1:${local.port ?? '4566'})`);
+  }
+  return new SQSClient(clientConfig(values.endpoint, values.region));
+}
+
+/**
+ * The host and port of a URL on this machine: localhost, a loopback address, or a name ending in
+ * one (fauxqs: sqs.REGION.127.0.0.1, which WHATWG URL refuses: a last label that is a number
+ * makes the host an IPv4 address, https://url.spec.whatwg.org/#ends-in-a-number-checker);
+ * undefined for any other URL.
+ */
+function localAuthority(text: string): { readonly host: string; readonly port: string | undefined } | undefined {
+  const match = /^https?:\/\/(\[[^\]]*\]|[^/:?#]+)(?::(\d+))?/i.exec(text);
+  if (!match) return undefined;
+  const host = match[1]!.toLowerCase();
+  const local = host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /(^|\.)127\.\d+\.\d+\.\d+$/.test(host);
+  return local ? { host, port: match[2] } : undefined;
+}
 
 const s3ClientFrom = (values: ConnectionValues): S3Client =>
   new S3Client({ ...clientConfig(values.endpoint, values.region), ...(values.endpoint ? { forcePathStyle: true } : {}) });

@@ -30,7 +30,7 @@ Usage:
   batchfetch run FILE [options]       fetch every URL in FILE (- for stdin) through an embedded queue
   batchfetch enqueue FILE --queue-url URL   send FILE's URLs to an SQS queue (a deployment's)
   batchfetch worker --queue-url URL   consume a queue outside Lambda (containers, local emulators)
-  batchfetch jobs                     list jobs; batchfetch job status|wait|results|redrive ID
+  batchfetch jobs                     list jobs; batchfetch job status|wait|results|changes|redrive ID
   batchfetch local-sqs [--port N]     run local SQS, S3 and DynamoDB servers on their own
   batchfetch help [COMMAND]           show this help, or one command's
   batchfetch --version                the version

@@ -123,7 +123,7 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
   const body = values.body ?? (values['bodies-dir'] === undefined ? BodyMode.DISCARD : BodyMode.KEEP);
   if (!(BODY_MODES as readonly string[]).includes(body)) throw new UsageError(`--body expects ${BODY_MODES.slice(0, -1).join(', ')} or ${BODY_MODES.at(-1)}, got '${body}'`);
   return {
-    concurrency: integerFlag('concurrency', values.concurrency, OPTION_RANGES.concurrency),
+    concurrency: concurrencyFlag(values.concurrency),
     perOrigin: integerFlag('per-origin', values['per-origin'], OPTION_RANGES.perOrigin),
     maxSockets: integerFlag('max-sockets', values['max-sockets'], OPTION_RANGES.maxSockets),
     timeoutMs: integerFlag('timeout', values.timeout, OPTION_RANGES.timeoutMs),
@@ -140,6 +140,15 @@ function engineOptionsFrom(values: FetchFlagValues): FetchEngineOptions {
     ...recordFlags(values),
     ...(values['ca-file'] === undefined ? {} : { ca: readCaFile(values['ca-file']) }),
   };
+}
+
+/**
+ * --concurrency as a number: its bounds are the engine's to check, which names the real upper
+ * one (the connection budget under this open-file limit, e.g. 896 under 1,024 descriptors).
+ */
+function concurrencyFlag(value: string | undefined): number | undefined {
+  if (value === undefined || /^\d+$/.test(value)) return value === undefined ? undefined : Number(value);
+  return integerFlag('concurrency', value, OPTION_RANGES.concurrency);
 }
 
 /** What records carry and what counts as OK (the engine checks each value, naming the flag). */

@@ -4,6 +4,7 @@ import type { HostGateStats } from '../lib/politeness/host-gate.ts';
 import { formatSummary, processFigures } from './local/summary.ts';
 import { integerFlag, UsageError } from './usage-error.ts';
 import { OPTION_RANGES } from '../lib/core/option-ranges.ts';
+import { urls } from './plural.ts';
 
 /** How `run` and `worker` end and report (parseArgs specs). */
 const REPORT_FLAGS = {
@@ -24,7 +25,15 @@ const FAILED_TOO_MUCH = 4;
 
 /** parseArgs has no optional values: a bare `--fail-on-error` means a threshold of 0 %. */
 function withFailOnErrorDefault(args: readonly string[]): string[] {
-  return args.map((arg) => (arg === '--fail-on-error' ? '--fail-on-error=0' : arg));
+  return args.map((arg, i) => {
+    if (arg !== '--fail-on-error') return arg;
+    // `--fail-on-error 70` would make 70 a FILE: the percentage is given after '='.
+    const next = args[i + 1];
+    if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
+      throw new UsageError(`--fail-on-error takes its percentage after '=': --fail-on-error=${next} (bare --fail-on-error: any failure), got '--fail-on-error ${next}'`);
+    }
+    return '--fail-on-error=0';
+  });
 }
 
 interface ReportOptions {
@@ -57,7 +66,7 @@ function finishReport(options: ReportOptions, summary: RunSummary, hosts: HostGa
   if (!options.quiet) process.stderr.write(formatSummary(summary, figures, hosts));
   if (options.summaryJson) writeFileSync(options.summaryJson, `${JSON.stringify({ ...extra, ...summary, ...figures, hosts }, null, 2)}\n`);
   if (status === 0 && options.failOnError !== undefined && summary.urls > 0 && (summary.failed / summary.urls) * 100 > options.failOnError) {
-    if (!options.quiet) process.stderr.write(`batchfetch: ${summary.failed} of ${summary.urls} URLs failed, more than --fail-on-error=${options.failOnError} % allows\n`);
+    if (!options.quiet) process.stderr.write(`batchfetch: ${summary.failed} of ${urls(summary.urls)} failed, more than --fail-on-error=${options.failOnError} % allows\n`);
     return FAILED_TOO_MUCH;
   }
   return status;

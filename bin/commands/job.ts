@@ -85,7 +85,7 @@ async function jobCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: JOB_FLAGS,
   });
-  if (values.help || action === undefined || action === 'help') {
+  if (values.help || action === undefined || action === 'help' || action === '--help' || action === '-h') {
     process.stdout.write(JOB_USAGE);
     return 0;
   }

@@ -20,6 +20,7 @@ import { integerFlag, parseCommandArgs, UsageError } from '../usage-error.ts';
 import { OPTION_RANGES } from '../../lib/core/option-ranges.ts';
 import { DEFAULT_RESULTS_PREFIX } from '../../lib/jobs/job-ref.ts';
 import { INTERRUPTED, onInterrupt } from '../interrupts.ts';
+import { urls } from '../plural.ts';
 
 const WORKER_USAGE = `batchfetch worker --queue-url URL [options]
   The SQS consumer outside Lambda: long-polls the queue, builds the same SQS events Lambda's event
@@ -122,7 +123,7 @@ async function workerCommand(args: string[]): Promise<number> {
     // No EventBridge outside AWS: a finished job is announced on stderr (its summary objects
     // are written to the bucket by the handler).
     announceJob: async (summary) => {
-      process.stderr.write(`batchfetch worker: job ${summary.jobId} ${summary.status}: ${summary.done} URLs, ${summary.counts.ok} ok, ${summary.counts.failed} failed\n`);
+      process.stderr.write(`batchfetch worker: job ${summary.jobId} ${summary.status}: ${urls(summary.done)}, ${summary.counts.ok} ok, ${summary.counts.failed} failed\n`);
     },
   });
 

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../../lib/index.ts';
 import type { HostGateStats } from '../../lib/politeness/host-gate.ts';
+import { urls } from '../plural.ts';
 
 interface ProcessFigures {
   readonly cpuMs: number;
@@ -33,7 +34,7 @@ function changesLine(summary: RunSummary): string[] {
 function hints(summary: RunSummary): string[] {
   const blocked = summary.outcomes.BLOCKED_DESTINATION ?? 0;
   if (blocked === 0) return [];
-  const all = blocked === summary.urls ? 'every URL was' : `${blocked} URLs were`;
+  const all = blocked === summary.urls ? 'every URL was' : `${urls(blocked)} ${blocked === 1 ? 'was' : 'were'}`;
   return [`  hint: ${all} refused as a private, loopback or other blocked destination (BLOCKED_DESTINATION);`
     + ' to fetch such addresses on purpose, allow their range, e.g. --allow-network 127.0.0.0/8'];
 }
@@ -57,7 +58,7 @@ function formatSummary(summary: RunSummary, figures: ProcessFigures, hosts?: Hos
   const outcomes = Object.entries(summary.outcomes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
   const cpuPerUrl = summary.urls > 0 ? Math.round((figures.cpuMs * 1000) / summary.urls) : 0;
   return [
-    `batchfetch: ${summary.urls} URLs in ${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.urlsPerSecond} URLs/s)`,
+    `batchfetch: ${urls(summary.urls)} in ${(summary.elapsedMs / 1000).toFixed(2)} s (${summary.urlsPerSecond} URLs/s)`,
     `  ok ${summary.ok}, failed ${summary.failed} (error rate ${(summary.errorRate * 100).toFixed(2)}%), retries ${summary.retries}`,
     `  latency ms: p50 ${summary.latencyMs.p50}, p90 ${summary.latencyMs.p90}, p99 ${summary.latencyMs.p99}, max ${summary.latencyMs.max}`,
     `  outcomes: ${outcomes}`,
