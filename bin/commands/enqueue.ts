@@ -3,6 +3,7 @@ import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { enqueueList } from '../../lib/enqueue/enqueue-job.ts';
 import { finishJob } from '../../lib/jobs/job-completion.ts';
+import { endJob } from '../../lib/jobs/job-end.ts';
 import { tmpdir } from 'node:os';
 import { compareWithEarlier } from '../../lib/enqueue/compare-with-earlier.ts';
 import { DEFAULT_RESULTS_PREFIX, isJobId, JOB_ID_RULE, jobResultsLocation } from '../../lib/jobs/job-ref.ts';
@@ -93,8 +94,8 @@ async function enqueueCommand(args: string[]): Promise<number> {
     });
     // Every message was counted before enqueuing ended: the job ended here (no EventBridge
     // outside AWS: its objects are written, and the summary line below says it completed).
-    if ('completed' in summary && summary.completed) {
-      await finishJob(summary.completed, s3 ? { s3 } : {});
+    if ('completed' in summary && summary.completed && jobs) {
+      await endJob(summary.completed.jobId, { store: jobs.store, finish: (ended) => finishJob(ended, s3 ? { s3 } : {}) });
     }
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {

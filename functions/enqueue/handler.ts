@@ -85,9 +85,11 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
       ...(since?.ok ? { comparison: since.value.comparison } : {}),
     });
     logger.info('duplicate' in summary ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
-    if ('completed' in summary && summary.completed) {
-      const { finishJob } = await import('../../lib/jobs/job-completion.ts');
-      await finishJob(summary.completed, { ...(config.resultsBucket ? { s3: await clients.s3() } : {}), announce: announceJob });
+    if ('completed' in summary && summary.completed && jobs) {
+      // Every message was counted before enqueuing ended (or there was none): the end is written here, once.
+      const [{ finishJob }, { endJob }] = await Promise.all([import('../../lib/jobs/job-completion.ts'), import('../../lib/jobs/job-end.ts')]);
+      const s3 = config.resultsBucket ? await clients.s3() : undefined;
+      await endJob(summary.completed.jobId, { store: jobs, finish: (ended) => finishJob(ended, { ...(s3 ? { s3 } : {}), announce: announceJob }) });
     }
     return summary;
   }

@@ -90,10 +90,24 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
     : new LogSink(logger));
   const jobs = state ? new (await import('../../lib/jobs/job-store.ts')).JobStore(state.client, state.table) : undefined;
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.jobs?.eventBusName);
-  const onJobCompleted = async (summary: JobSummary) => {
-    logger.info('job finished', { job: summary });
-    const { finishJob } = await import('../../lib/jobs/job-completion.ts');
-    await finishJob(summary, { ...(results ? { s3: results.s3 } : {}), announce: announceJob });
+  // A job's end (its objects, then its event) is written once, under a lease in its header.
+  const endJob = async (jobId: string) => {
+    const [{ finishJob }, { endJob: end }] = await Promise.all([import('../../lib/jobs/job-completion.ts'), import('../../lib/jobs/job-end.ts')]);
+    const ended = await end(jobId, { store: jobs!, finish: (summary) => finishJob(summary, { ...(results ? { s3: results.s3, results } : {}), announce: announceJob }) });
+    if (ended.outcome === 'ended') logger.info('job finished', { job: ended.summary });
+    return ended;
+  };
+  // The consumer whose count ended a job asks for its end in a message of its own when it can
+  // (the end reads every records object: a large job's would not fit in what is left of this
+  // invocation, and SQS delivers the message again until the end lands); else it writes it here.
+  const onJobCompleted = async (summary: JobSummary): Promise<JobSummary | undefined> => {
+    if (continuation) {
+      const { jobEndBody } = await import('../../lib/schemas/job-end-message.ts');
+      await continuation.send(jobEndBody(summary.jobId));
+      return undefined;
+    }
+    const ended = await endJob(summary.jobId);
+    return ended.outcome === 'ended' ? ended.summary : undefined;
   };
 
   async function fetchBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
@@ -110,7 +124,7 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
       abortedIsFinal: deps.abortedIsFinal ?? false,
       logger,
       ...(deps.earlier ? { earlier: deps.earlier } : {}),
-      ...(jobs ? { jobs, onJobCompleted } : {}),
+      ...(jobs ? { jobs, onJobCompleted, endJob } : {}),
       ...(metrics ? { onReport: (report: BatchReport) => recordBatchMetrics(metrics, report) } : {}),
     });
   }

@@ -14,6 +14,12 @@ const FailureReason = {
   JOB_NOT_COUNTED: 'JOB_NOT_COUNTED',
   /** The URLs handed on could not be sent: a later delivery sends the continuation the job recorded. */
   CONTINUATION_NOT_SENT: 'CONTINUATION_NOT_SENT',
+  /** The job this message ended could not be handed to its end (the job-end message not sent): a later delivery asks again. */
+  JOB_END_NOT_ASKED: 'JOB_END_NOT_ASKED',
+  /** A job-end message whose end could not be written or announced: its next delivery tries again. */
+  JOB_END_FAILED: 'JOB_END_FAILED',
+  /** A job-end message whose job's end another consumer is writing: delivered again later. */
+  JOB_END_IN_PROGRESS: 'JOB_END_IN_PROGRESS',
 } as const;
 
 type FailureReason = typeof FailureReason[keyof typeof FailureReason];

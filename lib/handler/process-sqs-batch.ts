@@ -4,6 +4,7 @@ import type { FetchEngine } from '../engine/fetch-engine.ts';
 import { withChange } from '../engine/change.ts';
 import type { FetchRequest, FetchResult, PreviousRecord } from '../engine/fetch-types.ts';
 import type { ContinuedUrl, JobStore } from '../jobs/job-store.ts';
+import type { JobEndOutcome } from '../jobs/job-end.ts';
 import type { JobSummary } from '../jobs/job-summary.ts';
 import { JobTally } from '../jobs/job-tally.ts';
 import { planContinuation, type Continuation } from '../queue/continuation.ts';
@@ -42,8 +43,14 @@ interface BatchDependencies {
   readonly onReport?: (report: BatchReport) => void;
   /** Job accounting, for messages that belong to a job (a `job` field). Without it they are fetched as any other. */
   readonly jobs?: Pick<JobStore, 'counted' | 'count' | 'finishShard'>;
-  /** Called once for a job this batch completed (the completion is detected exactly once, fleet-wide). */
-  readonly onJobCompleted?: (summary: JobSummary) => Promise<void>;
+  /**
+   * Called for a job this batch ended (or found ended and not yet announced): it asks for the
+   * job's end (a job-end message), or writes it here and returns the summary it announced. A
+   * failure fails the record, so a later delivery asks again.
+   */
+  readonly onJobCompleted?: (summary: JobSummary) => Promise<JobSummary | undefined>;
+  /** Writes a job's end for a job-end message (lib/jobs/job-end.ts). */
+  readonly endJob?: (jobId: string) => Promise<JobEndOutcome>;
   /**
    * The earlier run's records, when this run compares with one (`run --since`): each request
    * whose message did not carry its `previous` record gets it from here (the message stays in its
@@ -86,6 +93,7 @@ class BatchRun {
   readonly #deps: BatchDependencies;
   readonly #report = newBatchReport();
   readonly #failures: SQSBatchItemFailure[] = [];
+  readonly #ends = new Map<string, Promise<JobEndOutcome>>();
 
   constructor(deps: BatchDependencies) {
     this.#deps = deps;
@@ -209,6 +217,7 @@ class BatchRun {
   /** Settles a record on its path: acknowledged once what it owes is stored, counted and handed on; or failed, so SQS delivers it again. */
   async #settle(progress: RecordProgress): Promise<void> {
     const { path, message } = progress;
+    if (path.kind === 'end') return this.#end(progress, path.jobId);
     if (path.kind === 'invalid' || !message.ok) {
       this.#fail(progress, FailureReason.INVALID_MESSAGE, { problem: path.kind === 'invalid' ? path.problem : '' });
       return;
@@ -292,7 +301,7 @@ class BatchRun {
       this.#fail(progress, FailureReason.JOB_NOT_COUNTED, { error: (error as Error).message });
       return;
     }
-    if (completed) await this.#announce(completed);
+    if (completed && !(await this.#announce(progress, completed))) return;
     return this.#handOn(progress, message, handOn);
   }
 
@@ -305,8 +314,7 @@ class BatchRun {
   async #finishShard(progress: RecordProgress, message: ParsedMessage): Promise<boolean> {
     try {
       const completed = await this.#deps.jobs!.finishShard(message.job!);
-      if (completed) await this.#announce(completed);
-      return true;
+      return completed ? await this.#announce(progress, completed) : true;
     } catch (error) {
       this.#fail(progress, FailureReason.JOB_NOT_COUNTED, { error: (error as Error).message });
       return false;
@@ -325,12 +333,35 @@ class BatchRun {
     }
   }
 
-  /** Tells the world a job finished (its results are stored); a failure to announce is logged, not retried. */
-  async #announce(completed: JobSummary): Promise<void> {
-    this.#report.jobsFinished.push(completed);
-    await this.#deps.onJobCompleted?.(completed).catch((error: unknown) => {
-      this.#deps.logger?.warn('job completed, but its completion could not be announced', { jobId: completed.jobId, error: (error as Error).message });
-    });
+  /**
+   * Hands a job this batch ended to its end (every counted message is stored by then). False,
+   * with the record failed, when that could not be done: the redelivery, finding the job ended
+   * and not announced, asks again.
+   */
+  async #announce(progress: RecordProgress, completed: JobSummary): Promise<boolean> {
+    try {
+      const announced = await this.#deps.onJobCompleted?.(completed);
+      if (announced) this.#report.jobsFinished.push(announced);
+      return true;
+    } catch (error) {
+      this.#fail(progress, FailureReason.JOB_END_NOT_ASKED, { jobId: completed.jobId, error: (error as Error).message });
+      return false;
+    }
+  }
+
+  /** A job-end message: the job's end written and announced once, or the record failed so that SQS delivers it again. */
+  async #end(progress: RecordProgress, jobId: string): Promise<void> {
+    try {
+      // Several asks for one job's end in one batch (each delivery that found the job ended asks) are one end.
+      let ending = this.#ends.get(jobId);
+      const first = ending === undefined;
+      if (ending === undefined) this.#ends.set(jobId, ending = this.#deps.endJob!(jobId));
+      const ended = first ? await ending : { outcome: (await ending).outcome === 'busy' ? 'busy' as const : 'announced' as const };
+      if (ended.outcome === 'ended') this.#report.jobsFinished.push(ended.summary);
+      if (ended.outcome === 'busy') this.#fail(progress, FailureReason.JOB_END_IN_PROGRESS, { jobId });
+    } catch (error) {
+      this.#fail(progress, FailureReason.JOB_END_FAILED, { jobId, error: (error as Error).message });
+    }
   }
 
   #fail(progress: RecordProgress, reason: FailureReason, fields: Record<string, unknown> = {}): void {

@@ -1,10 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { ErrorCode, FetchError } from '../core/errors.ts';
-import { failure, type Outcome } from '../core/outcome.ts';
+import { failure, success, type Outcome } from '../core/outcome.ts';
 import type { FetchRequest, FetchResult } from '../engine/fetch-types.ts';
 import { invalidResult } from '../input/invalid-result.ts';
 import type { ContinuedUrl } from '../jobs/job-store.ts';
 import { JobTally } from '../jobs/job-tally.ts';
+import { jobEndOf } from '../schemas/job-end-message.ts';
 import { parseQueueMessage, type ParsedMessage } from '../schemas/queue-message.ts';
 import type { ResultOrigin, StoredMessage } from '../sinks/result-sink.ts';
 import { recordProblem } from './sqs-event-shape.ts';
@@ -17,6 +18,8 @@ import { recordProblem } from './sqs-event-shape.ts';
 type RecordPath =
   /** Not a batchfetch message: it fails every delivery (then the DLQ). */
   | { readonly kind: 'invalid'; readonly problem: string }
+  /** A job-end message: the ended job's objects and event are written, once (lib/jobs/job-end.ts). */
+  | { readonly kind: 'end'; readonly jobId: string }
   /** Not counted by a job (no job, or no jobs table): fetched, written, stored, acknowledged. */
   | { readonly kind: 'untracked' }
   /** A job's message, not counted and not known to be stored: fetched, stored (the first delivery to store wins), counted. */
@@ -55,10 +58,12 @@ interface RecordUrl {
 /** Parses a record into its progress: a job's message is `fresh` when jobs are counted here, else `untracked`. */
 function recordProgress(record: SQSRecord, countsJobs: boolean): RecordProgress {
   const problem = recordProblem(record);
-  const message = problem === undefined ? parseQueueMessage(record.body) : failure(problem);
+  const endOf = problem === undefined ? jobEndOf(record.body) : undefined;
+  const message = problem === undefined ? (endOf === undefined ? parseQueueMessage(record.body) : success(END_MESSAGE)) : failure(problem);
   const job = message.ok ? message.value.job : undefined;
   let path: RecordPath;
-  if (!message.ok) path = { kind: 'invalid', problem: message.error };
+  if (endOf !== undefined) path = { kind: 'end', jobId: endOf };
+  else if (!message.ok) path = { kind: 'invalid', problem: message.error };
   else path = job && countsJobs ? { kind: 'fresh' } : { kind: 'untracked' };
   return {
     record,
@@ -70,6 +75,9 @@ function recordProgress(record: SQSRecord, countsJobs: boolean): RecordProgress 
     tally: new JobTally(),
   };
 }
+
+/** A job-end message as a message with nothing to fetch. */
+const END_MESSAGE: ParsedMessage = { requests: [], options: {}, hop: 0 };
 
 /** Whether SQS had delivered the record before (a redelivery or a duplicate). */
 function isRedelivery(record: SQSRecord): boolean {

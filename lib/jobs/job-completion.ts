@@ -1,6 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { writeChangesObject } from './job-changes.ts';
+import { jobResultsPrefix } from './job-ref.ts';
 import { jobResultsAt, recordObjects } from './job-results.ts';
 import type { JobSummary } from './job-summary.ts';
 
@@ -46,8 +47,13 @@ async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: stri
  * results (when it has a results location and an S3 client is given), then it is announced.
  * The event follows the objects: a subscriber that reads them on the event finds them.
  */
-async function finishJob(summary: JobSummary, deps: { readonly s3?: S3Client; readonly announce?: (summary: JobSummary) => Promise<void> }): Promise<void> {
-  const at = jobResultsAt(summary);
+async function finishJob(summary: JobSummary, deps: {
+  readonly s3?: S3Client;
+  /** Where the job's records are when the job does not say (enqueued without a results bucket, stored by a consumer with one). */
+  readonly results?: { readonly bucket: string; readonly prefix: string };
+  readonly announce?: (summary: JobSummary) => Promise<void>;
+}): Promise<void> {
+  const at = jobResultsAt(summary) ?? (deps.results && { bucket: deps.results.bucket, jobPrefix: jobResultsPrefix(deps.results.prefix, summary.jobId) });
   if (at && deps.s3) await writeJobSummary(deps.s3, at.bucket, at.jobPrefix, summary);
   await deps.announce?.(summary);
 }

@@ -292,9 +292,16 @@ class JobStore {
     return this.#tryComplete(jobId);
   }
 
-  /** Moves a running job whose shards are all complete to its final status; exactly one caller succeeds. */
+  /**
+   * Moves a running job whose shards are all complete to its final status; exactly one caller
+   * succeeds. A job ended already but whose end is not announced yet is returned too: its end
+   * is asked for again (handling it is idempotent: `claimEnd`).
+   */
   async #tryComplete(jobId: string): Promise<JobSummary | undefined> {
     const state = await this.#read(jobId);
+    if (state && (state.header.status === 'completed' || state.header.status === 'failed') && state.header.announcedAt === undefined) {
+      return summarize(state.header, state.totals);
+    }
     if (!state || state.header.status !== 'running' || state.completeShards < state.shardCount) return undefined;
     const status = finalStatus(state.header, state.totals);
     const now = this.#now();
@@ -314,6 +321,62 @@ class JobStore {
       throw error;
     }
     return summarize({ ...state.header, status, completedAt: now.toISOString() }, state.totals);
+  }
+
+  /**
+   * Takes the writing of an ended job's end (its objects and event) for `leaseMs`, the lease
+   * pattern of Powertools' idempotency utility: `claimed` for the caller that may do it now,
+   * `announced` when it is done, `busy` while another caller's lease runs (SQS delivers the
+   * message again later; a caller that died leaves a lease that runs out).
+   */
+  async claimEnd(jobId: string, token: string, leaseMs: number): Promise<'claimed' | 'announced' | 'busy'> {
+    const now = this.#now().getTime();
+    try {
+      await this.#client.send(new UpdateCommand({
+        TableName: this.#table,
+        Key: StateKeys.job(jobId),
+        UpdateExpression: 'SET #ending = :token, #endingUntil = :until',
+        ConditionExpression: 'attribute_not_exists(#announcedAt) AND #status IN (:completed, :failed) AND (attribute_not_exists(#endingUntil) OR #endingUntil < :now)',
+        ExpressionAttributeNames: { '#ending': 'ending', '#endingUntil': 'endingUntil', '#announcedAt': 'announcedAt', '#status': 'status' },
+        ExpressionAttributeValues: { ':token': token, ':until': now + leaseMs, ':now': now, ':completed': 'completed', ':failed': 'failed' },
+      }));
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const state = await this.#read(jobId);
+    if (!state) throw new Error(`no job '${jobId}' to end`);
+    if (state.header.announcedAt !== undefined) return 'announced';
+    if (state.header.status !== 'completed' && state.header.status !== 'failed') throw new Error(`job '${jobId}' is ${state.header.status}, not ended`);
+    return 'busy';
+  }
+
+  /** Gives a lease back (its holder failed to write the end): the next caller may try at once. */
+  async releaseEnd(jobId: string, token: string): Promise<void> {
+    try {
+      await this.#client.send(new UpdateCommand({
+        TableName: this.#table,
+        Key: StateKeys.job(jobId),
+        UpdateExpression: 'REMOVE #ending, #endingUntil',
+        ConditionExpression: '#ending = :token',
+        ExpressionAttributeNames: { '#ending': 'ending', '#endingUntil': 'endingUntil' },
+        ExpressionAttributeValues: { ':token': token },
+      }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Records that the job's end is written and announced, by the holder of the lease (`claimEnd`). */
+  async endAnnounced(jobId: string, token: string): Promise<void> {
+    await this.#client.send(new UpdateCommand({
+      TableName: this.#table,
+      Key: StateKeys.job(jobId),
+      UpdateExpression: 'SET #announcedAt = :now REMOVE #ending, #endingUntil',
+      ConditionExpression: '#ending = :token',
+      ExpressionAttributeNames: { '#announcedAt': 'announcedAt', '#ending': 'ending', '#endingUntil': 'endingUntil' },
+      ExpressionAttributeValues: { ':now': this.#now().toISOString(), ':token': token },
+    }));
   }
 
   async #read(jobId: string): Promise<{ header: JobHeader; totals: ShardTotals; completeShards: number; shardCount: number } | undefined> {
@@ -344,6 +407,7 @@ function continuedOf(recorded: string | undefined): ContinuedUrl[] {
 function headerOf(item: Item): JobHeader {
   const tolerated = numberOrUndefined(item.toleratedFailurePercentage);
   const completedAt = text(item.completedAt);
+  const announcedAt = text(item.announcedAt);
   const parentJobId = text(item.parentJobId);
   const results = text(item.results);
   const sinceJobId = text(item.sinceJobId);
@@ -356,6 +420,7 @@ function headerOf(item: Item): JobHeader {
     messages: numberOr0(item.messages),
     createdAt: text(item.createdAt) ?? '',
     ...(completedAt ? { completedAt } : {}),
+    ...(announcedAt ? { announcedAt } : {}),
     ...(tolerated === undefined ? {} : { toleratedFailurePercentage: tolerated }),
     ...(parentJobId ? { parentJobId } : {}),
     ...(results ? { results } : {}),

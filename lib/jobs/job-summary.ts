@@ -21,6 +21,8 @@ interface JobSummary {
   readonly firstResultAt?: string;
   readonly lastResultAt?: string;
   readonly completedAt?: string;
+  /** When the job's end was written (summary, manifest, change report) and announced. */
+  readonly announcedAt?: string;
   /** Final records per second between the first and the last one. */
   readonly urlsPerSecond: number;
   /** Seconds left at that rate; absent when unknown or finished. */
@@ -77,6 +79,7 @@ interface JobHeader {
   readonly messages: number;
   readonly createdAt: string;
   readonly completedAt?: string;
+  readonly announcedAt?: string;
   readonly toleratedFailurePercentage?: number;
   readonly parentJobId?: string;
   readonly results?: string;
@@ -124,6 +127,7 @@ function summarize(header: JobHeader, totals: ShardTotals): JobSummary {
     ...(totals.firstAt ? { firstResultAt: totals.firstAt } : {}),
     ...(totals.lastAt ? { lastResultAt: totals.lastAt } : {}),
     ...(header.completedAt ? { completedAt: header.completedAt } : {}),
+    ...(header.announcedAt ? { announcedAt: header.announcedAt } : {}),
     urlsPerSecond,
     ...(!finished && urlsPerSecond > 0 && header.status === 'running' ? { etaSeconds: Math.ceil(left / urlsPerSecond) } : {}),
     ...(header.toleratedFailurePercentage === undefined ? {} : { toleratedFailurePercentage: header.toleratedFailurePercentage }),

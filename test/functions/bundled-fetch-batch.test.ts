@@ -120,6 +120,12 @@ describe('the bundled fetch-batch function loads the SDK clients its configurati
 
     const second = await runFetchBatchBundle(toSqsEvent(continued, queue.queueArn), { ...env, DEADLINE_MARGIN_MS: '0' });
     expect(second.lines.find((line) => line.startsWith('RESPONSE '))).toBe('RESPONSE {"batchItemFailures":[]}');
+    // The count that ended the job asked for its end in a message of its own; a third invocation writes it.
+    expect(putEvents).toHaveLength(0);
+    const end = await receive();
+    expect(end.map((message) => message.Body)).toStrictEqual(['{"jobEnd":{"id":"bundled-job"}}']);
+    const third = await runFetchBatchBundle(toSqsEvent(end, queue.queueArn), env);
+    expect(third.lines.find((line) => line.startsWith('RESPONSE '))).toBe('RESPONSE {"batchItemFailures":[]}');
     expect(putEvents).toHaveLength(1);
     expect(putEvents[0]!.target).toBe('AWSEvents.PutEvents');
     expect(putEvents[0]!.body.Entries[0]!.DetailType).toBe('Batchfetch Job Completed');

@@ -26,6 +26,7 @@ describe('counted means stored, however deliveries interleave', () => {
     const { batchItemFailures } = await (await world.consumer())(world.eventOf(messages), lambdaContext(10_000));
 
     expect(batchItemFailures).toStrictEqual([]);
+    expect(await world.settleEnds()).toStrictEqual([]);
     expect(world.completions).toHaveLength(1);
     const stored = await lab.expectAgreement('slow', urls);
     expect(stored.recordKeys).toHaveLength(4);
@@ -61,6 +62,8 @@ describe('counted means stored, however deliveries interleave', () => {
       .toStrictEqual(continued.map(() => expect.objectContaining({ requests: [expect.objectContaining({ url: lab.server.url('/slow-twice') })], job: { id: 'twice', key: '0~0' } })));
     expect((await consumer(world.eventOf(continued), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
 
+    expect(await world.settleEnds()).toStrictEqual([]);
+
     expect(world.completions).toHaveLength(1);
     const stored = await lab.expectAgreement('twice', urls);
     expect(stored.recordKeys).toStrictEqual(['results/job=twice/0.jsonl', 'results/job=twice/0~0.jsonl']);
@@ -90,6 +93,7 @@ describe('counted means stored, however deliveries interleave', () => {
     expect((await slow).batchItemFailures).toStrictEqual([]);
 
     expect(flakyHits).toBe(2);
+    expect(await world.settleEnds()).toStrictEqual([]);
     expect(world.completions).toHaveLength(1);
     const stored = await lab.expectAgreement('lost-race', urls);
     expect(stored.records.find((record) => record.url === lab.server.url('/flaky'))).toMatchObject({ ok: true, status: 200 });
@@ -113,6 +117,8 @@ describe('counted means stored, however deliveries interleave', () => {
 
     expect((await consumer(redelivered(event), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
 
+    expect(await world.settleEnds()).toStrictEqual([]);
+
     expect(world.completions).toHaveLength(1);
     await lab.expectAgreement('put-fails', urls);
   });
@@ -127,6 +133,7 @@ describe('counted means stored, however deliveries interleave', () => {
     expect((await (await world.consumer())(world.eventOf(messages), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
 
     expect(lab.faults.callsTo('PUT', /job=ambiguous\/0\.jsonl$/)).toHaveLength(2);
+    expect(await world.settleEnds()).toStrictEqual([]);
     expect(world.completions).toHaveLength(1);
     await lab.expectAgreement('ambiguous', urls);
   });
@@ -150,6 +157,8 @@ describe('counted means stored, however deliveries interleave', () => {
     const continued = await world.receive();
     expect(continued).toHaveLength(2);
     expect((await consumer(world.eventOf(continued), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
+
+    expect(await world.settleEnds()).toStrictEqual([]);
 
     expect(world.completions).toHaveLength(1);
     const stored = await lab.expectAgreement('empty', urls);
@@ -177,6 +186,7 @@ describe('counted means stored, however deliveries interleave', () => {
     expect(first.batchItemFailures).toStrictEqual([]);
     expect(second.batchItemFailures).toStrictEqual([]);
     expect(lab.server.hitsOf('/ok')).toBe(hitsBefore);
+    expect(await world.settleEnds()).toStrictEqual([]);
     expect(world.completions).toHaveLength(1);
     await lab.expectAgreement('adopted', urls);
   });

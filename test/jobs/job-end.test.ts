@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { jobEndBody } from '../../lib/schemas/job-end-message.ts';
 import { createEnqueueHandler } from '../../functions/enqueue/handler.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { JobSummary } from '../../lib/jobs/job-summary.ts';
@@ -48,14 +50,62 @@ describe('the end of a job', () => {
 
       expect(again.batchItemFailures).toStrictEqual([]);
       expect(lab.server.hitsOf('/ok')).toBe(hits);
+      expect(await world.settleEnds()).toStrictEqual([]);
       expect(world.completions).toHaveLength(1);
       await lab.expectAgreement('end-retried', urls);
       // Delivered once more: nothing more is announced.
       expect((await (await world.consumer())(redelivered(event, 3), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
+      expect(await world.settleEnds()).toStrictEqual([]);
       expect(world.completions).toHaveLength(1);
     } finally {
       flaky.destroy();
     }
+  });
+
+  test('the count that ends a job asks for its end in a message of its own: the objects are written, then it is announced, once however often it is asked', async () => {
+    const world = await lab.world('end-message');
+    const urls = [lab.server.url('/ok?end-message')];
+    await world.enqueue('end-message', urls, 1);
+    const consumer = await world.consumer();
+
+    expect((await consumer(world.eventOf(await world.receive()), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
+
+    // Ended (its status is final) but not written yet: nothing announced, no summary object.
+    expect(await lab.store.summary('end-message')).toMatchObject({ status: 'completed', done: 1 });
+    expect((await lab.store.summary('end-message'))?.announcedAt).toBeUndefined();
+    expect(world.completions).toHaveLength(0);
+    await expect(lab.text('results/job=end-message/_summary.json')).rejects.toThrow();
+
+    expect(await world.settleEnds(consumer)).toStrictEqual([]);
+
+    expect(world.completions).toHaveLength(1);
+    expect(JSON.parse(await lab.text('results/job=end-message/_summary.json'))).toMatchObject({ jobId: 'end-message', status: 'completed', done: 1 });
+    expect((await lab.store.summary('end-message'))?.announcedAt).toStrictEqual(expect.any(String));
+    // Asked again (a duplicate of the message, two asks in one batch): nothing more.
+    await lab.sqs.client.send(new SendMessageBatchCommand({ QueueUrl: world.queue.queueUrl, Entries: [0, 1].map((i) => ({ Id: String(i), MessageBody: jobEndBody('end-message') })) }));
+    expect(await world.settleEnds(consumer)).toStrictEqual([]);
+    expect(world.completions).toHaveLength(1);
+  });
+
+  test('a job\'s end whose objects cannot be written: the end message fails and is tried again until it lands, announced once', async () => {
+    const world = await lab.world('end-fails');
+    const urls = [lab.server.url('/ok?end-fails')];
+    await world.enqueue('end-fails', urls, 1);
+    const consumer = await world.consumer();
+    expect((await consumer(world.eventOf(await world.receive()), lambdaContext(10_000))).batchItemFailures).toStrictEqual([]);
+    // More 500s than the SDK's attempts, on the summary object.
+    lab.faults.add({ method: 'PUT', key: /job=end-fails\/_summary\.json$/, status: 500, times: 3 });
+
+    const failed = await world.settleEnds(consumer);
+
+    expect(failed).toHaveLength(1);
+    expect(world.completions).toHaveLength(0);
+    // The failed try gave its lease back: the next ask (here a new message: the failed one comes
+    // back after its visibility timeout) writes the end at once.
+    await lab.sqs.client.send(new SendMessageCommand({ QueueUrl: world.queue.queueUrl, MessageBody: jobEndBody('end-fails') }));
+    expect(await world.settleEnds(consumer)).toStrictEqual([]);
+    expect(world.completions).toHaveLength(1);
+    await lab.expectAgreement('end-fails', urls);
   });
 
   test('a job the enqueuer ends (nothing to fetch) gets its summary and manifest too', async () => {

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createEnqueueHandler } from '../../functions/enqueue/handler.ts';
@@ -86,13 +86,32 @@ class JobLab {
       logger: silent, s3: faulty, sqs: sqs.client, dynamodb, announceJob,
     });
     /** Receives up to `max` messages (each received once more: their receive count goes up). */
-    const receive = async (max = 10): Promise<Message[]> => (await sqs.client.send(new ReceiveMessageCommand({
-      QueueUrl: queue.queueUrl, MaxNumberOfMessages: max, MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-    }))).Messages ?? [];
+    /** Job-end messages received so far (a consumer that ends a job asks for its end on the queue). */
+    const ends: Message[] = [];
+    /** Receives up to `max` fetch messages (each received once more: their receive count goes up); job-end messages are kept for `settleEnds`. */
+    const receive = async (max = 10): Promise<Message[]> => {
+      const messages = (await sqs.client.send(new ReceiveMessageCommand({
+        QueueUrl: queue.queueUrl, MaxNumberOfMessages: max, MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }))).Messages ?? [];
+      ends.push(...messages.filter((message) => message.Body!.startsWith('{"jobEnd"')));
+      return messages.filter((message) => !message.Body!.startsWith('{"jobEnd"'));
+    };
     const eventOf = (messages: Message[]): SQSEvent => toSqsEvent(messages, queue.queueArn);
     const remove = (messages: Message[]) => Promise.all(messages.map((message) =>
       sqs.client.send(new DeleteMessageCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: message.ReceiptHandle! }))));
-    return { queue, completions, enqueue, consumer, receive, eventOf, remove };
+    /** Delivers every job-end message waiting (in the queue, or received already) to a consumer; returns the batch's failures. */
+    const settleEnds = async (handler?: Awaited<ReturnType<typeof consumer>>) => {
+      // Fetch messages seen on the way are made visible again at once, for the test to receive.
+      const others = await receive();
+      await Promise.all(others.map((message) => sqs.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }))));
+      const waiting = ends.splice(0);
+      if (waiting.length === 0) return [];
+      const { batchItemFailures } = await (handler ?? await consumer())(eventOf(waiting), lambdaContext(10_000));
+      const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+      await remove(waiting.filter((message) => !failed.has(message.MessageId!)));
+      return batchItemFailures;
+    };
+    return { queue, completions, enqueue, consumer, receive, eventOf, remove, settleEnds };
   }
 
   async text(Key: string): Promise<string> {
