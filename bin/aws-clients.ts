@@ -16,8 +16,8 @@ const CONNECTION_FLAGS = {
 const CONNECTION_FLAGS_USAGE = `  --endpoint URL         an SQS- and S3-compatible endpoint (batchfetch local-sqs), instead
                          of AWS; placeholder credentials are used unless AWS_ACCESS_KEY_ID is set
   --dynamodb-endpoint URL  a DynamoDB-compatible endpoint (batchfetch local-sqs prints it)
-  --jobs-table NAME      the jobs table (the stack's JobsTable output; default
-                         ${DEFAULT_JOBS_TABLE} with --dynamodb-endpoint)
+  --jobs-table NAME      the jobs table (pass the stack's JobsTableName output; default
+                         ${DEFAULT_JOBS_TABLE} with --dynamodb-endpoint, else none)
   --region REGION        AWS region (default: AWS_REGION, else us-east-1)`;
 
 interface ConnectionValues {

@@ -25,9 +25,16 @@ function jobStatusText(job: JobSummary, tty: boolean): string {
   if (codes.length > 0) lines.push(`failures: ${codes.map(([code, count]) => `${code} ${count}`).join(', ')}`);
   if (job.invalid > 0) lines.push(`${job.invalid} input lines were invalid and not enqueued`);
   if (job.latencyMs) lines.push(`latency: mean ${job.latencyMs.mean} ms, p50 ≤ ${job.latencyMs.p50} ms, p99 ≤ ${job.latencyMs.p99} ms`);
+  if (job.changes) lines.push(changesLine(job.changes));
   if (job.results) lines.push(`results: ${job.results}`);
   if (job.parentJobId) lines.push(`redrive of ${job.parentJobId}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A compared job's change counts, as --json has them: `changes since J1: new 1, unchanged 2, …, missing 0`. */
+function changesLine(changes: NonNullable<JobSummary['changes']>): string {
+  const { sinceJobId, ...counts } = changes;
+  return `changes${sinceJobId ? ` since ${sinceJobId}` : ''}: ${Object.entries(counts).map(([name, count]) => `${name} ${count}`).join(', ')}`;
 }
 
 export { jobProgressLine, jobStatusText };

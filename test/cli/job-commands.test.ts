@@ -71,4 +71,15 @@ describe('the job commands on finished jobs', () => {
     expect(elsewhere.stderr).toBe(`batchfetch: job elsewhere-1 counted 1 record, but s3://${servers.resultsBucket}/results/job=elsewhere-1/ holds none: `
       + 'its workers wrote them elsewhere (worker --out, or no --results-bucket)\n');
   }, 90_000);
+
+  test('`job status` as text shows a compared job\'s change counts, as --json has them', async () => {
+    const bucket = ['--results-bucket', servers.resultsBucket];
+    await finishedJob('base-1', [server.url('/ok?x'), server.url('/ok?y')], bucket, bucket);
+    await finishedJob('compared-1', [server.url('/ok?x'), server.url('/ok?z')], [...bucket, '--since-job', 'base-1'], bucket);
+
+    const [text, json] = await Promise.all([runCli(['job', 'status', 'compared-1', ...connection()]), runCli(['job', 'status', 'compared-1', '--json', ...connection()])]);
+
+    expect(JSON.parse(json.stdout)).toMatchObject({ changes: { sinceJobId: 'base-1', new: 1, unknown: 1, missing: 1 } });
+    expect(text.stdout.split('\n')).toContain('changes since base-1: new 1, unchanged 0, changed 0, broke 0, recovered 0, still-failing 0, unknown 1, missing 1');
+  }, 120_000);
 });
