@@ -14,6 +14,7 @@ import { functionCode } from './function-code.ts';
 import { FetchMonitoring } from './monitoring.ts';
 import { FetchSchedules } from './schedules.ts';
 import { JOB_LISTING_INDEX, JOB_LISTING_KEY } from '../lib/core/state-table.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../lib/queue/split-into-messages.ts';
 
 /** Variables of `fetchEnvironment` the enqueue function reads too (docs/aws.md, "both"). */
 const SHARED_VARIABLES = ['RESULTS_PREFIX', 'JOB_EVENT_BUS', 'FETCH_ALLOW_NETWORKS'] as const;
@@ -71,14 +72,19 @@ class BatchFetcher extends Construct {
     // through JOB_RETENTION_DAYS, the TTL the job store gives a job's items.
     const retentionDays = (props.resultsExpiration ?? DEFAULT_RETENTION).toDays();
 
+    // Messages as large as the enqueuer and continuations make them (the one limit,
+    // SQS_MAX_MESSAGE_BYTES), set rather than left to the default; the DLQ holds what the queue does
+    // (MaximumMessageSize: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     });
     this.queue = new Queue(this, 'FetchQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
       // AWS guidance: at least 6 × the consumer's timeout, so a batch being retried is not redelivered.
       visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(fetchTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),

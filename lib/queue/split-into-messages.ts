@@ -5,13 +5,15 @@ import { DEFAULT_MESSAGE_URLS, MAX_URLS_PER_MESSAGE, toWire, type MessageOptions
 /**
  * SQS's limit on one message: 1 MiB since August 2025 (Amazon SQS quotas,
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+ * The one limit: the construct sets it as its queues' maximum message size, and enqueues and
+ * continuations split at it.
  */
 const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 interface SplitOptions {
   /** URLs per message at most. @default 100 */
   readonly maxUrls?: number;
-  /** Body size per message at most, in UTF-8 bytes. @default 256 KiB */
+  /** Body size per message at most, in UTF-8 bytes. @default SQS_MAX_MESSAGE_BYTES */
   readonly maxBytes?: number;
   readonly options?: MessageOptions;
   /** Continuation hop carried by every message. @default 0 */
@@ -52,7 +54,7 @@ class MessageSplitter {
 
   constructor(splitOptions: SplitOptions = {}) {
     const maxUrls = splitOptions.maxUrls ?? DEFAULT_MESSAGE_URLS;
-    const maxBytes = splitOptions.maxBytes ?? 256 * 1024;
+    const maxBytes = splitOptions.maxBytes ?? SQS_MAX_MESSAGE_BYTES;
     if (!Number.isInteger(maxUrls) || maxUrls < 1 || maxUrls > MAX_URLS_PER_MESSAGE) {
       throw new InvalidOptionError('maxUrls', `an integer from 1 to ${MAX_URLS_PER_MESSAGE}`, maxUrls);
     }

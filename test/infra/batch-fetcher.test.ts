@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { SQS_MAX_MESSAGE_BYTES } from '../../lib/queue/split-into-messages.ts';
 import { BatchFetcher, BatchFetcherStack, type BatchFetcherProps } from '../../infra/index.ts';
 
 function stackWith(props: BatchFetcherProps = {}): Template {
@@ -275,6 +276,13 @@ describe('BatchFetcher on a real account (issue 35: what only AWS would show)', 
     template.resourcePropertiesCountIs('AWS::IAM::Policy', allowing('events:PutEvents', busArn), 2);
     expect(() => new BatchFetcher(new Stack(new App(), 'Twice'), 'Fetcher', { jobEventBus: EventBus.fromEventBusName(new Stack(), 'B', 'b'), fetchEnvironment: { JOB_EVENT_BUS: 'b' } }))
       .toThrow('give the job event bus once: jobEventBus or fetchEnvironment.JOB_EVENT_BUS, not both');
+  });
+
+  test('the fetch queue and its DLQ hold messages of the size the enqueuer and continuations split at (1 MiB), set explicitly', () => {
+    expect(SQS_MAX_MESSAGE_BYTES).toBe(1_048_576);
+    account.hasResourceProperties('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES, RedrivePolicy: Match.anyValue() });
+    account.hasResourceProperties('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES, MessageRetentionPeriod: 1_209_600, RedrivePolicy: Match.absent() });
+    account.resourcePropertiesCountIs('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES }, 2);
   });
 
   test('schedules: a name no job id can carry, an input the enqueue function refuses or a fixed jobId on a recurring schedule fail at synth, all in one error', () => {

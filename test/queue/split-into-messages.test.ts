@@ -1,6 +1,6 @@
 import { parseQueueMessage } from '../../lib/schemas/queue-message.ts';
 import { FetchRequestSchema } from '../../lib/schemas/fetch-request.ts';
-import { splitIntoMessages, type SplitItem } from '../../lib/queue/split-into-messages.ts';
+import { splitIntoMessages, SQS_MAX_MESSAGE_BYTES, type SplitItem } from '../../lib/queue/split-into-messages.ts';
 import type { FetchRequest } from '../../lib/index.ts';
 
 /** A request with one wire field set (`attempts` on the wire is `priorAttempts` in a request). */
@@ -63,6 +63,16 @@ describe('splitIntoMessages', () => {
     expect(items.filter((i) => i.kind === 'oversized')).toStrictEqual([{ kind: 'oversized', request: requests[40] }]);
     const sent = items.flatMap((i) => (i.kind === 'message' ? i.requests : []));
     expect(sent).toStrictEqual([...requests.slice(0, 40), requests[41]]);
+  });
+
+  test('by default a message is as large as SQS takes (the queues\' maximum, SQS_MAX_MESSAGE_BYTES), as continuations are', async () => {
+    // A request of 600 KB: refused as oversized when the enqueuer split at 256 KiB, though the queue holds it.
+    const requests = [{ url: 'https://example.com/large', body: 'b'.repeat(600_000) }, { url: 'https://example.com/next', body: 'b'.repeat(600_000) }];
+
+    const items = await split(requests, {});
+
+    expect(items.map((item) => item.kind)).toStrictEqual(['message', 'message']);
+    for (const item of items) expect(Buffer.byteLength((item as { body: string }).body)).toBeLessThanOrEqual(SQS_MAX_MESSAGE_BYTES);
   });
 
   test('rejects limits outside what SQS accepts', async () => {
