@@ -32,7 +32,7 @@ const GLOBAL_FLAGS = ['version', 'help'];
 /** Flags of other programs the docs show: curl, Node, the AWS CLI. */
 const OTHER_PROGRAMS_FLAGS = [
   'parallel', 'parallel-max', 'enable-source-maps', 'expose-gc',
-  'stack-name', 'query', 'output', 'message-body', 'function-name', 'cli-binary-format', 'payload',
+  'stack-name', 'query', 'output', 'message-body', 'function-name', 'cli-binary-format', 'payload', 'invocation-type', 'cli-read-timeout',
 ];
 
 /** Every environment variable name a reader asks its env for. */
