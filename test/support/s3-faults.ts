@@ -60,40 +60,52 @@ class S3FaultProxy {
   readonly calls: string[] = [];
   #chaos: { readonly rule: ChaosRule; readonly random: () => number; readonly tally: ChaosTally } | undefined;
 
+  /** Added to every S3 call (SQS and DynamoDB calls, which name their operation in X-Amz-Target, pass at once): S3's latency, ms. */
+  s3LatencyMs = 0;
+
   private constructor(target: URL) {
     this.#server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      this.calls.push(`${req.method} ${path}`);
-      const fault = this.#faultFor(req, path) ?? this.#chaosFor(req, path);
-      const forward = () => {
-        const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
-          if (fault?.rule.failAfterForward) {
-            answer.resume();
-            answer.once('end', () => injectedError(res, 500));
-            return;
-          }
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        upstream.on('error', () => res.destroy());
-        req.pipe(upstream);
-      };
-      if (fault?.rule.status !== undefined && !fault.rule.failAfterForward) {
-        req.resume();
-        const status = fault.rule.status;
-        const answer = () => injectedError(res, status);
-        if (fault.rule.delayMs) setTimeout(answer, fault.rule.delayMs);
-        else answer();
-        return;
-      }
-      if (fault?.rule.delayMs) {
-        // Read the body now (as S3 would receive it), forward it later.
+      if (this.s3LatencyMs > 0 && req.headers['x-amz-target'] === undefined) {
         req.pause();
-        setTimeout(forward, fault.rule.delayMs);
+        setTimeout(() => this.#handle(req, res, target), this.s3LatencyMs);
         return;
       }
-      forward();
+      this.#handle(req, res, target);
     });
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, target: URL): void {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    this.calls.push(`${req.method} ${path}`);
+    const fault = this.#faultFor(req, path) ?? this.#chaosFor(req, path);
+    const forward = () => {
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+        if (fault?.rule.failAfterForward) {
+          answer.resume();
+          answer.once('end', () => injectedError(res, 500));
+          return;
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (fault?.rule.status !== undefined && !fault.rule.failAfterForward) {
+      req.resume();
+      const status = fault.rule.status;
+      const answer = () => injectedError(res, status);
+      if (fault.rule.delayMs) setTimeout(answer, fault.rule.delayMs);
+      else answer();
+      return;
+    }
+    if (fault?.rule.delayMs) {
+      // Read the body now (as S3 would receive it), forward it later.
+      req.pause();
+      setTimeout(forward, fault.rule.delayMs);
+      return;
+    }
+    forward();
   }
 
   static async start(target: string): Promise<S3FaultProxy> {
