@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -86,8 +87,13 @@ interface BatchFetcherProps {
    * jobs table keeps a job's items after the job started. @default Duration.days(90)
    */
   readonly resultsExpiration?: Duration;
-  /** Buckets the enqueue function may read `s3://` URL lists from. @default [] */
+  /** Buckets the enqueue function may read `s3://` URL lists from (GetObject; kms:Decrypt on their `encryptionKey`). @default [] */
   readonly sourceBuckets?: readonly IBucket[];
+  /**
+   * KMS keys of SSE-KMS source buckets the bucket objects do not carry (a bucket imported by name):
+   * the enqueue function may decrypt with them. @default []
+   */
+  readonly sourceBucketKeys?: readonly IKey[];
   /** Schedules that enqueue URL lists. @default [] */
   readonly schedules?: readonly FetchSchedule[];
   /** Alarms notify this topic. @default no notification (alarms still show in CloudWatch) */

@@ -6,7 +6,7 @@ import { Architecture, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/a
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RETENTION, politenessEnvironment, validateProps, type BatchFetcherProps } from './batch-fetcher-props.ts';
@@ -95,6 +95,8 @@ class BatchFetcher extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      // ACLs off: the bucket owns every object (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html).
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: false,
       lifecycleRules: [
         { expiration: Duration.days(retentionDays) },
@@ -107,7 +109,9 @@ class BatchFetcher extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billing: Billing.onDemand(),
-      encryption: TableEncryptionV2.awsManagedKey(),
+      // The AWS owned key: no KMS requests billed, unlike the AWS managed key aws/dynamodb
+      // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html).
+      encryption: TableEncryptionV2.dynamoOwnedKey(),
       // Items expire at their `ttl` (epoch seconds), which the job store sets from
       // JOB_RETENTION_DAYS; items without one are kept
       // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html).
@@ -215,8 +219,11 @@ class BatchFetcher extends Construct {
       },
     });
     this.queue.grantSendMessages(this.enqueueFunction);
-    // Starting a job, recording its shards, and completing an empty one.
-    this.enqueueFunction.addToRolePolicy(stateItems);
+    // Starting a job (PutItem), recording its shards and completing an empty one (UpdateItem),
+    // reading a job (Query): the enqueuer never reads single items (no GetItem).
+    this.enqueueFunction.addToRolePolicy(new PolicyStatement({
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resources: [this.jobsTable.tableArn],
+    }));
     this.enqueueFunction.addToRolePolicy(putEvents);
     // EventBridge Scheduler invokes the function asynchronously: its retry policy and DLQ only
     // cover delivering the event. An error the function throws is retried by Lambda (twice) and
@@ -228,7 +235,14 @@ class BatchFetcher extends Construct {
       retentionPeriod: DLQ_RETENTION,
     });
     this.enqueueFunction.configureAsyncInvoke({ onFailure: new SqsDestination(this.enqueueFailureQueue), retryAttempts: 2 });
-    for (const bucket of props.sourceBuckets ?? []) bucket.grantRead(this.enqueueFunction);
+    // `s3://` lists: one GetObject each (no List: a missing object answers 403, not 404), and for
+    // SSE-KMS objects kms:Decrypt on their key
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+    for (const bucket of props.sourceBuckets ?? []) {
+      this.enqueueFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }));
+      bucket.encryptionKey?.grantDecrypt(this.enqueueFunction);
+    }
+    for (const key of props.sourceBucketKeys ?? []) key.grantDecrypt(this.enqueueFunction);
     if (this.resultsBucket) {
       // Comparing: the earlier job's records are read (List, Get), missing URLs written (Put).
       this.enqueueFunction.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [this.resultsBucket.arnForObjects('*')] }));

@@ -1,12 +1,30 @@
 import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { ScheduleTargetBase, type ScheduleTargetBaseProps } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FetchSchedule } from './batch-fetcher-props.ts';
-import { logicalIdOf } from './logical-id.ts';
+
+/**
+ * A schedule's Lambda target whose role may invoke the function's unqualified ARN only, the ARN
+ * the schedule invokes (CDK's LambdaInvoke also grants `<function ARN>:*`, every version and
+ * alias). An unqualified ARN in a policy allows invoking the unqualified function
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+ */
+class InvokeFunction extends ScheduleTargetBase {
+  readonly #fn: IFunction;
+
+  constructor(fn: IFunction, props: ScheduleTargetBaseProps) {
+    super(props, fn.functionArn);
+    this.#fn = fn;
+  }
+
+  protected addTargetActionToRole(role: IRole): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.#fn.functionArn] }));
+  }
+}
 
 /**
  * The enqueue event a schedule's firing sends: its input, with the job's id (the schedule's name
@@ -45,7 +63,7 @@ class FetchSchedules extends Construct {
       description: `batchfetch: ${spec.name}`,
       schedule: ScheduleExpression.expression(spec.expression, TimeZone.of(spec.timeZone ?? 'UTC')),
       enabled: spec.enabled ?? true,
-      target: new LambdaInvoke(props.target, {
+      target: new InvokeFunction(props.target, {
         role,
         // One job per firing: the scheduled time is the same for every retry of a firing, so a
         // retried invocation resumes that job rather than starting a second one
@@ -57,12 +75,6 @@ class FetchSchedules extends Construct {
         deadLetterQueue: this.deadLetterQueue,
       }),
     }));
-    if (this.schedules.length > 0) {
-      Validations.of(this).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalIdOf(props.target)}.Arn>:*]`,
-        reason: 'The scheduler role may invoke the enqueue function and its versions (function ARN and function ARN:*), nothing else.',
-      });
-    }
   }
 }
 

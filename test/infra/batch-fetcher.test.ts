@@ -3,6 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EventBus } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { SQS_MAX_MESSAGE_BYTES } from '../../lib/queue/split-into-messages.ts';
 import { BatchFetcher, BatchFetcherStack, type BatchFetcherProps } from '../../infra/index.ts';
 
@@ -232,18 +234,52 @@ const ENQUEUER = { Description: 'batchfetch: splits URL lists into SQS messages'
 const FETCHER = { Description: 'batchfetch: fetches the URLs of SQS messages' };
 
 /** A policy statement allowing `action`, on any role of the template. */
-function allowing(action: string, resource: unknown = Match.anyValue()) {
+function allowing(action: string | string[], resource: unknown = Match.anyValue()) {
   return { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: action, Effect: 'Allow', Resource: resource })]) } };
 }
 
 describe('BatchFetcher on a real account (issue 35: what only AWS would show)', () => {
   let account: Template;
 
+  let lists: Bucket;
+
   beforeAll(() => {
-    account = stackWith({
+    const stack = new Stack(new App(), 'Account');
+    lists = new Bucket(stack, 'Lists', { encryption: BucketEncryption.KMS, enforceSSL: true });
+    new BatchFetcher(stack, 'Fetcher', {
       resultsBucket: true,
       resultsExpiration: Duration.days(30),
       fetchEnvironment: { RESULTS_PREFIX: 'crawls/', JOB_EVENT_BUS: 'jobs' },
+      sourceBuckets: [lists, Bucket.fromBucketName(stack, 'Partner', 'partner-lists')],
+      sourceBucketKeys: [Key.fromKeyArn(stack, 'PartnerKey', 'arn:aws:kms:eu-west-1:111122223333:key/partner')],
+      schedules: [{ name: 'Nightly', expression: 'cron(0 3 * * ? *)', input: { source: 's3://partner-lists/today.txt' } }],
+    });
+    account = Template.fromStack(stack);
+  });
+
+  test('grants nobody uses are gone: the enqueuer reads no single items, the scheduler invokes the function\'s own ARN, source buckets are read, not listed', () => {
+    account.hasResourceProperties('AWS::IAM::Policy', allowing(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    account.resourcePropertiesCountIs('AWS::IAM::Policy', allowing(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']), 1);
+    account.hasResourceProperties('AWS::IAM::Policy', allowing('lambda:InvokeFunction', { 'Fn::GetAtt': [Match.stringLikeRegexp('^FetcherEnqueueFunction'), 'Arn'] }));
+    expect(JSON.stringify(account.findResources('AWS::IAM::Policy'))).not.toMatch(/"lambda:InvokeFunction","Effect":"Allow","Resource":\[/);
+    const sourceActions = Object.values(account.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement)
+      .filter((statement) => /partner-lists|"Lists[0-9A-F]{8}"/.test(JSON.stringify(statement.Resource)))
+      .map((statement) => statement.Action);
+    expect(sourceActions).toStrictEqual(['s3:GetObject', 's3:GetObject']);
+  });
+
+  test('SSE-KMS source buckets: the enqueuer may decrypt with the bucket\'s key and with the keys given', () => {
+    account.hasResourceProperties('AWS::IAM::Policy', allowing('kms:Decrypt', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ListsKey'), 'Arn'] }));
+    account.hasResourceProperties('AWS::IAM::Policy', allowing('kms:Decrypt', 'arn:aws:kms:eu-west-1:111122223333:key/partner'));
+  });
+
+  test('the table on the AWS owned key (no KMS charges), the results bucket with ACLs off (BucketOwnerEnforced)', () => {
+    const table = Object.values(account.findResources('AWS::DynamoDB::GlobalTable'))[0] as { Properties: Record<string, unknown> };
+    expect(JSON.stringify(table.Properties.SSESpecification ?? {})).not.toContain('KMS');
+    account.hasResourceProperties('AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: Match.anyValue(),
     });
   });
 
