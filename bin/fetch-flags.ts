@@ -221,4 +221,4 @@ function describeOptionError(error: InvalidOptionError): string {
   return `${flagOf(error.option)} expects ${expected}, got '${String(error.received)}'`;
 }
 
-export { describeOptionError, engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE };
+export { describeOptionError, engineOptionsFrom, FETCH_FLAGS, FETCH_FLAGS_USAGE, FLAG_OF_OPTION };

@@ -107,8 +107,9 @@ class InvalidOptionError extends BatchfetchError {
   readonly expected: string;
   readonly received: unknown;
 
-  constructor(option: string, expected: string, received: unknown) {
-    super('INVALID_OPTION', `Expected \`${option}\` to be ${expected}, got \`${String(received)}\` (${typeof received})`);
+  /** `message` replaces the default "Expected `option` to be …" (an unknown option says so instead). */
+  constructor(option: string, expected: string, received: unknown, message?: string) {
+    super('INVALID_OPTION', message ?? `Expected \`${option}\` to be ${expected}, got \`${String(received)}\` (${typeof received})`);
     this.option = option;
     this.expected = expected;
     this.received = received;

@@ -1,5 +1,6 @@
 import { describeRange, inRange, OPTION_RANGES, type RangedOption } from '../core/option-ranges.ts';
 import { InvalidOptionError } from '../core/errors.ts';
+import { closestName } from '../core/closest-name.ts';
 import { connectionBudgetFor, readDescriptorLimit } from '../net/descriptor-limit.ts';
 import type { Resolver } from '../net/dns-cache.ts';
 import type { TokenSource } from '../politeness/host-gate.ts';
@@ -173,6 +174,31 @@ type ResolvedEngineOptions = Required<Omit<FetchEngineOptions, 'signal' | 'dnsRe
   readonly descriptorLimit: number;
 };
 
+/**
+ * Every option's name, for refusing unknown ones (a misspelt `concurency` would otherwise be
+ * ignored and the default used). A `Record` over `keyof FetchEngineOptions` makes the compiler
+ * keep it complete: a new option missing here, or a name here that is no option, fails typecheck.
+ */
+const OPTION_NAMES: Readonly<Record<keyof FetchEngineOptions, true>> = {
+  concurrency: true, perOrigin: true, maxSockets: true, ca: true, timeoutMs: true, urlTimeoutMs: true, connectTimeoutMs: true,
+  headersTimeoutMs: true, bodyIdleTimeoutMs: true, retries: true, retryBaseDelayMs: true, retryMaxDelayMs: true,
+  maxRetryAfterMs: true, maxRedirects: true, maxBodyBytes: true, bodyMode: true, decompress: true, allowNetworks: true,
+  dnsTtlMs: true, dnsServers: true, dnsResolve: true, keepAliveTimeoutMs: true, perHostRate: true, perHostConcurrency: true,
+  hostRules: true, adaptiveBackoff: true, robotsTxt: true, hostTokens: true, robotsStore: true, headers: true, userAgent: true,
+  ignoreInBody: true, okStatus: true, method: true, headFallback: true, redirectChain: true, keepHeaders: true, tlsInfo: true,
+  timings: true, truncateAt: true, acceptTypes: true, signal: true, random: true, sleep: true,
+};
+
+/** Refuses an option the engine does not know, naming it and the closest known one. */
+function refuseUnknownOptions(options: object): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(OPTION_NAMES, name)) continue;
+    const closest = closestName(name, Object.keys(OPTION_NAMES));
+    throw new InvalidOptionError(name, 'a known engine option', name,
+      `Unknown engine option \`${name}\`${closest === undefined ? '' : ` (did you mean \`${closest}\`?)`}; the options are listed in docs/engine.md`);
+  }
+}
+
 /** Every body mode, in the order help texts list them. */
 const BODY_MODES: readonly BodyMode[] = Object.values(BodyMode);
 
@@ -206,6 +232,7 @@ function budgetNote(options: FetchEngineOptions, resolved: ResolvedEngineOptions
 
 /** Fills defaults and validates every option at once, before anything is started. */
 function resolveEngineOptions(options: FetchEngineOptions = {}, sleep: ResolvedEngineOptions['sleep']): ResolvedEngineOptions {
+  refuseUnknownOptions(options);
   const timeoutMs = options.timeoutMs ?? 30_000; // 30 s
   const descriptorLimit = readDescriptorLimit();
   const maxSockets = options.maxSockets ?? connectionBudgetFor(descriptorLimit);
@@ -325,5 +352,5 @@ function compileIgnorePattern(source: string): RegExp {
   }
 }
 
-export { BODY_MODES, BodyMode, resolveEngineOptions };
+export { BODY_MODES, BodyMode, OPTION_NAMES, resolveEngineOptions };
 export type { FetchEngineOptions, ResolvedEngineOptions };
