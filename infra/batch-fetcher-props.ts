@@ -102,6 +102,8 @@ interface BatchFetcherProps {
   readonly maxMessageAge?: Duration;
   /** Alarm when failed / fetched URLs exceed this ratio over 15 minutes. @default 0.5 */
   readonly errorRatioThreshold?: number;
+  /** The error-ratio alarm ignores 15 minutes with fewer URLs fetched than this (2 failed of 2 is no rate). @default 20 */
+  readonly errorRatioMinimumUrls?: number;
   /**
    * Alarm when more than this many URLs broke (OK in the earlier job, failing now) within an hour,
    * in jobs that compare. @default no alarm
@@ -150,6 +152,8 @@ function validateProps(props: BatchFetcherProps): void {
   if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) problems.push(`fetchMemorySize must be 128–10240 MB, got ${memory}`);
   const ratio = props.errorRatioThreshold ?? 0.5;
   if (!(ratio > 0 && ratio <= 1)) problems.push(`errorRatioThreshold must be in (0, 1], got ${ratio}`);
+  const minimumUrls = props.errorRatioMinimumUrls ?? 20;
+  if (!(Number.isInteger(minimumUrls) && minimumUrls >= 1)) problems.push(`errorRatioMinimumUrls must be an integer ≥ 1, got ${minimumUrls}`);
   const broken = props.brokenUrlsThreshold;
   if (broken !== undefined && !(Number.isInteger(broken) && broken >= 0)) problems.push(`brokenUrlsThreshold must be an integer ≥ 0, got ${broken}`);
   const expiry = props.certificateExpiryDays;

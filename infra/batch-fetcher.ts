@@ -269,6 +269,7 @@ class BatchFetcher extends Construct {
       service,
       maxMessageAge: props.maxMessageAge ?? Duration.minutes(30),
       errorRatioThreshold: props.errorRatioThreshold ?? 0.5,
+      errorRatioMinimumUrls: props.errorRatioMinimumUrls ?? 20,
       ...(props.brokenUrlsThreshold === undefined ? {} : { brokenUrlsThreshold: props.brokenUrlsThreshold }),
       ...(props.certificateExpiryDays === undefined ? {} : { certificateExpiryDays: props.certificateExpiryDays }),
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),

@@ -31,6 +31,8 @@ interface FetchMonitoringProps {
   readonly service: string;
   readonly maxMessageAge: Duration;
   readonly errorRatioThreshold: number;
+  /** The error-ratio alarm only counts 15 minutes in which at least this many URLs were fetched. */
+  readonly errorRatioMinimumUrls: number;
   /** Alarm when more URLs than this broke within an hour (jobs that compare). */
   readonly brokenUrlsThreshold?: number;
   /** Alarm when a fetched URL's certificate has fewer days left than this. */
@@ -71,12 +73,15 @@ class FetchMonitoring extends Construct {
     alarm('OldestMessageAge', `The oldest fetch message waits longer than ${props.maxMessageAge.toHumanString()}`,
       props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), props.maxMessageAge.toSeconds(), 2);
     const errorRatio = new MathExpression({
-      expression: 'IF(fetched > 0, failed / fetched, 0)',
+      // IF in metric math (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html):
+      // a ratio of a few URLs (2 failed of 2) is no failure rate, so quieter periods count as 0.
+      expression: `IF(fetched >= ${props.errorRatioMinimumUrls}, failed / fetched, 0)`,
       usingMetrics: { failed: emf('UrlsFailed', 'Sum', Duration.minutes(15)), fetched: emf('UrlsFetched', 'Sum', Duration.minutes(15)) },
       period: Duration.minutes(15),
       label: 'failed / fetched URLs',
     });
-    alarm('ErrorRatio', `More than ${props.errorRatioThreshold * 100}% of fetched URLs failed over 15 minutes`, errorRatio, props.errorRatioThreshold);
+    alarm('ErrorRatio', `More than ${props.errorRatioThreshold * 100}% of fetched URLs failed over 15 minutes (with at least ${props.errorRatioMinimumUrls} fetched)`,
+      errorRatio, props.errorRatioThreshold);
     if (props.brokenUrlsThreshold !== undefined) {
       alarm('BrokenUrls', `More than ${props.brokenUrlsThreshold} URLs that were OK in the earlier job failed within an hour`,
         emf('UrlsBroke', 'Sum', Duration.hours(1)), props.brokenUrlsThreshold);

@@ -98,7 +98,7 @@ describe('BatchFetcher construct', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'JobsFailed', Namespace: 'Batchfetch', Threshold: 0 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched > 0, failed / fetched, 0)' })]),
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched >= 20, failed / fetched, 0)' })]),
       Threshold: 0.5,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800 });
@@ -249,6 +249,7 @@ describe('BatchFetcher on a real account (issue 35: what only AWS would show)', 
     new BatchFetcher(stack, 'Fetcher', {
       resultsBucket: true,
       resultsExpiration: Duration.days(30),
+      errorRatioMinimumUrls: 100,
       fetchEnvironment: { RESULTS_PREFIX: 'crawls/', JOB_EVENT_BUS: 'jobs' },
       sourceBuckets: [lists, Bucket.fromBucketName(stack, 'Partner', 'partner-lists')],
       sourceBucketKeys: [Key.fromKeyArn(stack, 'PartnerKey', 'arn:aws:kms:eu-west-1:111122223333:key/partner')],
@@ -319,6 +320,12 @@ describe('BatchFetcher on a real account (issue 35: what only AWS would show)', 
     account.hasResourceProperties('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES, RedrivePolicy: Match.anyValue() });
     account.hasResourceProperties('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES, MessageRetentionPeriod: 1_209_600, RedrivePolicy: Match.absent() });
     account.resourcePropertiesCountIs('AWS::SQS::Queue', { MaximumMessageSize: SQS_MAX_MESSAGE_BYTES }, 2);
+  });
+
+  test('the error-ratio alarm needs a minimum of fetched URLs (2 failed of 2 is no rate)', () => {
+    const alarm = { Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(fetched >= 100, failed / fetched, 0)' })]), Threshold: 0.5, ComparisonOperator: 'GreaterThanThreshold' };
+    expect(() => stackWith({ errorRatioMinimumUrls: 0 })).toThrow('errorRatioMinimumUrls must be an integer ≥ 1, got 0');
+    account.hasResourceProperties('AWS::CloudWatch::Alarm', alarm);
   });
 
   test('schedules: a name no job id can carry, an input the enqueue function refuses or a fixed jobId on a recurring schedule fail at synth, all in one error', () => {
