@@ -49,7 +49,7 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
     })),
   };
 
-  const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable) : undefined;
+  const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable, undefined, config.jobRetentionDays) : undefined;
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {

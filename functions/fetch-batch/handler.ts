@@ -88,7 +88,7 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const sink = deps.sink ?? (results
     ? new (await import('../../lib/sinks/s3-sink.ts')).S3Sink({ client: results.s3, bucket: results.bucket, prefix: results.prefix, storeBodies: results.storeBodies })
     : new LogSink(logger));
-  const jobs = state ? new (await import('../../lib/jobs/job-store.ts')).JobStore(state.client, state.table) : undefined;
+  const jobs = state ? new (await import('../../lib/jobs/job-store.ts')).JobStore(state.client, state.table, undefined, config.jobs?.retentionDays) : undefined;
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.jobs?.eventBusName);
   // A job's end (its objects, then its event) is written once, under a lease in its header.
   const endJob = async (jobId: string) => {

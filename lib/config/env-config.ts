@@ -4,6 +4,7 @@ import { connectionBudgetFor } from '../net/descriptor-limit.ts';
 import { BODY_MODES, type FetchEngineOptions } from '../engine/options.ts';
 import { OPTION_RANGES, PER_HOST_RATE } from '../core/option-ranges.ts';
 import { DEFAULT_MESSAGE_URLS } from '../schemas/queue-message.ts';
+import { DEFAULT_JOB_RETENTION_DAYS } from '../jobs/job-store.ts';
 import { DEFAULT_RESULTS_PREFIX } from '../jobs/job-ref.ts';
 import { AcceptedTypes } from '../engine/accepted-types.ts';
 import { StatusSet } from '../engine/status-set.ts';
@@ -42,6 +43,8 @@ interface JobsConfig {
   readonly table: string;
   /** Event bus of job completion events; unset: the default bus. */
   readonly eventBusName: string | undefined;
+  /** Days a job's items are kept from its start (`JOB_RETENTION_DAYS`). */
+  readonly retentionDays?: number;
 }
 
 /** FETCH_METHOD: the engine's own rule for a method. */
@@ -143,13 +146,14 @@ function parseConsumerConfig(env: Env, readFiles: boolean): { config: ConsumerCo
   const storeBodies = read.boolean('STORE_BODIES', true);
   const table = read.text('JOBS_TABLE');
   const eventBusName = read.text('JOB_EVENT_BUS');
+  const retentionDays = read.integer('JOB_RETENTION_DAYS', OPTION_RANGES.jobRetentionDays) ?? DEFAULT_JOB_RETENTION_DAYS;
   const config: ConsumerConfig = {
     engine,
     deadlineMarginMs: read.integer('DEADLINE_MARGIN_MS', OPTION_RANGES.deadlineMarginMs) ?? 3_000,
     maxAttemptsPerUrl: read.integer('MAX_ATTEMPTS_PER_URL', OPTION_RANGES.maxAttemptsPerUrl),
     ...(queueUrl ? { continuation: { queueUrl, maxHops } } : {}),
     ...(bucket ? { results: { bucket, prefix, storeBodies } } : {}),
-    ...(table ? { jobs: { table, eventBusName } } : {}),
+    ...(table ? { jobs: { table, eventBusName, retentionDays } } : {}),
   };
   return { config, problems: read.problems };
 }
@@ -163,6 +167,8 @@ interface EnqueueConfig {
   readonly resultsBucket: string | undefined;
   readonly resultsPrefix: string;
   readonly eventBusName: string | undefined;
+  /** Days a job's items are kept from its start (`JOB_RETENTION_DAYS`). */
+  readonly jobRetentionDays?: number;
   /** URLs per message unless the event says otherwise. */
   readonly messageUrls: number;
   /** CIDRs sitemap fetches may reach besides public addresses. */
@@ -179,6 +185,7 @@ function readEnqueueConfig(env: Env = process.env): EnqueueConfig {
     resultsBucket: read.text('RESULTS_BUCKET'),
     resultsPrefix: read.text('RESULTS_PREFIX') ?? DEFAULT_RESULTS_PREFIX,
     eventBusName: read.text('JOB_EVENT_BUS'),
+    jobRetentionDays: read.integer('JOB_RETENTION_DAYS', OPTION_RANGES.jobRetentionDays) ?? DEFAULT_JOB_RETENTION_DAYS,
     messageUrls: read.integer('MESSAGE_URLS', OPTION_RANGES.messageUrls) ?? DEFAULT_MESSAGE_URLS,
     allowNetworks: read.list('FETCH_ALLOW_NETWORKS'),
   };

@@ -32,6 +32,8 @@ const OPTION_RANGES = {
   truncateAt: { min: 0, max: 1024 ** 3 },
   dnsTtlMs: { min: 0, max: 86_400_000 },
   keepAliveTimeoutMs: { min: 1, max: 600_000 },
+  /** Days a job's items and records are kept (`JOB_RETENTION_DAYS`, the construct's `resultsExpiration`). */
+  jobRetentionDays: { min: 1, max: 36_500 },
   /** URLs per queue message: bounds the work (and memory) one record can demand. */
   messageUrls: { min: 1, max: 10_000 },
   /** Messages per batch, as Lambda's SQS event source allows (10,000 with a batching window). */

@@ -28,8 +28,16 @@ interface NewJob {
 // Every attribute name goes through a placeholder: `status`, `total`, `ttl` and others are
 // DynamoDB reserved words (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html).
 
-/** Finished jobs are deleted by DynamoDB TTL after this long. */
-const FINISHED_JOB_TTL_S = 90 * 24 * 3600;
+/**
+ * Days a job's items are kept from its start (`JOB_RETENTION_DAYS`; the construct's
+ * `resultsExpiration`, which also expires the results bucket's objects that many days after they
+ * are written). The header expires that long after the job was created, before any of its records
+ * (written later), so a schedule never compares with records that are gone; shard items expire
+ * that long after their first count. DynamoDB TTL deletes them within a few days of the time
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html).
+ */
+const DEFAULT_JOB_RETENTION_DAYS = 90;
+const DAY_S = 24 * 3600;
 
 const numberOr0 = (value: unknown): number => (typeof value === 'number' ? value : 0);
 const numberOrUndefined = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
@@ -61,10 +69,18 @@ class JobStore {
   readonly #table: string;
   readonly #now: () => Date;
 
-  constructor(client: DynamoDBClient, table: string, now: () => Date = () => new Date()) {
+  readonly #retentionS: number;
+
+  constructor(client: DynamoDBClient, table: string, now: () => Date = () => new Date(), retentionDays = DEFAULT_JOB_RETENTION_DAYS) {
     this.#client = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.#table = table;
     this.#now = now;
+    this.#retentionS = retentionDays * DAY_S;
+  }
+
+  /** The epoch second an item written now expires at. */
+  #expiry(): number {
+    return Math.floor(this.#now().getTime() / 1000) + this.#retentionS;
   }
 
   /** Creates the job (status enqueuing); the existing job's summary when the id is taken. */
@@ -75,7 +91,7 @@ class JobStore {
         TableName: this.#table,
         Item: {
           ...StateKeys.job(job.jobId), [JOB_LISTING_KEY.partition]: JOB_LISTING_KEY.value,
-          jobId: job.jobId, status: 'enqueuing', createdAt: now, updatedAt: now, total: 0, messages: 0, invalid: 0, shardCount: 0,
+          jobId: job.jobId, status: 'enqueuing', createdAt: now, updatedAt: now, total: 0, messages: 0, invalid: 0, shardCount: 0, ttl: this.#expiry(),
           toleratedFailurePercentage: job.toleratedFailurePercentage, parentJobId: job.parentJobId, results: job.results,
           compared: job.compared, sinceJobId: job.sinceJobId, schedule: job.schedule,
         },
@@ -94,9 +110,9 @@ class JobStore {
     const { Attributes = {} } = await this.#client.send(new UpdateCommand({
       TableName: this.#table,
       Key: StateKeys.shard(jobId, shard),
-      UpdateExpression: 'SET #expected = :expected',
-      ExpressionAttributeNames: { '#expected': 'expected' },
-      ExpressionAttributeValues: { ':expected': expected },
+      UpdateExpression: 'SET #expected = :expected, #ttl = if_not_exists(#ttl, :ttl)',
+      ExpressionAttributeNames: { '#expected': 'expected', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':expected': expected, ':ttl': this.#expiry() },
       ReturnValues: 'ALL_NEW',
     }));
     return numberOr0(Attributes.finals) >= expected ? this.#shardComplete(jobId, shard) : undefined;
@@ -173,14 +189,14 @@ class JobStore {
    */
   async count(ref: JobRef, tally: JobTally, continued: readonly ContinuedUrl[]): Promise<{ readonly outcome: 'counted' | 'already'; readonly completed?: JobSummary }> {
     const names: Record<string, string> = {
-      '#done': 'done', '#finals': 'finals', '#ok': 'ok', '#bytes': 'bytes', '#firstAt': 'firstAt', '#lastAt': 'lastAt',
+      '#done': 'done', '#finals': 'finals', '#ok': 'ok', '#bytes': 'bytes', '#firstAt': 'firstAt', '#lastAt': 'lastAt', '#ttl': 'ttl',
     };
     const values: Record<string, unknown> = {
       ':key': new Set([ref.key]), ':keyText': ref.key, ':finals': tally.finals, ':ok': tally.ok, ':bytes': tally.bytes,
-      ':now': this.#now().toISOString(),
+      ':now': this.#now().toISOString(), ':ttl': this.#expiry(),
     };
     const adds = ['#done :key', '#finals :finals', '#ok :ok', '#bytes :bytes'];
-    const sets = ['#firstAt = if_not_exists(#firstAt, :now)', '#lastAt = :now'];
+    const sets = ['#firstAt = if_not_exists(#firstAt, :now)', '#lastAt = :now', '#ttl = if_not_exists(#ttl, :ttl)'];
     let i = 0;
     const add = (attribute: string, value: number) => {
       i += 1;
@@ -309,12 +325,10 @@ class JobStore {
       await this.#client.send(new UpdateCommand({
         TableName: this.#table,
         Key: StateKeys.job(jobId),
-        UpdateExpression: 'SET #status = :final, #completedAt = :now, #updatedAt = :now, #ttl = :ttl',
+        UpdateExpression: 'SET #status = :final, #completedAt = :now, #updatedAt = :now',
         ConditionExpression: '#status = :running',
-        ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
-        ExpressionAttributeValues: {
-          ':final': status, ':running': 'running', ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + FINISHED_JOB_TTL_S,
-        },
+        ExpressionAttributeNames: { '#status': 'status', '#completedAt': 'completedAt', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: { ':final': status, ':running': 'running', ':now': now.toISOString() },
       }));
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -458,5 +472,5 @@ interface EnqueuedTotals {
   readonly missing?: number;
 }
 
-export { JobStore };
+export { DEFAULT_JOB_RETENTION_DAYS, JobStore };
 export type { ContinuedUrl, EnqueuedTotals, NewJob };

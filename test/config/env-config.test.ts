@@ -27,7 +27,7 @@ describe('configuration from environment variables', () => {
       maxAttemptsPerUrl: 6,
       continuation: { queueUrl: 'https://sqs/q', maxHops: 4 },
       results: { bucket: 'b', prefix: 'out/', storeBodies: false },
-      jobs: { table: 'jobs', eventBusName: 'bus' },
+      jobs: { table: 'jobs', eventBusName: 'bus', retentionDays: 90 },
     });
   });
 
@@ -73,7 +73,7 @@ describe('configuration from environment variables', () => {
   test('the enqueuer needs QUEUE_URL', () => {
     expect(() => readEnqueueConfig({})).toThrow('invalid configuration: QUEUE_URL must name the fetch queue');
     expect(readEnqueueConfig({ QUEUE_URL: 'https://sqs/q', MESSAGE_URLS: '250', JOBS_TABLE: 'jobs', RESULTS_BUCKET: 'b' })).toStrictEqual({
-      queueUrl: 'https://sqs/q', messageUrls: 250, allowNetworks: [], jobsTable: 'jobs', resultsBucket: 'b', resultsPrefix: 'results/', eventBusName: undefined,
+      queueUrl: 'https://sqs/q', messageUrls: 250, allowNetworks: [], jobsTable: 'jobs', resultsBucket: 'b', resultsPrefix: 'results/', eventBusName: undefined, jobRetentionDays: 90,
     });
   });
 });
