@@ -7,52 +7,16 @@
 // reads the first job's 2,000 records objects), and each job's end — from the count that ended it
 // (`completedAt`) to its end written (`announcedAt`: summary, manifest of every object, the change
 // report read from every object, the event) — and the longest single worker invocation.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { firstLine } from './first-line.ts';
-import { S3FaultProxy } from '../test/support/s3-faults.ts';
+import { startJobStack } from './job-stack.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin/batchfetch.js');
 const URLS = Number(process.env.BENCH_URLS ?? 20_000);
 const MESSAGE_URLS = Number(process.env.BENCH_MESSAGE_URLS ?? 10);
 const LATENCY_MS = Number(process.env.BENCH_S3_LATENCY_MS ?? 40);
 
-/** Runs the CLI to its end: stdout, and the wall time in seconds. */
-function cli(args: string[]): Promise<{ stdout: string; seconds: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += String(chunk); });
-    child.stderr.on('data', (chunk: Buffer) => { err += String(chunk); });
-    child.once('exit', (code) => (code === 0
-      ? resolve({ stdout: out, seconds: (performance.now() - started) / 1000 })
-      : reject(new Error(`batchfetch ${args[0]} exited ${code}: ${err.slice(-2_000)}`))));
-  });
-}
-
 async function main(): Promise<void> {
-  const dir = join(tmpdir(), `batchfetch-job-latency-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const children: ChildProcess[] = [];
-  const pages = spawn(process.execPath, [join(ROOT, 'bench/servers/versioned-pages.ts'), String(URLS), '1024'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(pages);
-  const local = spawn(CLI, ['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'jobs', '--visibility-timeout', '600'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(local);
-  let proxy: S3FaultProxy | undefined;
+  const stack = await startJobStack({ pages: URLS, bodyBytes: 1024, visibilityTimeoutS: 600 });
+  const { base, servers, proxy, connection, list, cli } = stack;
   try {
-    const port = await new Promise<number>((resolve) => pages.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
-    const base = `http://127.0.0.1:${port}`;
-    const servers = JSON.parse(await firstLine(local)) as { endpoint: string; dynamodbEndpoint: string; resultsBucket: string; queues: { jobs: string } };
-    proxy = await S3FaultProxy.start(servers.endpoint);
-    const connection = ['--endpoint', proxy.endpoint, '--dynamodb-endpoint', servers.dynamodbEndpoint];
-    const list = join(dir, 'urls.txt');
-    writeFileSync(list, `${Array.from({ length: URLS }, (_, i) => `${base}/p/${i}`).join('\n')}\n`);
     const job = async (jobId: string) => {
       const enqueued = await cli(['enqueue', list, '--queue-url', servers.queues.jobs, ...connection, '--job-id', jobId,
         '--results-bucket', servers.resultsBucket, '--schedule', 'latency', '--message-urls', String(MESSAGE_URLS)]);
@@ -76,8 +40,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString().slice(0, 10), node: process.version, urls: URLS, messageUrls: MESSAGE_URLS, s3LatencyMs: LATENCY_MS, jobs: [first, second],
     }, null, 2)}\n`);
   } finally {
-    await proxy?.close();
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await stack.close();
   }
 }
 

@@ -6,53 +6,22 @@
 // job 2 (compared with job 1) runs on two workers, one of them SIGKILLed twice and started again.
 // Checked: one record per URL, the job's counts = the records = `_manifest.json` = `job changes`,
 // and the job announced once. Prints the figures; exits 1 on any disagreement.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { firstLine } from './first-line.ts';
-import { S3FaultProxy } from '../test/support/s3-faults.ts';
+import { CLI, startJobStack } from './job-stack.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'bin/batchfetch.js');
 const URLS = Number(process.env.SOAK_URLS ?? 20_000);
 const SEED = Number(process.env.SOAK_SEED ?? 29);
 /** Small messages: more PUTs for the faults to fall on (800 at 20,000 URLs). */
 const MESSAGE_URLS = Number(process.env.SOAK_MESSAGE_URLS ?? 25);
 
-/** Runs the CLI to its end; its stdout, or an error with its stderr. */
-function cli(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CLI, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += String(chunk); });
-    child.stderr.on('data', (chunk: Buffer) => { err += String(chunk); });
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`batchfetch ${args[0]} exited ${code}: ${err.slice(-2_000)}`))));
-  });
-}
-
 async function main(): Promise<number> {
-  const dir = join(tmpdir(), `batchfetch-job-soak-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const children: ChildProcess[] = [];
-  const pages = spawn(process.execPath, [join(ROOT, 'bench/servers/versioned-pages.ts'), String(URLS), '2048'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(pages);
   // A short visibility timeout: a killed worker's messages come back within seconds.
-  const local = spawn(CLI, ['local-sqs', '--port', '0', '--dynamodb-port', '0', '--queue', 'jobs', '--visibility-timeout', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(local);
-  let proxy: S3FaultProxy | undefined;
+  const stack = await startJobStack({ pages: URLS, bodyBytes: 2048, visibilityTimeoutS: 8 });
+  const { base, servers, proxy, connection, list, children } = stack;
+  const cli = async (args: string[]) => (await stack.cli(args)).stdout;
   try {
-    const port = await new Promise<number>((resolve) => pages.stdout.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim()))));
-    const base = `http://127.0.0.1:${port}`;
-    const servers = JSON.parse(await firstLine(local)) as { endpoint: string; dynamodbEndpoint: string; resultsBucket: string; queues: { jobs: string } };
-    proxy = await S3FaultProxy.start(servers.endpoint);
-    const connection = ['--endpoint', proxy.endpoint, '--dynamodb-endpoint', servers.dynamodbEndpoint];
-    const list = join(dir, 'urls.txt');
-    writeFileSync(list, `${Array.from({ length: URLS }, (_, i) => `${base}/p/${i}`).join('\n')}\n`);
     const workerArgs = ['worker', '--queue-url', servers.queues.jobs, ...connection, '--results-bucket', servers.resultsBucket,
       '--allow-network', '127.0.0.0/8', '--retries', '0', '--exit-when-empty', '--quiet', '--invocation-timeout', '4000'];
     const enqueue = (jobId: string) => cli(['enqueue', list, '--queue-url', servers.queues.jobs, ...connection, '--job-id', jobId,
@@ -130,8 +99,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return checks.every(([, passed]) => passed) ? 0 : 1;
   } finally {
-    await proxy?.close();
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await stack.close();
   }
 }
 
