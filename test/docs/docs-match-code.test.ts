@@ -33,6 +33,7 @@ const GLOBAL_FLAGS = ['version', 'help'];
 const OTHER_PROGRAMS_FLAGS = [
   'parallel', 'parallel-max', 'enable-source-maps', 'expose-gc',
   'stack-name', 'query', 'output', 'message-body', 'function-name', 'cli-binary-format', 'payload', 'invocation-type', 'cli-read-timeout',
+  'language', // cdk init's
 ];
 
 /** Every environment variable name a reader asks its env for. */
