@@ -2,8 +2,6 @@ import { SqsSender } from '../../lib/queue/sqs-sender.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
 import { streamLines } from '../../lib/enqueue/enqueue-sources.ts';
 import { enqueueList } from '../../lib/enqueue/enqueue-job.ts';
-import { finishJob } from '../../lib/jobs/job-completion.ts';
-import { endJob } from '../../lib/jobs/job-end.ts';
 import { tmpdir } from 'node:os';
 import { compareWithEarlier } from '../../lib/enqueue/compare-with-earlier.ts';
 import { DEFAULT_RESULTS_PREFIX, isJobId, JOB_ID_RULE, jobResultsLocation } from '../../lib/jobs/job-ref.ts';
@@ -74,7 +72,7 @@ async function enqueueCommand(args: string[]): Promise<number> {
   const input = await openInput(positionals[0]!);
   const client = sqsClientFrom(values);
   const compare = sinceJob !== undefined ? { sinceJobId: sinceJob } : schedule !== undefined ? { schedule } : undefined;
-  const s3 = compare === undefined && !results ? undefined : s3ClientFrom(values);
+  const s3 = compare === undefined ? undefined : s3ClientFrom(values);
   try {
     const since = jobs && s3 && compare
       ? await compareWithEarlier(compare, { store: jobs.store, s3, jobId: id, results, spillDir: tmpdir() })
@@ -92,11 +90,6 @@ async function enqueueCommand(args: string[]): Promise<number> {
       },
       ...(since?.ok ? { comparison: since.value.comparison } : {}),
     });
-    // Every message was counted before enqueuing ended: the job ended here (no EventBridge
-    // outside AWS: its objects are written, and the summary line below says it completed).
-    if ('completed' in summary && summary.completed && jobs) {
-      await endJob(summary.completed.jobId, { store: jobs.store, finish: (ended) => finishJob(ended, s3 ? { s3 } : {}) });
-    }
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     client.destroy();

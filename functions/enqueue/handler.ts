@@ -7,12 +7,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadOnce } from '../../lib/core/load-once.ts';
 import { sqsQueueApi } from '../../lib/queue/sqs-queue-api.ts';
-import { eventBridgeAnnouncer } from '../../lib/jobs/announce-job.ts';
 import { compareWithEarlier } from '../../lib/enqueue/compare-with-earlier.ts';
 import { enqueueList, type JobEnqueueSummary } from '../../lib/enqueue/enqueue-job.ts';
 import { jobResultsLocation, newJobId } from '../../lib/jobs/job-ref.ts';
 import { JobStore } from '../../lib/jobs/job-store.ts';
-import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import type { EnqueueConfig } from '../../lib/config/env-config.ts';
 import { createFetchEngine, type FetchEngine } from '../../lib/engine/fetch-engine.ts';
 import { parseEnqueueEvent } from '../../lib/enqueue/enqueue-event.ts';
@@ -27,8 +25,6 @@ interface EnqueueDependencies {
   readonly sqs?: SQSClient;
   readonly s3?: S3Client;
   readonly dynamodb?: DynamoDBClient;
-  /** Announces a job that finished while being enqueued (an empty one); by default to EventBridge. */
-  readonly announceJob?: (summary: JobSummary) => Promise<void>;
 }
 
 /**
@@ -50,7 +46,6 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
   };
 
   const jobs = config.jobsTable ? new JobStore(deps.dynamodb ?? new DynamoDBClient({}), config.jobsTable, undefined, config.jobRetentionDays) : undefined;
-  const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.eventBusName);
 
   async function enqueue(event: unknown): Promise<EnqueueSummary | JobEnqueueSummary> {
     const outcome = parseEnqueueEvent(event);
@@ -85,12 +80,6 @@ function createEnqueueHandler(deps: EnqueueDependencies) {
       ...(since?.ok ? { comparison: since.value.comparison } : {}),
     });
     logger.info('duplicate' in summary ? 'job exists; nothing enqueued' : 'enqueued', { ...summary });
-    if ('completed' in summary && summary.completed && jobs) {
-      // Every message was counted before enqueuing ended (or there was none): the end is written here, once.
-      const [{ finishJob }, { endJob }] = await Promise.all([import('../../lib/jobs/job-completion.ts'), import('../../lib/jobs/job-end.ts')]);
-      const s3 = config.resultsBucket ? await clients.s3() : undefined;
-      await endJob(summary.completed.jobId, { store: jobs, finish: (ended) => finishJob(ended, { ...(s3 ? { s3 } : {}), announce: announceJob }) });
-    }
     return summary;
   }
 

@@ -91,22 +91,28 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
   const jobs = state ? new (await import('../../lib/jobs/job-store.ts')).JobStore(state.client, state.table, undefined, config.jobs?.retentionDays) : undefined;
   const announceJob = deps.announceJob ?? eventBridgeAnnouncer(config.jobs?.eventBusName);
   // A job's end (its objects, then its event) is written once, under a lease in its header.
-  const endJob = async (jobId: string) => {
+  // The lease is the invocation's time left and a margin: it never outlives the visibility
+  // timeout (6 × the function's timeout) that brings the message back.
+  const endJob = async (jobId: string, leaseMs: number) => {
     const [{ finishJob }, { endJob: end }] = await Promise.all([import('../../lib/jobs/job-completion.ts'), import('../../lib/jobs/job-end.ts')]);
-    const ended = await end(jobId, { store: jobs!, finish: (summary) => finishJob(summary, { ...(results ? { s3: results.s3, results } : {}), announce: announceJob }) });
+    const ended = await end(jobId, { store: jobs!, leaseMs, finish: (summary) => finishJob(summary, { ...(results ? { s3: results.s3, results } : {}), announce: announceJob }) });
     if (ended.outcome === 'ended') logger.info('job finished', { job: ended.summary });
+    if (ended.outcome === 'gone') logger.warn('a job-end message for a job that no longer exists; nothing to do', { jobId });
     return ended;
   };
+  const LEASE_MARGIN_MS = 60_000;
   // The consumer whose count ended a job asks for its end in a message of its own when it can
   // (the end reads every records object: a large job's would not fit in what is left of this
   // invocation, and SQS delivers the message again until the end lands); else it writes it here.
-  const onJobCompleted = async (summary: JobSummary): Promise<JobSummary | undefined> => {
+  const onJobCompleted = async (summary: JobSummary, leaseMs: number): Promise<JobSummary | undefined> => {
     if (continuation) {
       const { jobEndBody } = await import('../../lib/schemas/job-end-message.ts');
       await continuation.send(jobEndBody(summary.jobId));
       return undefined;
     }
-    const ended = await endJob(summary.jobId);
+    const ended = await endJob(summary.jobId, leaseMs);
+    // Another caller's lease: this record is delivered again, and asks again, until the end lands.
+    if (ended.outcome === 'busy') throw new Error(`job ${summary.jobId}'s end is being written by another consumer`);
     return ended.outcome === 'ended' ? ended.summary : undefined;
   };
 
@@ -115,6 +121,7 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
     // continuations and return before Lambda's own timeout (which would return the whole batch).
     const budgetMs = Math.max(0, context.getRemainingTimeInMillis() - config.deadlineMarginMs);
     const deadline = AbortSignal.timeout(Math.min(budgetMs, MAX_TIMER_MS));
+    const leaseMs = context.getRemainingTimeInMillis() + LEASE_MARGIN_MS;
     return processSqsBatch(event, {
       engine,
       sink,
@@ -124,7 +131,7 @@ async function createFetchBatchHandler(deps: FetchBatchDependencies) {
       abortedIsFinal: deps.abortedIsFinal ?? false,
       logger,
       ...(deps.earlier ? { earlier: deps.earlier } : {}),
-      ...(jobs ? { jobs, onJobCompleted, endJob } : {}),
+      ...(jobs ? { jobs, onJobCompleted: (summary: JobSummary) => onJobCompleted(summary, leaseMs), endJob: (jobId: string) => endJob(jobId, leaseMs) } : {}),
       ...(metrics ? { onReport: (report: BatchReport) => recordBatchMetrics(metrics, report) } : {}),
     });
   }

@@ -29,7 +29,12 @@ async function compareWithEarlier(
     if ('sinceJobId' in request) return failure(`no job '${request.sinceJobId}' to compare with in the jobs table`);
     return success({ comparison: { spillDir: deps.spillDir, missing } });
   }
-  if (earlierJob.jobId === deps.jobId) return failure(`job ${deps.jobId} cannot compare with itself`);
+  if (earlierJob.jobId === deps.jobId) {
+    // A schedule's firing run again (a retry) after its job finished: it is a duplicate, which
+    // enqueuing finds (nothing is sent, the end is asked for again if it is due).
+    if (!('sinceJobId' in request)) return success({ comparison: { spillDir: deps.spillDir, missing } });
+    return failure(`job ${deps.jobId} cannot compare with itself`);
+  }
   if (earlierJob.status !== 'completed' && earlierJob.status !== 'failed') {
     return failure(`job ${earlierJob.jobId} is still ${earlierJob.status}: a job compares with a finished one`);
   }

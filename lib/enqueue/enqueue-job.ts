@@ -1,9 +1,10 @@
 import type { ParsedLine } from '../input/parse-request-line.ts';
 import { enqueueRequests, type EnqueueSplit, type EnqueueSummary } from './enqueue-requests.ts';
 import type { SqsSender } from '../queue/sqs-sender.ts';
+import type { JobSummary } from '../jobs/job-summary.ts';
+import { jobEndBody } from '../schemas/job-end-message.ts';
 import { MESSAGES_PER_SHARD } from '../jobs/job-ref.ts';
 import type { JobStore, NewJob } from '../jobs/job-store.ts';
-import type { JobSummary } from '../jobs/job-summary.ts';
 import { missingLine } from '../sinks/change-report.ts';
 import { joinEarlier } from './join-earlier.ts';
 
@@ -54,6 +55,8 @@ async function enqueueJob(
   const created = await store.create(job);
   if (!created.created && created.existing.status !== 'enqueuing') {
     const { total: urls, messages, invalid } = created.existing;
+    // An enqueuer run again (a retried firing) asks again for the end of a job it may have ended.
+    await askForEnd(sender, await store.reviewEnd(job.jobId));
     return { jobId: job.jobId, duplicate: true, urls, messages, invalid, invalidSamples: [] };
   }
   let shardUrls = 0;
@@ -71,7 +74,19 @@ async function enqueueJob(
   const completed = await store.enqueued(job.jobId, {
     total: summary.urls, messages: summary.messages, invalid: summary.invalid, shards, ...(comparison ? { missing: comparison.missing.count } : {}),
   });
+  await askForEnd(sender, completed);
   return completed ? { ...summary, jobId: job.jobId, completed } : { ...summary, jobId: job.jobId };
+}
+
+/**
+ * A job that ended here (every message counted before enqueuing ended, or none to send) has its
+ * end asked for as consumers ask: a job-end message on the fetch queue, handled once, retried
+ * until it lands (lib/jobs/job-end.ts).
+ */
+async function askForEnd(sender: SqsSender, ended: JobSummary | undefined): Promise<void> {
+  if (!ended) return;
+  await sender.add(jobEndBody(ended.jobId));
+  await sender.flush();
 }
 
 /**

@@ -103,9 +103,13 @@ class BatchRun {
     const hostsBefore = this.#deps.engine.hostStats;
     const socketsBefore = this.#deps.engine.socketStats;
     const progress = records.map((record) => this.#plan(record));
-    await Promise.all(progress.map((record) => this.#lookUp(record)));
-    await this.#fetchAndWrite(progress);
-    await Promise.all(progress.map((record) => this.#settle(record)));
+    // Job ends first, with the invocation's whole time: fetching stops at the deadline, an end cannot.
+    const ends = progress.filter((record) => record.path.kind === 'end');
+    await Promise.all(ends.map((record) => this.#settle(record)));
+    const others = ends.length === 0 ? progress : progress.filter((record) => record.path.kind !== 'end');
+    await Promise.all(others.map((record) => this.#lookUp(record)));
+    await this.#fetchAndWrite(others);
+    await Promise.all(others.map((record) => this.#settle(record)));
     const hostsAfter = this.#deps.engine.hostStats;
     this.#report.hostWaits = hostsAfter.waits - hostsBefore.waits;
     this.#report.hostPushbacks = hostsAfter.pushbacks - hostsBefore.pushbacks;
@@ -351,12 +355,16 @@ class BatchRun {
 
   /** A job-end message: the job's end written and announced once, or the record failed so that SQS delivers it again. */
   async #end(progress: RecordProgress, jobId: string): Promise<void> {
+    if (!this.#deps.endJob) {
+      this.#fail(progress, FailureReason.JOB_END_FAILED, { jobId, error: 'a job-end message reached a consumer without a jobs table (JOBS_TABLE)' });
+      return;
+    }
     try {
       // Several asks for one job's end in one batch (each delivery that found the job ended asks) are one end.
       let ending = this.#ends.get(jobId);
       const first = ending === undefined;
-      if (ending === undefined) this.#ends.set(jobId, ending = this.#deps.endJob!(jobId));
-      const ended = first ? await ending : { outcome: (await ending).outcome === 'busy' ? 'busy' as const : 'announced' as const };
+      if (ending === undefined) this.#ends.set(jobId, ending = this.#deps.endJob(jobId));
+      const ended: JobEndOutcome = first ? await ending : { outcome: (await ending).outcome === 'busy' ? 'busy' : 'announced' };
       if (ended.outcome === 'ended') this.#report.jobsFinished.push(ended.summary);
       if (ended.outcome === 'busy') this.#fail(progress, FailureReason.JOB_END_IN_PROGRESS, { jobId });
     } catch (error) {

@@ -183,6 +183,11 @@ class JobStore {
     return this.#shardComplete(ref.id, shardOf(ref.key));
   }
 
+  /** The job's summary when its end is due and not announced (it may end now): for an enqueuer run again. */
+  async reviewEnd(jobId: string): Promise<JobSummary | undefined> {
+    return this.#tryComplete(jobId);
+  }
+
   /**
    * Adds a message's tally once (see the class comment). Returns 'already' when the key was
    * counted before, and the job's summary when this call completed the job.
@@ -279,9 +284,10 @@ class JobStore {
    */
   async latestFinished(schedule: string): Promise<JobSummary | undefined> {
     for await (const items of this.#listingPages({
-      expression: '#schedule = :schedule AND #status IN (:completed, :failed)',
-      names: { '#schedule': 'schedule', '#status': 'status' },
-      values: { ':schedule': schedule, ':completed': 'completed', ':failed': 'failed' },
+      // Past its TTL a header may linger for days before DynamoDB deletes it; its records are gone.
+      expression: '#schedule = :schedule AND #status IN (:completed, :failed) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+      names: { '#schedule': 'schedule', '#status': 'status', '#ttl': 'ttl' },
+      values: { ':schedule': schedule, ':completed': 'completed', ':failed': 'failed', ':now': Math.floor(this.#now().getTime() / 1000) },
     })) {
       if (items[0]) return summarize(headerOf(items[0]), emptyTotals());
     }
@@ -298,8 +304,9 @@ class JobStore {
         TableName: this.#table,
         Key: StateKeys.job(jobId),
         UpdateExpression: 'ADD #complete :shard',
-        ConditionExpression: 'attribute_not_exists(#complete) OR NOT contains(#complete, :shardNumber)',
-        ExpressionAttributeNames: { '#complete': 'completeShards' },
+        // A header gone (expired, deleted) is not made again as a header with no status.
+        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#complete) OR NOT contains(#complete, :shardNumber))',
+        ExpressionAttributeNames: { '#complete': 'completeShards', '#pk': 'pk' },
         ExpressionAttributeValues: { ':shard': new Set([shard]), ':shardNumber': shard },
       }));
     } catch (error) {
@@ -343,7 +350,7 @@ class JobStore {
    * `announced` when it is done, `busy` while another caller's lease runs (SQS delivers the
    * message again later; a caller that died leaves a lease that runs out).
    */
-  async claimEnd(jobId: string, token: string, leaseMs: number): Promise<'claimed' | 'announced' | 'busy'> {
+  async claimEnd(jobId: string, token: string, leaseMs: number): Promise<'claimed' | 'announced' | 'busy' | 'gone'> {
     const now = this.#now().getTime();
     try {
       await this.#client.send(new UpdateCommand({
@@ -359,7 +366,7 @@ class JobStore {
       if (!isConditionFailure(error)) throw error;
     }
     const state = await this.#read(jobId);
-    if (!state) throw new Error(`no job '${jobId}' to end`);
+    if (!state) return 'gone';
     if (state.header.announcedAt !== undefined) return 'announced';
     if (state.header.status !== 'completed' && state.header.status !== 'failed') throw new Error(`job '${jobId}' is ${state.header.status}, not ended`);
     return 'busy';

@@ -39,7 +39,6 @@ describe('enqueue function: a schedule\'s job compares with the schedule\'s prev
       sqs: sqs.client,
       s3,
       dynamodb: ddb.client,
-      announceJob: async () => {},
     });
     const requestsOnQueue = async () => (await drainQueue(sqs.client, queue.queueUrl)).flatMap((body) => {
       const message = parseQueueMessage(body);

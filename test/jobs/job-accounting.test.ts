@@ -55,7 +55,7 @@ describe('job accounting (exactly once)', () => {
     const announceJob = async (summary: JobSummary) => { completions.push(summary); };
     const enqueue = createEnqueueHandler({
       config: { queueUrl: queue.queueUrl, messageUrls: 1, allowNetworks: [], jobsTable: ddb.table, resultsBucket: undefined, resultsPrefix: 'results/', eventBusName: undefined },
-      logger: silent, sqs: sqs.client, dynamodb: enqueuerDynamoDb, announceJob,
+      logger: silent, sqs: sqs.client, dynamodb: enqueuerDynamoDb,
     });
     const sink = new MemorySink();
     const fetchBatch = await createFetchBatchHandler({
@@ -298,11 +298,13 @@ describe('job accounting (exactly once)', () => {
     expect(await new DynamoRobotsStore(ddb.client, table).get('https://a.example')).toMatchObject({ kind: 'allow' });
   });
 
-  test('an empty job (every line invalid) completes at enqueue', async () => {
+  test('an empty job (every line invalid) completes at enqueue, and its end is announced by the consumer of its job-end message', async () => {
     const p = await pipeline();
     const summary = await p.enqueue({ urls: ['not a url', 'ftp://x/'], jobId: 'empty' }, lambdaContext());
 
     expect(summary).toMatchObject({ urls: 0, invalid: 2, completed: { status: 'completed', total: 0, invalid: 2 } });
-    expect(p.completions).toHaveLength(1);
+    expect(p.completions).toHaveLength(0);
+    await p.consume();
+    expect(p.completions).toMatchObject([{ jobId: 'empty', status: 'completed', invalid: 2 }]);
   });
 });

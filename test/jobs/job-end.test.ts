@@ -2,9 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { jobEndBody } from '../../lib/schemas/job-end-message.ts';
-import { createEnqueueHandler } from '../../functions/enqueue/handler.ts';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { JobSummary } from '../../lib/jobs/job-summary.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 import { JobLab, redelivered } from '../support/job-lab.ts';
 
@@ -108,20 +105,26 @@ describe('the end of a job', () => {
     await lab.expectAgreement('end-fails', urls);
   });
 
-  test('a job the enqueuer ends (nothing to fetch) gets its summary and manifest too', async () => {
-    const completions: JobSummary[] = [];
-    const queue = await lab.sqs.createQueue(`end-empty-${Date.now()}`);
-    const enqueue = createEnqueueHandler({
-      config: { queueUrl: queue.queueUrl, messageUrls: 10, allowNetworks: [], jobsTable: lab.ddb.table, resultsBucket: lab.bucket, resultsPrefix: 'results/', eventBusName: undefined },
-      logger: new Logger({ logLevel: 'SILENT' }), sqs: lab.sqs.client, dynamodb: lab.ddb.client, s3: lab.s3,
-      announceJob: async (summary) => { completions.push(summary); },
-    });
+  test('a job the enqueuer ends (nothing to fetch) asks for its end as consumers do: summary and manifest written, announced once, also when the enqueuer runs again', async () => {
+    const world = await lab.world('end-empty');
 
-    await enqueue({ urls: ['not a url', 'ftp://example.com/'], jobId: 'end-empty' }, lambdaContext());
+    const summary = await world.enqueue('end-empty', ['not a url', 'ftp://example.com/'], 10);
+    expect(summary).toMatchObject({ jobId: 'end-empty', completed: { status: 'completed', total: 0, invalid: 2 } });
+    // The enqueuer run again (a retried firing) finds the job ended and not announced: it asks again.
+    expect(await world.enqueue('end-empty', ['not a url'], 10)).toMatchObject({ duplicate: true });
 
-    expect(completions).toMatchObject([{ jobId: 'end-empty', status: 'completed', total: 0, invalid: 2 }]);
+    expect(await world.settleEnds()).toStrictEqual([]);
+    expect(world.completions).toMatchObject([{ jobId: 'end-empty', status: 'completed', total: 0, invalid: 2 }]);
     expect(JSON.parse(await lab.text('results/job=end-empty/_summary.json'))).toMatchObject({ jobId: 'end-empty', status: 'completed', invalid: 2 });
     expect(JSON.parse(await lab.text('results/job=end-empty/_manifest.json'))).toMatchObject({ jobId: 'end-empty', resultObjects: [] });
+  });
+
+  test('a job-end message for a job that no longer exists is acknowledged with nothing to do', async () => {
+    const world = await lab.world('end-gone');
+    await lab.sqs.client.send(new SendMessageCommand({ QueueUrl: world.queue.queueUrl, MessageBody: jobEndBody('never-was') }));
+
+    expect(await world.settleEnds()).toStrictEqual([]);
+    expect(world.completions).toHaveLength(0);
   });
 
   test('a job\'s message consumed without a jobs table, delivered twice: the first stored stands and both are acknowledged', async () => {

@@ -75,7 +75,7 @@ class JobLab {
     const announceJob = async (summary: JobSummary) => { completions.push(summary); };
     const enqueueHandler = createEnqueueHandler({
       config: { queueUrl: queue.queueUrl, messageUrls: 100, allowNetworks: [], jobsTable: ddb.table, resultsBucket: bucket, resultsPrefix: 'results/', eventBusName: undefined },
-      logger: silent, sqs: sqs.client, dynamodb: ddb.client, s3, announceJob,
+      logger: silent, sqs: sqs.client, dynamodb: ddb.client, s3,
     });
     const enqueue = (jobId: string, urls: string[], messageUrls: number) =>
       enqueueHandler({ urls, jobId, messageUrls, schedule: `${name}-${jobId}` }, lambdaContext());
