@@ -59,8 +59,8 @@ class MissingPartsWriter {
  * the records, so it says exactly what they say: a message counted is a message stored, and its
  * changes are in the report by construction.
  */
-async function* jobChangeLines(s3: S3Client, at: JobResultsLocation): AsyncGenerator<string> {
-  for await (const line of jobRecordLines(s3, at)) {
+async function* jobChangeLines(s3: S3Client, at: JobResultsLocation, listed?: readonly { readonly key: string }[]): AsyncGenerator<string> {
+  for await (const line of jobRecordLines(s3, at, listed)) {
     // Most records of a compared job are `unchanged`: only a line naming a reported class is
     // parsed. The report leaves a kept body out (it says what changed; the results hold the content).
     if (!REPORTED_CHANGE_MARKERS.some((marker) => line.includes(marker))) continue;
@@ -80,9 +80,9 @@ const REPORTED_CHANGE_MARKERS = [...REPORTED_CHANGES].map((change) => `"change":
  * multipart upload of a few MiB parts once it outgrows one, one PUT below that), so that a report
  * of millions of lines never sits in memory. Written again whole if the job's end is handled again.
  */
-async function writeChangesObject(s3: S3Client, at: JobResultsLocation): Promise<void> {
+async function writeChangesObject(s3: S3Client, at: JobResultsLocation, listed?: readonly { readonly key: string }[]): Promise<void> {
   const lines = Readable.from((async function* text() {
-    for await (const line of jobChangeLines(s3, at)) yield `${line}\n`;
+    for await (const line of jobChangeLines(s3, at, listed)) yield `${line}\n`;
   })());
   await new Upload({
     client: s3,

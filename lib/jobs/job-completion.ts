@@ -32,7 +32,7 @@ async function publishJobCompleted(client: EventBridgeClient, summary: JobSummar
 async function writeJobSummary(client: S3Client, bucket: string, jobPrefix: string, summary: JobSummary): Promise<void> {
   const objects: { key: string; size: number }[] = [];
   for await (const object of recordObjects(client, { bucket, jobPrefix })) objects.push(object);
-  if (summary.changes) await writeChangesObject(client, { bucket, jobPrefix });
+  if (summary.changes) await writeChangesObject(client, { bucket, jobPrefix }, objects);
   const put = (name: string, body: unknown) => client.send(new PutObjectCommand({
     Bucket: bucket, Key: `${jobPrefix}${name}`, Body: `${JSON.stringify(body, null, 2)}\n`, ContentType: 'application/json',
   }));

@@ -56,8 +56,9 @@ async function* recordObjects(s3: S3Client, at: JobResultsLocation): AsyncGenera
  * A job's records, line by line, object after object in key order: one LIST per 1,000 objects
  * and one GET per object, `PARALLEL_READS` GETs at a time.
  */
-async function* jobRecordLines(s3: S3Client, at: JobResultsLocation): AsyncGenerator<string> {
-  for await (const lines of mapInOrder(recordObjects(s3, at), PARALLEL_READS, (object) => objectLines(s3, at.bucket, object.key))) yield* lines;
+async function* jobRecordLines(s3: S3Client, at: JobResultsLocation, listed?: readonly { readonly key: string }[]): AsyncGenerator<string> {
+  // `listed`: the record objects when the caller listed them already (the job's end lists them for its manifest).
+  for await (const lines of mapInOrder(listed ?? recordObjects(s3, at), PARALLEL_READS, (object) => objectLines(s3, at.bucket, object.key))) yield* lines;
 }
 
 export { isRecordsObject, jobRecordLines, jobResultsAt, objectLines, objectsUnder, recordObjects, statusOf };
